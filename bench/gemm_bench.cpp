@@ -1,0 +1,81 @@
+// fp32 GEMM speed: gemm_x86 (oneDNN) and gemm_portable on dense row-major
+// A (m, k) @ B (k, n). Reports GFLOP/s = 2 m n k / wall time, medians of
+// repetitions because the 2-core machine is shared and noisy.
+//   OMP_NUM_THREADS=2 build/release/bench/braid_bench --benchmark_filter=gemm
+// bench/gemm_torch.py runs this and torch.matmul side by side.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels/portable/gemm.hpp"
+#ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/gemm_dnnl.hpp"
+#endif
+
+namespace {
+
+using braid::kernels::GemmArgs;
+
+// Args are {m, k, n} so the MNIST layer reads as [64, 784] x [784, 128].
+template <class Kernel>
+void run_gemm(benchmark::State& state, Kernel kernel) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+  std::vector<float> c(static_cast<size_t>(m * n));
+  for (float& x : a) x = unit(rng);
+  for (float& x : b) x = unit(rng);
+  const GemmArgs args = braid::kernels::gemm_args_row_major(m, n, k);
+  if (!kernel(args, a.data(), b.data(), c.data())) {
+    state.SkipWithError("kernel declined the layout");
+    return;
+  }
+  for (auto _ : state) {
+    kernel(args, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  const double gflop = 2.0 * double(m) * double(n) * double(k) * 1e-9;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(gflop * double(state.iterations()), benchmark::Counter::kIsRate);
+#ifdef _OPENMP
+  state.counters["threads"] = omp_get_max_threads();
+#endif
+}
+
+void BM_gemm_portable(benchmark::State& state) {
+  run_gemm(state, [](const GemmArgs& g, const float* a, const float* b, float* c) {
+    braid::kernels::gemm_portable(g, a, b, c);
+    return true;
+  });
+}
+
+#ifdef BRAID_HAVE_DNNL
+void BM_gemm_x86(benchmark::State& state) {
+  run_gemm(state, [](const GemmArgs& g, const float* a, const float* b, float* c) {
+    return braid::kernels::gemm_x86(g, a, b, c);
+  });
+}
+#endif
+
+// Wall time, not the main thread's CPU time: the work runs on OpenMP threads.
+void gemm_sizes(benchmark::internal::Benchmark* bm) {
+  bm->ArgNames({"m", "k", "n"});
+  bm->Args({2048, 2048, 2048})->Args({64, 784, 128});
+  bm->UseRealTime()->Unit(benchmark::kMicrosecond);
+  bm->Repetitions(7)->ReportAggregatesOnly(true);
+}
+
+#ifdef BRAID_HAVE_DNNL
+BENCHMARK(BM_gemm_x86)->Apply(gemm_sizes);
+#endif
+BENCHMARK(BM_gemm_portable)->Apply(gemm_sizes);
+
+}  // namespace

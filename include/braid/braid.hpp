@@ -1,0 +1,17 @@
+#pragma once
+/// The one header a braid user includes.
+#include "braid/autograd/autograd.hpp"
+#include "braid/core/allocator.hpp"
+#include "braid/core/dtype.hpp"
+#include "braid/core/error.hpp"
+#include "braid/core/grad_mode.hpp"
+#include "braid/core/parallel.hpp"
+#include "braid/core/rng.hpp"
+#include "braid/core/tensor.hpp"
+#include "braid/ops/ops.hpp"
+#include "braid/ops/registry.hpp"
+
+namespace braid {
+/// "0.1.0"
+const char* version();
+}  // namespace braid

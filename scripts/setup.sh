@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what braid needs on a fresh Debian 12 machine, and nothing that is
+# already there. Usage: scripts/setup.sh [build|bench]
+#   build: compiler, CMake, Ninja and the libraries braid links (default)
+#   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures
+set -euo pipefail
+want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
+      libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev)
+if [[ "${1:-build}" == bench ]]; then
+  want+=(python3-torch libopenblas-openmp-dev)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,3 @@
+namespace braid {
+const char* version() { return BRAID_VERSION; }
+}  // namespace braid

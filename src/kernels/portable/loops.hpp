@@ -1,0 +1,154 @@
+#pragma once
+// The two loop shapes most portable kernels are made of: an elementwise map
+// over broadcast operands, and a reduction of some dims. Plain C++ so the
+// WASM build and the test oracle share them.
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <utility>
+#include <cstring>
+
+#include "braid/core/parallel.hpp"
+#include "braid/core/strided.hpp"
+#include "braid/core/tensor.hpp"
+
+namespace braid::kernels {
+
+inline constexpr int64_t kGrain = 32768;  // elements per parallel chunk
+
+/// Strides of `t` seen from an output of shape `out` (0 on broadcast dims).
+inline Shape broadcast_strides(const Tensor& t, const Shape& out) {
+  Shape st(out.size(), 0);
+  size_t off = out.size() - t.shape().size();
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    st[off + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  return st;
+}
+
+/// Geometry shared by K operands after dropping size-1 dims and merging
+/// neighbouring dims that are contiguous in every operand.
+template <size_t K>
+struct Plan {
+  Shape shape;
+  std::array<Shape, K> strides;
+  bool flat = true;  ///< every operand contiguous over the whole range
+
+  Plan(const Shape& out, const std::array<Shape, K>& st) {
+    for (size_t d = 0; d < out.size(); ++d) {
+      if (out[d] == 1) continue;
+      bool merge = !shape.empty();
+      for (size_t k = 0; merge && k < K; ++k) merge = strides[k].back() == st[k][d] * out[d];
+      if (merge) {
+        shape.back() *= out[d];
+        for (size_t k = 0; k < K; ++k) strides[k].back() = st[k][d];
+      } else {
+        shape.push_back(out[d]);
+        for (size_t k = 0; k < K; ++k) strides[k].push_back(st[k][d]);
+      }
+    }
+    for (size_t k = 0; k < K; ++k)
+      flat = flat && (shape.empty() || (shape.size() == 1 && strides[k][0] == 1));
+  }
+};
+
+namespace detail_loops {
+template <class Out, class... In, class F, size_t... I>
+void run_map(const F& f, Out* o, std::tuple<const In*...> p, const Plan<sizeof...(In) + 1>& plan,
+             int64_t n, std::index_sequence<I...>) {
+  constexpr size_t K = sizeof...(In) + 1;
+  if (plan.flat) {
+    parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = f(std::get<I>(p)[i]...);
+    });
+    return;
+  }
+  // General case: an odometer over the outer dims, a strided inner loop.
+  const Shape& sh = plan.shape;
+  size_t r = sh.size();
+  int64_t inner = sh[r - 1];
+  int64_t outer = n / inner;
+  std::array<int64_t, K> ist;
+  for (size_t k = 0; k < K; ++k) ist[k] = plan.strides[k][r - 1];
+  parallel_for(outer, std::max<int64_t>(1, kGrain / inner), [&](int64_t b, int64_t e) {
+    std::array<int64_t, K> off{};
+    int64_t idx[16] = {0};
+    int64_t rem = b;
+    for (size_t d = r - 1; d-- > 0;) {
+      idx[d] = rem % sh[d];
+      rem /= sh[d];
+      for (size_t k = 0; k < K; ++k) off[k] += idx[d] * plan.strides[k][d];
+    }
+    for (int64_t row = b; row < e; ++row) {
+      Out* oo = o + off[0];
+      if (ist[0] == 1 && ((ist[I + 1] == 1) && ...)) {
+        for (int64_t i = 0; i < inner; ++i) oo[i] = f(std::get<I>(p)[off[I + 1] + i]...);
+      } else {
+        for (int64_t i = 0; i < inner; ++i)
+          oo[i * ist[0]] = f(std::get<I>(p)[off[I + 1] + i * ist[I + 1]]...);
+      }
+      for (size_t d = r - 1; d-- > 0;) {
+        if (++idx[d] < sh[d]) {
+          for (size_t k = 0; k < K; ++k) off[k] += plan.strides[k][d];
+          break;
+        }
+        for (size_t k = 0; k < K; ++k) off[k] -= (sh[d] - 1) * plan.strides[k][d];
+        idx[d] = 0;
+      }
+    }
+  });
+}
+}  // namespace detail_loops
+
+/// out[i] = f(in0[i], in1[i], ...), operands broadcast to out's shape. `Out`
+/// and `In...` are the element types. Chunks are fixed-size, so results do
+/// not depend on the thread count.
+template <class Out, class... In, class F, class... T>
+void map(const F& f, const Tensor& out, const T&... ins) {
+  static_assert(sizeof...(In) == sizeof...(T), "one element type per input");
+  int64_t n = out.numel();
+  if (n == 0) return;
+  const Shape& os = out.shape();
+  Plan<sizeof...(In) + 1> plan(os, {out.strides(), broadcast_strides(ins, os)...});
+  detail_loops::run_map<Out, In...>(f, static_cast<Out*>(out.raw_data()),
+                                    std::tuple<const In*...>{static_cast<const In*>(ins.raw_data())...},
+                                    plan, n, std::index_sequence_for<In...>{});
+}
+
+/// Reduces the dims in `dims` (sorted, unique) of `in` into `out`, which has
+/// `in`'s shape with those dims removed or kept as 1. Each output element is
+/// computed by one thread in a fixed order (Note [deterministic reductions]):
+/// acc = init; acc = step(acc, x, index_within_reduced_block); out = fin(acc, count).
+template <class In, class Out, class Acc, class Step, class Fin>
+void reduce(const Tensor& in, const Tensor& out, const std::vector<int64_t>& dims, Acc init,
+            const Step& step, const Fin& fin) {
+  const Shape& is = in.shape();
+  Shape kept_shape, kept_st, red_shape, red_st;
+  size_t di = 0;
+  for (size_t d = 0; d < is.size(); ++d) {
+    bool red = di < dims.size() && dims[di] == static_cast<int64_t>(d);
+    if (red) ++di;
+    (red ? red_shape : kept_shape).push_back(is[d]);
+    (red ? red_st : kept_st).push_back(in.strides()[d]);
+  }
+  Tensor o = out;  // output is contiguous (allocated by the dispatcher) in kept order
+  Out* op = static_cast<Out*>(o.raw_data());
+  const In* ip = static_cast<const In*>(in.storage()->data());
+  int64_t base = in.storage_offset();
+  int64_t n_out = numel_of(kept_shape), n_red = numel_of(red_shape);
+  Shape kept_cs = contiguous_strides(kept_shape);
+  parallel_for(n_out, std::max<int64_t>(1, kGrain / std::max<int64_t>(n_red, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      int64_t off = base, rem = j;
+      for (size_t d = 0; d < kept_shape.size(); ++d) {
+        off += (rem / kept_cs[d]) * kept_st[d];
+        rem %= kept_cs[d];
+      }
+      Acc acc = init;
+      int64_t pos = 0;
+      braid::detail::for_each_offset(red_shape, red_st, off, [&](int64_t o2) { acc = step(acc, ip[o2], pos++); });
+      op[j] = fin(acc, n_red);
+    }
+  });
+}
+
+}  // namespace braid::kernels

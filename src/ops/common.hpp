@@ -1,0 +1,38 @@
+#pragma once
+// Internal helpers for writing op definitions: shared infer functions,
+// attribute builders and the gradient helpers vjps use.
+#include <span>
+
+#include "braid/core/grad_mode.hpp"
+#include "braid/ops/ops.hpp"
+#include "braid/ops/registry.hpp"
+#include "ops/defs.hpp"
+
+namespace braid::detail {
+
+// -- infer helpers --------------------------------------------------------------
+/// One output, same shape and dtype as input 0.
+std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&);
+/// One output, the broadcast shape of all inputs, dtype of input 0 (inputs are promoted).
+std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&);
+/// As infer_broadcast, but a bool output (comparisons, logical ops).
+std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&);
+/// The reduced shape of `shape` over `dims` (already wrapped and sorted).
+Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
+
+/// Checks every input is defined and floating; names the op.
+void check_floating(std::string_view op, std::span<const Tensor> in);
+
+// -- vjp helpers (written with braid ops, so they are differentiable) ------------
+/// Sums `g` down to `shape` (undoes broadcasting).
+Tensor sum_to(const Tensor& g, const Shape& shape);
+/// Casts `g` to the dtype of the input it flows into (for promoted inputs).
+Tensor grad_for(const Tensor& g, const GradMeta& meta);
+/// Re-inserts reduced dims (size 1) so a reduced gradient broadcasts back.
+Tensor unsqueeze_dims(const Tensor& g, const std::vector<int64_t>& dims);
+
+/// Runs `kernel` with the inputs cast to float32 and casts the result back: for
+/// kernels that do not handle float16/bfloat16 themselves.
+bool has_half(std::span<const Tensor> in);
+
+}  // namespace braid::detail

@@ -1,0 +1,173 @@
+// The one path every op call takes: promote, infer (validate), run, record.
+#include <optional>
+
+#include "braid/core/grad_mode.hpp"
+#include "braid/core/node.hpp"
+#include "ops/common.hpp"
+
+namespace braid {
+
+namespace {
+int category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
+
+std::optional<DType> promote_opt(std::optional<DType> a, std::optional<DType> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return promote_types(*a, *b);
+}
+
+// PyTorch's rule: dimensioned tensors decide, unless a 0-dim tensor or a
+// number written in the call is of a higher category (bool < int < float).
+std::optional<DType> combine_categories(std::optional<DType> higher, std::optional<DType> lower) {
+  if (!higher) return lower;
+  if (!lower) return higher;
+  if (is_floating(*higher)) return higher;
+  if (*higher == DType::Bool || is_floating(*lower)) return promote_types(*higher, *lower);
+  return higher;
+}
+
+DType result_type_of(std::span<const Tensor> in, uint32_t mask) {
+  std::optional<DType> dim_t, zero_t, wrapped_t;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!(mask >> i & 1u) || !in[i].defined()) continue;
+    const auto& im = in[i].impl();
+    if (im.wrapped_number) {
+      // A written float takes the default float dtype, a written int int64.
+      DType w = is_floating(im.dtype) ? DType::Float32 : im.dtype;
+      wrapped_t = promote_opt(wrapped_t, w);
+    } else if (im.shape.empty()) {
+      zero_t = promote_opt(zero_t, im.dtype);
+    } else {
+      dim_t = promote_opt(dim_t, im.dtype);
+    }
+  }
+  return combine_categories(dim_t, combine_categories(zero_t, wrapped_t)).value_or(DType::Float32);
+}
+
+detail::Edge edge_of(const Tensor& t) {
+  auto& meta = t.impl().autograd_meta();
+  if (meta.grad_fn) return {meta.grad_fn, meta.output_nr};
+  // A leaf: one accumulator per leaf, kept weakly so the leaf does not keep
+  // its own graph alive.
+  auto acc = meta.grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<detail::Node>();
+    acc->op = detail::Node::kAccumulateGrad;
+    acc->name = "AccumulateGrad";
+    acc->leaf = t.impl_ptr();
+    acc->input_meta.push_back({t.shape(), t.dtype()});
+    meta.grad_accumulator = acc;
+  }
+  return {acc, 0};
+}
+
+detail::SavedTensor save(const Tensor& t, bool is_output) {
+  detail::SavedTensor s;
+  if (!t.defined()) return s;
+  s.version = t.version();
+  s.is_output = is_output;
+  s.requires_grad = t.requires_grad();
+  if (is_output) {  // keep the data without the autograd link (no cycle)
+    auto im = std::make_shared<detail::TensorImpl>();
+    const auto& src = t.impl();
+    im->storage = src.storage;
+    im->shape = src.shape;
+    im->strides = src.strides;
+    im->offset = src.offset;
+    im->dtype = src.dtype;
+    s.data = Tensor(std::move(im));
+  } else {
+    s.data = t;
+  }
+  return s;
+}
+
+void record(OpId id, const OpDef& d, const std::vector<Tensor>& in, std::vector<Tensor>& out,
+            const Attrs& attrs) {
+  auto node = std::make_shared<detail::Node>();
+  node->op = static_cast<int>(id);
+  node->name = d.name;
+  node->attrs = attrs;
+  node->sequence_nr = detail::next_sequence_nr();
+  node->next.resize(in.size());
+  node->input_meta.resize(in.size());
+  node->saved_inputs.resize(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!in[i].defined()) continue;
+    node->input_meta[i] = {in[i].shape(), in[i].dtype()};
+    if (in[i].requires_grad()) node->next[i] = edge_of(in[i]);
+    if (d.save_inputs >> i & 1u) node->saved_inputs[i] = save(in[i], false);
+  }
+  node->saved_outputs.resize(out.size());
+  node->output_meta.resize(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    node->output_meta[i] = {out[i].shape(), out[i].dtype()};
+    if (!out[i].is_floating_point()) continue;  // indices, masks: no gradient
+    auto& m = out[i].impl().autograd_meta();
+    m.requires_grad = true;
+    m.grad_fn = node;
+    m.output_nr = static_cast<uint32_t>(i);
+    if (d.save_outputs >> i & 1u) node->saved_outputs[i] = save(out[i], true);
+  }
+}
+
+std::vector<Tensor> run(OpId id, const OpDef& d, std::vector<Tensor>& in, const Attrs& attrs) {
+  std::vector<TensorMeta> metas = d.infer(in, attrs);
+  if (d.kind == OpKind::View) return d.view(in, attrs);
+  std::vector<Tensor> out(metas.size());
+  if (!(d.traits & kDynamicShape))
+    for (size_t i = 0; i < metas.size(); ++i) out[i] = empty(metas[i].shape, metas[i].dtype);
+  KernelArgs args{in, out, attrs};
+  if (!(d.x86 && d.x86(args))) d.portable(args);
+  return out;
+}
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  std::array<Tensor, 2> in{a, b};
+  return result_type_of(in, 3u);
+}
+
+namespace detail {
+
+std::vector<Tensor> call(OpId id, std::vector<Tensor> in, const Attrs& attrs) {
+  const OpDef& d = op_def(id);
+  if (d.num_inputs >= 0)
+    BRAID_CHECK(static_cast<int>(in.size()) == d.num_inputs, ValueError, d.name,
+                "takes {} tensor inputs; got {}", d.num_inputs, in.size());
+  if (d.kind == OpKind::Composite) return d.composite(in, attrs);
+  for (size_t i = 0; i < in.size(); ++i)
+    BRAID_CHECK(in[i].defined(), ValueError, d.name, "input {} is undefined", i);
+
+  if (d.promote_mask) {
+    DType rt = result_type_of(in, d.promote_mask);
+    if ((d.traits & kIntToFloat) && !is_floating(rt)) rt = DType::Float32;
+    for (size_t i = 0; i < in.size(); ++i)
+      if ((d.promote_mask >> i & 1u) && in[i].dtype() != rt) in[i] = to(in[i], rt);
+  }
+  // Kernels compute float16/bfloat16 in float32 unless they say otherwise:
+  // cast in, run, cast back. Autograd sees the casts, so gradients stay right.
+  if (d.kind == OpKind::Kernel && !(d.traits & kHalfNative) && has_half(in)) {
+    DType half = DType::Float32;
+    for (Tensor& t : in)
+      if (t.dtype() == DType::Float16 || t.dtype() == DType::BFloat16) {
+        half = t.dtype();
+        t = to(t, DType::Float32);
+      }
+    std::vector<Tensor> out = call(id, std::move(in), attrs);
+    for (Tensor& t : out)
+      if (t.dtype() == DType::Float32) t = to(t, half);
+    return out;
+  }
+
+  std::vector<Tensor> out = run(id, d, in, attrs);
+  if (d.vjp && is_grad_enabled()) {
+    bool any = false;
+    for (const Tensor& t : in) any = any || (t.defined() && t.requires_grad());
+    if (any) record(id, d, in, out, attrs);
+  }
+  return out;
+}
+
+}  // namespace detail
+}  // namespace braid
