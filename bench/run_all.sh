@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Runs every side-by-side comparison (`make bench`). PyTorch runs on the
-# OpenMP OpenBLAS with the Skylake-X kernels, as braid's figures are quoted against.
+# Runs every side-by-side comparison (`make bench`). PyTorch runs on Debian's
+# OpenMP OpenBLAS (libblas.so.3 alternative). OPENBLAS_CORETYPE is left to
+# OpenBLAS: forcing SkylakeX crashes (SIGILL) on CPUs without AVX-512.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_CORETYPE=SkylakeX
-if [[ -e /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 ]]; then
-  export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-fi
 /usr/bin/python3 bench/compare_ops.py "$@"
+/usr/bin/python3 bench/gemm_torch.py --braid build/release/bench/braid_bench

@@ -46,8 +46,9 @@ void check_finite(const Tensor& g, const Node& n, const char* what) {
   if (!g.defined() || !g.is_floating_point()) return;
   for (double v : g.to_vector<double>())
     if (!std::isfinite(v))
+      // NaN's sign bit is noise ("-nan" from 0 / 0): print plain nan.
       throw AutogradError(fmt::format("[backward] anomaly: '{}' produced a non-finite value ({}) in its {}",
-                                      node_name(n), v, what));
+                                      node_name(n), std::isnan(v) ? "nan" : fmt::format("{}", v), what));
 }
 
 Tensor accumulate(const Tensor& a, const Tensor& b) { return a.defined() ? add(a, b) : b; }
@@ -60,8 +61,15 @@ std::vector<Tensor> apply_node(Node& n, std::vector<Tensor>& grads, bool create_
         node_name(n)));
   for (auto& [nr, hook] : n.pre_hooks)
     if (Tensor r = hook(grads[nr]); r.defined()) grads[nr] = r;
-  for (auto& [nr, w] : n.retained)
-    if (auto im = w.lock()) Tensor(im).impl().autograd_meta().grad = std::make_shared<Tensor>(grads[nr]);
+  // retain_grad(): .grad() accumulates over backward calls, like a leaf's,
+  // in a buffer of its own (the gradient itself flows on into the vjp).
+  for (auto& [nr, w] : n.retained) {
+    auto im = w.lock();
+    if (!im || !grads[nr].defined()) continue;
+    auto& held = im->autograd_meta().grad;
+    Tensor g = create_graph ? grads[nr] : grads[nr].detach();
+    held = std::make_shared<Tensor>(held && held->defined() ? add(*held, g) : g.clone());
+  }
   for (size_t i = 0; i < grads.size(); ++i)
     if (!grads[i].defined() && is_floating(n.output_meta[i].dtype))
       grads[i] = zeros(n.output_meta[i].shape, n.output_meta[i].dtype);
@@ -76,6 +84,17 @@ std::vector<Tensor> apply_node(Node& n, std::vector<Tensor>& grads, bool create_
   VjpCtx ctx{n.attrs, ins, outs, grads, n.input_meta, std::move(needs)};
   std::vector<Tensor> r = d.vjp(ctx);
   r.resize(n.next.size());
+  // Each gradient must look like its input (as PyTorch's validate_outputs):
+  // a wrong shape is a bug in the vjp, so say which; a dtype that differs (a
+  // float64 seed into a float32 graph) is cast back.
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (!r[i].defined() || !n.next[i].fn) continue;
+    const detail::GradMeta& m = n.input_meta[i];
+    BRAID_CHECK(r[i].shape() == m.shape, AutogradError, "backward",
+                "the vjp of '{}' returned a gradient of shape {} for input {} of shape {}", node_name(n),
+                shape_str(r[i].shape()), i, shape_str(m.shape));
+    if (r[i].dtype() != m.dtype && is_floating(m.dtype)) r[i] = to(r[i], m.dtype);
+  }
   return r;
 }
 
@@ -199,7 +218,7 @@ std::vector<Tensor> seed_grads(const std::vector<Tensor>& outputs, const std::ve
       BRAID_CHECK(given[i].shape() == outputs[i].shape(), ShapeError, "backward",
                   "grad_output {} has shape {} but output has shape {}", i, shape_str(given[i].shape()),
                   shape_str(outputs[i].shape()));
-      seeds[i] = given[i];
+      seeds[i] = given[i].dtype() == outputs[i].dtype() ? given[i] : to(given[i], outputs[i].dtype());
       continue;
     }
     BRAID_CHECK(outputs[i].numel() == 1, AutogradError, "backward",

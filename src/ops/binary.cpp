@@ -14,13 +14,13 @@ void run_binary(const KernelArgs& a) {
   kernels::binary(K, a.out[0], a.in[0], a.in[1], alpha);
 }
 
-template <Binary K>
+template <Binary K, OpId Id>
 OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t save_in, uint32_t save_out = 0) {
   OpDef d;
   d.traits = kElementwise | kBroadcast | traits;
   d.num_inputs = 2;
   d.promote_mask = 3;
-  d.infer = (traits & kBoolOutput) ? infer_broadcast_bool : infer_broadcast;
+  d.infer = (traits & kBoolOutput) ? infer_broadcast_bool<Id> : infer_broadcast<Id>;
   d.portable = run_binary<K>;
   d.vjp = vjp;
   d.save_inputs = save_in;
@@ -28,6 +28,22 @@ OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t sav
   d.onnx = onnx;
   if (!vjp) d.nondiff_reason = "bool output";
   return d;
+}
+
+// add and sub also check PyTorch's operand rules: bool tensors do not
+// subtract, and a float alpha with integer operands would be truncated.
+template <OpId Id>
+std::vector<TensorMeta> infer_add_sub(std::span<const Tensor> in, const Attrs& a) {
+  std::string_view op = op_def(Id).name;
+  DType dt = in[0].dtype();  // both operands are already promoted to it
+  BRAID_CHECK(Id != OpId::sub || dt != DType::Bool, DTypeError, op,
+              "bool tensors cannot be subtracted (use logical_not() to invert a mask); got bool and bool");
+  if (a.has("alpha")) {
+    Scalar al = a.scalar(op, "alpha");
+    BRAID_CHECK(!al.is_floating() || is_floating(dt), DTypeError, op,
+                "alpha must be an integer for {} inputs; got alpha={}", dtype_name(dt), al.to_double());
+  }
+  return infer_broadcast<Id>(in, a);
 }
 
 // Gradients of a broadcasting op flow back summed to each input's shape.
@@ -39,27 +55,31 @@ OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t sav
 }  // namespace
 
 OpDef make_def_add() {
-  return binary_def<Binary::Add>(0, [](const VjpCtx& c) -> V {
+  OpDef d = binary_def<Binary::Add, OpId::add>(0, [](const VjpCtx& c) -> V {
     Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("add", "alpha") : Scalar(1);
     return {GA(G), GB(al.to_double() == 1 ? G : G * al)};
   }, "Add", 0);
+  d.infer = infer_add_sub<OpId::add>;
+  return d;
 }
 OpDef make_def_sub() {
-  return binary_def<Binary::Sub>(0, [](const VjpCtx& c) -> V {
+  OpDef d = binary_def<Binary::Sub, OpId::sub>(0, [](const VjpCtx& c) -> V {
     Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("sub", "alpha") : Scalar(1);
     return {GA(G), GB(al.to_double() == 1 ? -G : G * -al.to_double())};
   }, "Sub", 0);
+  d.infer = infer_add_sub<OpId::sub>;
+  return d;
 }
 OpDef make_def_mul() {
-  return binary_def<Binary::Mul>(0, [](const VjpCtx& c) -> V { return {GA(G * B), GB(G * A)}; }, "Mul", 3);
+  return binary_def<Binary::Mul, OpId::mul>(0, [](const VjpCtx& c) -> V { return {GA(G * B), GB(G * A)}; }, "Mul", 3);
 }
 OpDef make_def_div() {
-  return binary_def<Binary::Div>(kIntToFloat, [](const VjpCtx& c) -> V {
+  return binary_def<Binary::Div, OpId::div>(kIntToFloat, [](const VjpCtx& c) -> V {
     return {GA(G / B), GB(-(G * A) / (B * B))};
   }, "Div", 3);
 }
 OpDef make_def_pow() {
-  return binary_def<Binary::Pow>(0, [](const VjpCtx& c) -> V {
+  return binary_def<Binary::Pow, OpId::pow>(0, [](const VjpCtx& c) -> V {
     const Tensor& y = c.outputs[0];
     Tensor ga, gb;
     // d/da a^b = b a^(b-1), taken as 0 where b == 0 (so 0^0 has no NaN gradient).
@@ -71,25 +91,29 @@ OpDef make_def_pow() {
 }
 OpDef make_def_maximum() {
   // Ties split the gradient evenly, as in PyTorch.
-  return binary_def<Binary::Maximum>(0, [](const VjpCtx& c) -> V {
+  return binary_def<Binary::Maximum, OpId::maximum>(0, [](const VjpCtx& c) -> V {
     Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A > B).to(G.dtype()));
     return {GA(G * w), GB(G * (1 - w))};
   }, "Max", 3);
 }
 OpDef make_def_minimum() {
-  return binary_def<Binary::Minimum>(0, [](const VjpCtx& c) -> V {
+  return binary_def<Binary::Minimum, OpId::minimum>(0, [](const VjpCtx& c) -> V {
     Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A < B).to(G.dtype()));
     return {GA(G * w), GB(G * (1 - w))};
   }, "Min", 3);
 }
-OpDef make_def_eq() { return binary_def<Binary::Eq>(kBoolOutput, nullptr, "Equal", 0); }
-OpDef make_def_ne() { return binary_def<Binary::Ne>(kBoolOutput, nullptr, "", 0); }
-OpDef make_def_lt() { return binary_def<Binary::Lt>(kBoolOutput, nullptr, "Less", 0); }
-OpDef make_def_le() { return binary_def<Binary::Le>(kBoolOutput, nullptr, "LessOrEqual", 0); }
-OpDef make_def_gt() { return binary_def<Binary::Gt>(kBoolOutput, nullptr, "Greater", 0); }
-OpDef make_def_ge() { return binary_def<Binary::Ge>(kBoolOutput, nullptr, "GreaterOrEqual", 0); }
-OpDef make_def_logical_and() { return binary_def<Binary::LogicalAnd>(kBoolOutput, nullptr, "And", 0); }
-OpDef make_def_logical_or() { return binary_def<Binary::LogicalOr>(kBoolOutput, nullptr, "Or", 0); }
+OpDef make_def_eq() { return binary_def<Binary::Eq, OpId::eq>(kBoolOutput, nullptr, "Equal", 0); }
+OpDef make_def_ne() {
+  OpDef d = binary_def<Binary::Ne, OpId::ne>(kBoolOutput, nullptr, "", 0);
+  d.onnx_note = "no ONNX op; exported as Not(Equal(a, b))";
+  return d;
+}
+OpDef make_def_lt() { return binary_def<Binary::Lt, OpId::lt>(kBoolOutput, nullptr, "Less", 0); }
+OpDef make_def_le() { return binary_def<Binary::Le, OpId::le>(kBoolOutput, nullptr, "LessOrEqual", 0); }
+OpDef make_def_gt() { return binary_def<Binary::Gt, OpId::gt>(kBoolOutput, nullptr, "Greater", 0); }
+OpDef make_def_ge() { return binary_def<Binary::Ge, OpId::ge>(kBoolOutput, nullptr, "GreaterOrEqual", 0); }
+OpDef make_def_logical_and() { return binary_def<Binary::LogicalAnd, OpId::logical_and>(kBoolOutput, nullptr, "And", 0); }
+OpDef make_def_logical_or() { return binary_def<Binary::LogicalOr, OpId::logical_or>(kBoolOutput, nullptr, "Or", 0); }
 
 OpDef make_def_where() {
   OpDef d;
@@ -161,7 +185,12 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 Tensor mul(const Tensor& a, const Tensor& b) { return call1(OpId::mul, {a, b}); }
 Tensor div(const Tensor& a, const Tensor& b) { return call1(OpId::div, {a, b}); }
 Tensor pow(const Tensor& a, const Tensor& b) { return call1(OpId::pow, {a, b}); }
-Tensor pow(const Tensor& a, Scalar e) { return call1(OpId::pow, {a, wrap(e, a)}); }
+Tensor pow(const Tensor& a, Scalar e) {
+  // As PyTorch: an integer result cannot hold x^-n (it would silently be 0).
+  BRAID_CHECK(a.is_floating_point() || e.is_floating() || e.to_int() >= 0, ValueError, "pow",
+              "integers to negative integer powers are not allowed; got {} ** {}", dtype_name(a.dtype()), e.to_int());
+  return call1(OpId::pow, {a, wrap(e, a)});
+}
 Tensor maximum(const Tensor& a, const Tensor& b) { return call1(OpId::maximum, {a, b}); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return call1(OpId::minimum, {a, b}); }
 Tensor eq(const Tensor& a, const Tensor& b) { return call1(OpId::eq, {a, b}); }

@@ -6,20 +6,10 @@ std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&) {
   return {{in[0].shape(), in[0].dtype()}};
 }
 
-namespace {
 Shape broadcast_all(std::string_view op, std::span<const Tensor> in) {
   Shape s = in[0].shape();
   for (size_t i = 1; i < in.size(); ++i) s = broadcast_shapes(op, s, in[i].shape());
   return s;
-}
-}  // namespace
-
-std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&) {
-  return {{broadcast_all("broadcast", in), in[0].dtype()}};
-}
-
-std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
-  return {{broadcast_all("broadcast", in), DType::Bool}};
 }
 
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim) {

@@ -13,10 +13,19 @@ namespace braid::detail {
 // -- infer helpers --------------------------------------------------------------
 /// One output, same shape and dtype as input 0.
 std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&);
-/// One output, the broadcast shape of all inputs, dtype of input 0 (inputs are promoted).
-std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&);
+/// The broadcast shape of all inputs. Throws ShapeError naming `op`.
+Shape broadcast_all(std::string_view op, std::span<const Tensor> in);
+/// One output, the broadcast shape of all inputs, dtype of input 0 (inputs are
+/// promoted). Errors name op `Id` (an infer function is not told its op).
+template <OpId Id>
+std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&) {
+  return {{broadcast_all(op_def(Id).name, in), in[0].dtype()}};
+}
 /// As infer_broadcast, but a bool output (comparisons, logical ops).
-std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&);
+template <OpId Id>
+std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
+  return {{broadcast_all(op_def(Id).name, in), DType::Bool}};
+}
 /// The reduced shape of `shape` over `dims` (already wrapped and sorted).
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
 

@@ -36,7 +36,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype)
   DType dt = dtype.value_or(fl ? DType::Float32 : DType::Int64);
   auto n = static_cast<int64_t>(std::ceil((e - s) / st));
   Tensor t = empty({std::max<int64_t>(n, 0)}, dt);
-  BRAID_DISPATCH_NUMERIC(dt, "arange", [&] {
+  BRAID_DISPATCH_ALL(dt, "arange", [&] {
     auto* p = static_cast<scalar_t*>(t.raw_data());
     for (int64_t i = 0; i < n; ++i)
       p[i] = fl ? static_cast<scalar_t>(s + static_cast<double>(i) * st)
@@ -51,8 +51,9 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0;
   BRAID_DISPATCH_FLOAT(dtype, "linspace", [&] {
     auto* p = static_cast<scalar_t*>(t.raw_data());
-    // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
-    int64_t half = steps / 2;
+    // Fill from both ends, as PyTorch does, so the last value is exactly `end`
+    // (and a single step gives `start`).
+    int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       p[i] = static_cast<scalar_t>(i < half ? start + step * static_cast<double>(i)
                                             : end - step * static_cast<double>(steps - 1 - i));

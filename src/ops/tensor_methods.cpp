@@ -34,8 +34,10 @@ Tensor Tensor::argmax(int64_t d, bool k) const { return braid::argmax(*this, d, 
 // Note [in-place and autograd]: with grad recording on, an in-place op runs
 // out of place and the result is copied back, then this tensor takes over the
 // result's place in the graph (its grad_fn). Saved copies of the old value
-// see the version bump and refuse to be used. Without recording, the result
-// is written straight into this tensor's buffer.
+// see the version bump and refuse to be used. The op itself reads a clone of
+// the old value when it records a node: it may save that input for backward
+// (mul_ does), and the buffer it is about to overwrite cannot serve. Without
+// recording, the result is written straight into this tensor's buffer.
 namespace {
 void check_inplace_allowed(const Tensor& self, const char* op) {
   if (!is_grad_enabled() || !self.requires_grad()) return;
@@ -57,31 +59,38 @@ Tensor& assign_result(Tensor& self, const Tensor& r, const char* op) {
               dtype_name(self.dtype()));
   kernels::copy(self, r);
   self.storage()->bump_version();
-  if (r.requires_grad() && is_grad_enabled()) {
+  if (!is_grad_enabled()) return self;
+  auto& m = self.impl().autograd_meta();
+  if (r.requires_grad()) {
     Tensor rr = r.dtype() == self.dtype() ? r : to(r, self.dtype());
-    auto& m = self.impl().autograd_meta();
     m.requires_grad = true;
     m.grad_fn = rr.grad_fn();
     m.output_nr = rr.impl().autograd->output_nr;
+  } else if (m.grad_fn) {  // copy_ of a constant: the old value no longer matters
+    m.grad_fn = nullptr;
+    m.requires_grad = false;
   }
   return self;
 }
 
+// `compute(old)` returns the new value from `old`, this tensor's value before
+// the op (a clone when a graph is recorded, see the note above).
 template <class F>
-Tensor& inplace(Tensor& self, const char* op, const F& compute) {
+Tensor& inplace(Tensor& self, const char* op, const Tensor* other, const F& compute) {
   check_inplace_allowed(self, op);
-  Tensor r = compute();
+  bool records = is_grad_enabled() && (self.requires_grad() || (other && other->requires_grad()));
+  Tensor r = compute(records ? braid::clone(self) : self);
   return assign_result(self, r, op);
 }
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& o, Scalar alpha) { return inplace(*this, "add_", [&] { return braid::add(*this, o, alpha); }); }
-Tensor& Tensor::sub_(const Tensor& o, Scalar alpha) { return inplace(*this, "sub_", [&] { return braid::sub(*this, o, alpha); }); }
-Tensor& Tensor::mul_(const Tensor& o) { return inplace(*this, "mul_", [&] { return braid::mul(*this, o); }); }
-Tensor& Tensor::div_(const Tensor& o) { return inplace(*this, "div_", [&] { return braid::div(*this, o); }); }
-Tensor& Tensor::add_(Scalar o) { return inplace(*this, "add_", [&] { return *this + o; }); }
-Tensor& Tensor::mul_(Scalar o) { return inplace(*this, "mul_", [&] { return *this * o; }); }
-Tensor& Tensor::clamp_(Scalar lo, Scalar hi) { return inplace(*this, "clamp_", [&] { return braid::clamp(*this, lo, hi); }); }
+Tensor& Tensor::add_(const Tensor& o, Scalar alpha) { return inplace(*this, "add_", &o, [&](const Tensor& s) { return braid::add(s, o, alpha); }); }
+Tensor& Tensor::sub_(const Tensor& o, Scalar alpha) { return inplace(*this, "sub_", &o, [&](const Tensor& s) { return braid::sub(s, o, alpha); }); }
+Tensor& Tensor::mul_(const Tensor& o) { return inplace(*this, "mul_", &o, [&](const Tensor& s) { return braid::mul(s, o); }); }
+Tensor& Tensor::div_(const Tensor& o) { return inplace(*this, "div_", &o, [&](const Tensor& s) { return braid::div(s, o); }); }
+Tensor& Tensor::add_(Scalar o) { return inplace(*this, "add_", nullptr, [&](const Tensor& s) { return s + o; }); }
+Tensor& Tensor::mul_(Scalar o) { return inplace(*this, "mul_", nullptr, [&](const Tensor& s) { return s * o; }); }
+Tensor& Tensor::clamp_(Scalar lo, Scalar hi) { return inplace(*this, "clamp_", nullptr, [&](const Tensor& s) { return braid::clamp(s, lo, hi); }); }
 
 Tensor& Tensor::fill_(Scalar v) {
   check_inplace_allowed(*this, "fill_");
@@ -99,7 +108,9 @@ Tensor& Tensor::copy_(const Tensor& src) {
   broadcast_shapes("copy_", src.shape(), shape());
   BRAID_CHECK(src.dim() <= dim() && broadcast_shapes("copy_", src.shape(), shape()) == shape(), ShapeError, "copy_",
               "source of shape {} does not broadcast to {}", shape_str(src.shape()), shape_str(shape()));
-  return inplace(*this, "copy_", [&] { return braid::clone(braid::expand(braid::to(src, dtype()), shape())); });
+  // The new value does not read the old one, so no clone of it is needed.
+  return inplace(*this, "copy_", nullptr,
+                 [&](const Tensor&) { return braid::clone(braid::expand(braid::to(src, dtype()), shape())); });
 }
 
 }  // namespace braid

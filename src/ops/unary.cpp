@@ -1,6 +1,7 @@
 // Unary elementwise ops. Each entry: traits, kernel, vjp in braid ops.
 #include <cmath>
 
+#include "kernels/portable/copy.hpp"
 #include "kernels/portable/elementwise.hpp"
 #include "ops/common.hpp"
 
@@ -28,26 +29,37 @@ void run_unary(const KernelArgs& a) {
       break;
     default: break;
   }
+  if (a.out[0].dtype() != a.in[0].dtype()) {  // clamp of an int tensor with float bounds
+    kernels::copy(a.out[0], a.in[0]);
+    kernels::unary(K, a.out[0], a.out[0], p0, p1);
+    return;
+  }
   kernels::unary(K, a.out[0], a.in[0], p0, p1);
 }
 
+template <OpId Id>
 std::vector<TensorMeta> infer_numeric(std::span<const Tensor> in, const Attrs&) {
-  BRAID_CHECK(in[0].dtype() != DType::Bool, DTypeError, "unary", "bool input is not supported; got {}",
+  BRAID_CHECK(in[0].dtype() != DType::Bool, DTypeError, op_def(Id).name, "bool input is not supported; got {}",
               dtype_name(in[0].dtype()));
   return {{in[0].shape(), in[0].dtype()}};
 }
 
-template <Unary K>
+template <Unary K, OpId Id>
 OpDef unary_def(Domain dom, VjpFn vjp, std::string_view onnx, uint32_t save_in, uint32_t save_out) {
   OpDef d;
   d.traits = kElementwise | (dom == Domain::Float ? kIntToFloat : 0u);
   d.promote_mask = 1;
-  d.infer = infer_numeric;
+  d.infer = infer_numeric<Id>;
   d.portable = run_unary<K>;
   d.vjp = vjp;
   d.save_inputs = save_in;
   d.save_outputs = save_out;
   d.onnx = onnx;
+  return d;
+}
+// For ops ONNX has no operator for: says how the exporter composes them.
+OpDef with_onnx_note(OpDef d, std::string_view note) {
+  d.onnx_note = note;
   return d;
 }
 using V = std::vector<Tensor>;
@@ -58,52 +70,56 @@ constexpr uint32_t kIn = 1, kOut = 1;
 #define G c.grads[0]
 }  // namespace
 
-OpDef make_def_neg() { return unary_def<Unary::Neg>(Domain::Numeric, [](const VjpCtx& c) -> V { return {neg(G)}; }, "Neg", 0, 0); }
-OpDef make_def_abs() { return unary_def<Unary::Abs>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * sign(X)}; }, "Abs", kIn, 0); }
-OpDef make_def_sign() { return unary_def<Unary::Sign>(Domain::Numeric, [](const VjpCtx& c) -> V { return {zeros_like(G)}; }, "Sign", 0, 0); }
-OpDef make_def_exp() { return unary_def<Unary::Exp>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y}; }, "Exp", 0, kOut); }
-OpDef make_def_log() { return unary_def<Unary::Log>(Domain::Float, [](const VjpCtx& c) -> V { return {G / X}; }, "Log", kIn, 0); }
+OpDef make_def_neg() { return unary_def<Unary::Neg, OpId::neg>(Domain::Numeric, [](const VjpCtx& c) -> V { return {neg(G)}; }, "Neg", 0, 0); }
+OpDef make_def_abs() { return unary_def<Unary::Abs, OpId::abs>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * sign(X)}; }, "Abs", kIn, 0); }
+OpDef make_def_sign() { return unary_def<Unary::Sign, OpId::sign>(Domain::Numeric, [](const VjpCtx& c) -> V { return {zeros_like(G)}; }, "Sign", 0, 0); }
+OpDef make_def_exp() { return unary_def<Unary::Exp, OpId::exp>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y}; }, "Exp", 0, kOut); }
+OpDef make_def_log() { return unary_def<Unary::Log, OpId::log>(Domain::Float, [](const VjpCtx& c) -> V { return {G / X}; }, "Log", kIn, 0); }
 OpDef make_def_log1p() {
-  return unary_def<Unary::Log1p>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (X + 1)}; }, "", kIn, 0);
+  return with_onnx_note(unary_def<Unary::Log1p, OpId::log1p>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (X + 1)}; }, "", kIn, 0),
+                        "no ONNX op; exported as Log(Add(x, 1))");
 }
 OpDef make_def_expm1() {
-  return unary_def<Unary::Expm1>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (Y + 1)}; }, "", 0, kOut);
+  return with_onnx_note(unary_def<Unary::Expm1, OpId::expm1>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (Y + 1)}; }, "", 0, kOut),
+                        "no ONNX op; exported as Sub(Exp(x), 1)");
 }
 OpDef make_def_sqrt() {
-  return unary_def<Unary::Sqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (Y * 2)}; }, "Sqrt", 0, kOut);
+  return unary_def<Unary::Sqrt, OpId::sqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (Y * 2)}; }, "Sqrt", 0, kOut);
 }
 OpDef make_def_rsqrt() {
-  return unary_def<Unary::Rsqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * Y * Y * -0.5}; }, "", 0, kOut);
+  return with_onnx_note(unary_def<Unary::Rsqrt, OpId::rsqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * Y * Y * -0.5}; }, "", 0, kOut),
+                        "no ONNX op; exported as Reciprocal(Sqrt(x))");
 }
 OpDef make_def_square() {
-  return unary_def<Unary::Square>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * X * 2}; }, "", kIn, 0);
+  return with_onnx_note(unary_def<Unary::Square, OpId::square>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * X * 2}; }, "", kIn, 0),
+                        "no ONNX op; exported as Mul(x, x)");
 }
-OpDef make_def_sin() { return unary_def<Unary::Sin>(Domain::Float, [](const VjpCtx& c) -> V { return {G * cos(X)}; }, "Sin", kIn, 0); }
-OpDef make_def_cos() { return unary_def<Unary::Cos>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * sin(X))}; }, "Cos", kIn, 0); }
+OpDef make_def_sin() { return unary_def<Unary::Sin, OpId::sin>(Domain::Float, [](const VjpCtx& c) -> V { return {G * cos(X)}; }, "Sin", kIn, 0); }
+OpDef make_def_cos() { return unary_def<Unary::Cos, OpId::cos>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * sin(X))}; }, "Cos", kIn, 0); }
 OpDef make_def_tanh() {
-  return unary_def<Unary::Tanh>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (1 - Y * Y)}; }, "Tanh", 0, kOut);
+  return unary_def<Unary::Tanh, OpId::tanh>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (1 - Y * Y)}; }, "Tanh", 0, kOut);
 }
 OpDef make_def_sigmoid() {
-  return unary_def<Unary::Sigmoid>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * (1 - Y)}; }, "Sigmoid", 0, kOut);
+  return unary_def<Unary::Sigmoid, OpId::sigmoid>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * (1 - Y)}; }, "Sigmoid", 0, kOut);
 }
 OpDef make_def_relu() {
   // Gradient 0 at x = 0, as in PyTorch.
-  return unary_def<Unary::Relu>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * (Y > 0).to(G.dtype())}; }, "Relu", 0, kOut);
+  return unary_def<Unary::Relu, OpId::relu>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * (Y > 0).to(G.dtype())}; }, "Relu", 0, kOut);
 }
 OpDef make_def_leaky_relu() {
-  return unary_def<Unary::LeakyRelu>(Domain::Float, [](const VjpCtx& c) -> V {
+  return unary_def<Unary::LeakyRelu, OpId::leaky_relu>(Domain::Float, [](const VjpCtx& c) -> V {
     double s = c.attrs.f("leaky_relu", "negative_slope");
     return {where(X > 0, G, G * s)};
   }, "LeakyRelu", kIn, 0);
 }
 OpDef make_def_elu() {
-  return unary_def<Unary::Elu>(Domain::Float, [](const VjpCtx& c) -> V {
+  return unary_def<Unary::Elu, OpId::elu>(Domain::Float, [](const VjpCtx& c) -> V {
     double alpha = c.attrs.f("elu", "alpha");
     return {where(X > 0, G, G * (Y + alpha))};
   }, "Elu", kIn, kOut);
 }
 OpDef make_def_gelu() {
-  OpDef d = unary_def<Unary::GeluErf>(Domain::Float, [](const VjpCtx& c) -> V {
+  OpDef d = unary_def<Unary::GeluErf, OpId::gelu>(Domain::Float, [](const VjpCtx& c) -> V {
     const Tensor& x = X;
     if (c.attrs.s("gelu", "approximate") == "tanh") {
       const double k = std::sqrt(2.0 / M_PI);
@@ -126,27 +142,27 @@ OpDef make_def_gelu() {
   return d;
 }
 OpDef make_def_silu() {
-  return unary_def<Unary::Silu>(Domain::Float, [](const VjpCtx& c) -> V {
+  return with_onnx_note(unary_def<Unary::Silu, OpId::silu>(Domain::Float, [](const VjpCtx& c) -> V {
     Tensor s = sigmoid(X);
     return {G * s * (1 + X * (1 - s))};
-  }, "", kIn, 0);
+  }, "", kIn, 0), "no ONNX op; exported as Mul(x, Sigmoid(x))");
 }
 OpDef make_def_softplus() {
-  return unary_def<Unary::Softplus>(Domain::Float, [](const VjpCtx& c) -> V {
+  return unary_def<Unary::Softplus, OpId::softplus>(Domain::Float, [](const VjpCtx& c) -> V {
     double beta = c.attrs.f("softplus", "beta"), th = c.attrs.f("softplus", "threshold");
     return {where(X * beta > th, G, G * sigmoid(X * beta))};
   }, "Softplus", kIn, 0);
 }
 OpDef make_def_erf() {
-  return unary_def<Unary::Erf>(Domain::Float, [](const VjpCtx& c) -> V {
+  return unary_def<Unary::Erf, OpId::erf>(Domain::Float, [](const VjpCtx& c) -> V {
     return {G * exp(-(X * X)) * (2.0 / std::sqrt(M_PI))};
   }, "Erf", kIn, 0);
 }
 OpDef make_def_reciprocal() {
-  return unary_def<Unary::Reciprocal>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * Y * Y)}; }, "Reciprocal", 0, kOut);
+  return unary_def<Unary::Reciprocal, OpId::reciprocal>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * Y * Y)}; }, "Reciprocal", 0, kOut);
 }
 OpDef make_def_clamp() {
-  OpDef d = unary_def<Unary::Clamp>(Domain::Numeric, [](const VjpCtx& c) -> V {
+  OpDef d = unary_def<Unary::Clamp, OpId::clamp>(Domain::Numeric, [](const VjpCtx& c) -> V {
     // Gradient flows where min <= x <= max (boundaries included, as in PyTorch).
     Tensor keep = ones_like(X, DType::Bool);
     if (c.attrs.has("min")) keep = logical_and(keep, X >= scalar_tensor(c.attrs.scalar("clamp", "min"), X.dtype()));
@@ -155,7 +171,13 @@ OpDef make_def_clamp() {
   }, "Clip", kIn, 0);
   d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
     BRAID_CHECK(a.has("min") || a.has("max"), ValueError, "clamp", "at least one of min and max must be given");
-    return infer_numeric(in, a);
+    std::vector<TensorMeta> m = infer_numeric<OpId::clamp>(in, a);
+    // A float bound makes an integer input's result float32, as in PyTorch
+    // (clamp(int tensor, 0.5) must not truncate the bound); see run_unary.
+    bool float_bound = (a.has("min") && a.scalar("clamp", "min").is_floating()) ||
+                       (a.has("max") && a.scalar("clamp", "max").is_floating());
+    if (float_bound && !is_floating(m[0].dtype)) m[0].dtype = DType::Float32;
+    return m;
   };
   return d;
 }

@@ -274,7 +274,12 @@ OpDef make_def_unsqueeze() {
   return view_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V {
         const Tensor& x = in[0];
-        int64_t dim = wrap_dim("unsqueeze", a.i("unsqueeze", "dim"), x.dim() + 1);
+        // The new dim may also go after the last one, so the valid range is
+        // one wider than wrap_dim's (whose message would name the wrong rank).
+        int64_t dim = a.i("unsqueeze", "dim"), r = x.dim() + 1;
+        BRAID_CHECK(dim >= -r && dim < r, IndexError, "unsqueeze",
+                    "dim {} is out of range for a tensor of rank {} (valid: {} to {})", dim, x.dim(), -r, r - 1);
+        if (dim < 0) dim += r;
         Shape sh = x.shape(), st = x.strides();
         int64_t s = dim < x.dim() ? x.strides()[dim] * x.shape()[dim] : 1;
         sh.insert(sh.begin() + dim, 1);

@@ -266,6 +266,22 @@ TEST(GemmPortable, BitIdenticalForAnyThreadCount) {
     }
   }
 }
+
+TEST(GemmPortable, BatchedCallMatchesSeparateCallsBitForBit) {
+  // The batch runs one product per thread; a lone product of this size is
+  // split over the team. Both must give the same bits.
+  const Shape s{6, 40, 50, 300};
+  size_t a_len, b_len, c_len;
+  const GemmArgs g = make_args(s, Layout{}, a_len, b_len, c_len);
+  const auto a = random_values<float>(a_len, 11, true), b = random_values<float>(b_len, 12, true);
+  std::vector<float> batched(c_len, 0), separate(c_len, 0);
+  gemm_portable(g, a.data(), b.data(), batched.data());
+  GemmArgs one = g;
+  one.batch = 1;
+  for (int64_t i = 0; i < s.batch; ++i)
+    gemm_portable(one, a.data() + i * g.a_bs, b.data() + i * g.b_bs, separate.data() + i * g.c_bs);
+  ASSERT_EQ(0, std::memcmp(batched.data(), separate.data(), c_len * sizeof(float)));
+}
 #endif
 
 #ifdef BRAID_HAVE_DNNL

@@ -1,14 +1,18 @@
 // Portable GEMM: Goto/BLIS-style blocking in plain C++ that g++ -O3 turns
 // into FMA vector code, with no intrinsics so the same file serves WASM.
 //
-// Loop nest for one (m, n, k) product, blocks sized for a 32 KiB L1 / 1 MiB L2:
-//   jc over n in kNc columns
-//     pc over k in ~kKc slices           (B slice kc x nc packed, shared)
-//       ic0 over m in kMbig rows         (A slice mb x kc packed, shared)
-//         omp for over (kMc rows x column chunk) output tiles
-//           jr over kNr-wide B panels    (kc x kNr panel stays in L1)
-//             ir over kMr-tall A slivers (kMc x kc block stays in L2)
-//               micro-kernel: kMr x kNr accumulators in registers
+// Loop nest for one (m, n, k) product, sized for 32 KiB L1 / 512 KiB L2:
+//   super-blocks of at most kPackCols x kPackDepth of B and kPackRows x
+//   kPackDepth of A, packed once by the whole team (one barrier), then
+//     omp for over (kMc rows x panel chunk) output tiles (one barrier)
+//       pc over the block's k slices of ~kKc
+//         jr over kNr-wide B panels      (kc x kNr panel stays in L1)
+//           ir over kMr-tall A slivers   (kMc x kc block stays in L2)
+//             micro-kernel: kMr x kNr accumulators in registers
+// Packing a whole super-block at once, rather than one k slice at a time,
+// keeps a typical call to two barriers (the MNIST layer had 12). On 2 shared
+// cores a thread that the OS has parked makes a barrier wait up to a time
+// slice, so fewer barriers mean fewer such stalls.
 //
 // Note [deterministic gemm]: every C element is summed by exactly one
 // micro-kernel call per k slice, in increasing k, and the slice boundaries
@@ -41,11 +45,15 @@ struct AccOf<T> {
 template <class T>
 using Acc = typename AccOf<T>::type;
 
-constexpr int64_t kMr = 6;      // register tile rows
-constexpr int64_t kKc = 256;    // k slice: one A sliver + one B panel fit in L1
-constexpr int64_t kMc = 96;     // rows per output tile: A block 96 x 256 fits in L2
-constexpr int64_t kNc = 2048;   // columns per packed B slice
-constexpr int64_t kMbig = 1536; // rows of A packed at once, bounds the buffer
+constexpr int64_t kMr = 6;     // register tile rows
+constexpr int64_t kKc = 256;   // k slice: one A sliver + one B panel fit in L1
+constexpr int64_t kMc = 96;    // rows per output tile: A block 96 x 256 fits in L2
+// Super-block bounds; they cap the pack buffers near (512 + 1024) x 1024
+// elements per calling thread (6 MiB for float). Larger blocks measured no
+// faster here.
+constexpr int64_t kPackRows = 512;
+constexpr int64_t kPackCols = 1024;
+constexpr int64_t kPackDepth = 1024;
 // Below this many multiply-adds a product runs on the calling thread: waking
 // a team costs more than it saves.
 constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
@@ -63,9 +71,21 @@ struct View {
   T at(int64_t i, int64_t j) const { return p[i * rs + j * cs]; }
 };
 
-// ap[p * kMr + i] = A(i0 + i, p0 + p), rows past `rows` zero-padded.
+// ap[p * kMr + i] = A(i0 + i, p0 + p), rows past `rows` zero-padded. Reads
+// run along whichever of A's strides is 1 (row-major A: along k).
 template <class T>
 void pack_a_sliver(View<T> a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, Acc<T>* ap) {
+  if (a.cs == 1) {
+    for (int64_t i = 0; i < kMr; ++i) {
+      const T* src = a.p + (i0 + std::min(i, rows - 1)) * a.rs + p0;
+      if (i < rows) {
+        for (int64_t p = 0; p < kc; ++p) ap[p * kMr + i] = static_cast<Acc<T>>(src[p]);
+      } else {
+        for (int64_t p = 0; p < kc; ++p) ap[p * kMr + i] = Acc<T>{};
+      }
+    }
+    return;
+  }
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t i = 0; i < kMr; ++i)
       ap[p * kMr + i] = i < rows ? static_cast<Acc<T>>(a.at(i0 + i, p0 + p)) : Acc<T>{};
@@ -73,9 +93,18 @@ void pack_a_sliver(View<T> a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, 
 }
 
 // bp[p * kNr + j] = B(p0 + p, j0 + j), columns past `cols` zero-padded.
+// Reads run along whichever of B's strides is 1 (transposed B: along k).
 template <class T>
 void pack_b_panel(View<T> b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, Acc<T>* bp) {
   constexpr int64_t nr = nr_of<T>();
+  if (b.rs == 1 && b.cs != 1) {
+    for (int64_t j = 0; j < nr; ++j) {
+      const T* src = b.p + p0 + (j0 + std::min(j, cols - 1)) * b.cs;
+      for (int64_t p = 0; p < kc; ++p)
+        bp[p * nr + j] = j < cols ? static_cast<Acc<T>>(src[p]) : Acc<T>{};
+    }
+    return;
+  }
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t j = 0; j < nr; ++j)
       bp[p * nr + j] = j < cols ? static_cast<Acc<T>>(b.at(p0 + p, j0 + j)) : Acc<T>{};
@@ -108,6 +137,18 @@ inline void micro_kernel(int64_t kc, const A* __restrict ap, const A* __restrict
 template <class T, int64_t NR>
 void store_tile(const Acc<T>* acc, int64_t rows, int64_t cols, bool overwrite, T* c,
                 int64_t c_rs, int64_t c_cs) {
+  if (c_cs == 1 && cols == NR) {  // the common full-width tile: vector stores
+    for (int64_t i = 0; i < rows; ++i) {
+      T* row = c + i * c_rs;
+      if (overwrite) {
+        for (int64_t j = 0; j < NR; ++j) row[j] = static_cast<T>(acc[i * NR + j]);
+      } else {
+        for (int64_t j = 0; j < NR; ++j)
+          row[j] = static_cast<T>(acc[i * NR + j] + static_cast<Acc<T>>(row[j]));
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < rows; ++i) {
     T* row = c + i * c_rs;
     for (int64_t j = 0; j < cols; ++j) {
@@ -118,81 +159,144 @@ void store_tile(const Acc<T>* acc, int64_t rows, int64_t cols, bool overwrite, T
   }
 }
 
-// Everything one k slice needs, shared by the team.
+// One product's operands and pack buffers, shared by the team.
 template <class T>
-struct Slice {
+struct Plan {
   View<T> a, b;
-  T* c = nullptr;
-  int64_t c_rs = 0, c_cs = 0;
-  const Acc<T>* apack = nullptr;  // mb rows, sliver-major
-  const Acc<T>* bpack = nullptr;  // nc columns, panel-major
-  int64_t pc = 0, kc = 0, jc = 0, nc = 0, ic0 = 0, mb = 0;
-  bool overwrite = false;
+  T* c;
+  int64_t c_rs, c_cs;
+  int64_t ks;  // k slice length (Note [deterministic gemm])
+  bool accumulate;
+  bool team;  // share loops over the enclosing OpenMP team
+  Acc<T>* apack;
+  Acc<T>* bpack;
 };
 
-// One output tile: rows [r0, r0 + rows) of the slice, B panels [q0, q1).
+// A super-block: rows [ic0, ic0 + mb), columns [jc, jc + nc), k [kc0, kc0 + kk).
+// Packed, k slice d (offset p0 - kc0) of B starts at bpack + d * round_up(nc,
+// kNr) and holds kNr-wide panels of kc x kNr; A likewise with kMr slivers.
+struct Block {
+  int64_t ic0, mb, jc, nc, kc0, kk;
+};
+
+constexpr int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+constexpr int64_t ceil_div(int64_t x, int64_t by) { return (x + by - 1) / by; }
+
+// Runs f(i) for i in [0, n): shared out over the enclosing team (ending in
+// its barrier) when `team`, else as a plain loop. A product that one thread
+// runs inside a batch-parallel loop must not use `omp for`, which would bind
+// to that loop's team, and a nested `parallel if(false)` costs about a
+// microsecond per product, more than a 16 x 16 x 16 product itself.
+template <class F>
+void team_for(bool team, int64_t n, F&& f) {
+  if (!team) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  // Dynamic: absorbs ragged edge tiles and a thread the OS has parked. Which
+  // thread runs an index never changes the bits (Note [deterministic gemm]).
+#pragma omp for schedule(dynamic)
+  for (int64_t i = 0; i < n; ++i) f(i);
+}
+
+// Packs the block's A, and B unless it is still packed from the previous
+// row block, as one shared loop of panel and sliver tasks.
 template <class T>
-void macro_tile(const Slice<T>& s, int64_t r0, int64_t rows, int64_t q0, int64_t q1) {
+void pack_block(const Plan<T>& p, const Block& blk, bool pack_b) {
   constexpr int64_t nr = nr_of<T>();
+  const int64_t slices = ceil_div(blk.kk, p.ks), panels = ceil_div(blk.nc, nr);
+  const int64_t slivers = ceil_div(blk.mb, kMr);
+  const int64_t b_tasks = pack_b ? slices * panels : 0;
+  team_for(p.team, b_tasks + slices * slivers, [&](int64_t task) {
+    if (task < b_tasks) {
+      const int64_t d = task / panels * p.ks, q = task % panels, kc = std::min(p.ks, blk.kk - d);
+      Acc<T>* bp = p.bpack + d * panels * nr + q * nr * kc;
+      pack_b_panel(p.b, blk.kc0 + d, kc, blk.jc + q * nr, std::min(nr, blk.nc - q * nr), bp);
+      return;
+    }
+    task -= b_tasks;
+    const int64_t d = task / slivers * p.ks, r = task % slivers, kc = std::min(p.ks, blk.kk - d);
+    Acc<T>* ap = p.apack + d * slivers * kMr + r * kMr * kc;
+    pack_a_sliver(p.a, blk.ic0 + r * kMr, std::min(kMr, blk.mb - r * kMr), blk.kc0 + d, kc, ap);
+  });
+}
+
+// One output tile: block rows [r0, r0 + rows), B panels [q0, q1), all k slices.
+template <class T>
+void macro_tile(const Plan<T>& p, const Block& blk, int64_t r0, int64_t rows, int64_t q0,
+                int64_t q1) {
+  constexpr int64_t nr = nr_of<T>();
+  const int64_t panels = ceil_div(blk.nc, nr), slivers = ceil_div(blk.mb, kMr);
   Acc<T> acc[kMr * nr];
-  for (int64_t q = q0; q < q1; ++q) {
-    const int64_t cols = std::min(nr, s.nc - q * nr);
-    const Acc<T>* bp = s.bpack + q * nr * s.kc;
-    for (int64_t r = r0; r < r0 + rows; r += kMr) {
-      const int64_t tile_rows = std::min(kMr, r0 + rows - r);
-      micro_kernel<Acc<T>, nr>(s.kc, s.apack + r * s.kc, bp, acc);
-      T* c = s.c + (s.ic0 + r) * s.c_rs + (s.jc + q * nr) * s.c_cs;
-      store_tile<T, nr>(acc, tile_rows, cols, s.overwrite, c, s.c_rs, s.c_cs);
+  for (int64_t d = 0; d < blk.kk; d += p.ks) {
+    const int64_t kc = std::min(p.ks, blk.kk - d);
+    const bool overwrite = blk.kc0 + d == 0 && !p.accumulate;
+    for (int64_t q = q0; q < q1; ++q) {
+      const Acc<T>* bp = p.bpack + d * panels * nr + q * nr * kc;
+      const int64_t cols = std::min(nr, blk.nc - q * nr);
+      for (int64_t r = r0; r < r0 + rows; r += kMr) {
+        micro_kernel<Acc<T>, nr>(kc, p.apack + d * slivers * kMr + r * kc, bp, acc);
+        T* c = p.c + (blk.ic0 + r) * p.c_rs + (blk.jc + q * nr) * p.c_cs;
+        store_tile<T, nr>(acc, std::min(kMr, r0 + rows - r), cols, overwrite, c, p.c_rs, p.c_cs);
+      }
     }
   }
 }
 
-int team_size() {
+int team_size(bool team) {
 #ifdef _OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
+  if (team) return omp_get_num_threads();
 #endif
+  return 1;
 }
 
-// Packs A for the slice, then shares the output tiles out. Runs inside a
-// (possibly one-thread) parallel region; the `omp for` barriers order the
-// packing before its use and the use before the next repack.
+// Shares the block's output tiles (kMc rows x a chunk of panels) out; about
+// eight tiles per thread keep the threads evenly loaded.
 template <class T>
-void run_slice(Slice<T>& s, Acc<T>* apack) {
-#pragma omp for schedule(static)
-  for (int64_t r = 0; r < s.mb; r += kMr)
-    pack_a_sliver(s.a, s.ic0 + r, std::min(kMr, s.mb - r), s.pc, s.kc, apack + r * s.kc);
+void compute_block(const Plan<T>& p, const Block& blk) {
   constexpr int64_t nr = nr_of<T>();
-  const int64_t row_tiles = (s.mb + kMc - 1) / kMc;
-  const int64_t panels = (s.nc + nr - 1) / nr;
-  // About four tiles per thread evens out the ragged edge tiles; the split
-  // only moves work between threads, never changes a sum (see Note above).
-  const int64_t want = std::max<int64_t>(1, 4 * team_size() / row_tiles);
-  const int64_t chunks = std::min(panels, want);
-  const int64_t per_chunk = (panels + chunks - 1) / chunks;
-#pragma omp for schedule(static) collapse(2)
-  for (int64_t t = 0; t < row_tiles; ++t) {
-    for (int64_t u = 0; u < chunks; ++u) {
-      const int64_t q0 = u * per_chunk, q1 = std::min(panels, q0 + per_chunk);
-      if (q0 < q1) macro_tile(s, t * kMc, std::min(kMc, s.mb - t * kMc), q0, q1);
-    }
-  }
+  const int64_t row_tiles = ceil_div(blk.mb, kMc), panels = ceil_div(blk.nc, nr);
+  const int64_t want = ceil_div(8 * int64_t{team_size(p.team)}, row_tiles);
+  const int64_t chunks = std::min(panels, want), per_chunk = ceil_div(panels, chunks);
+  team_for(p.team, row_tiles * chunks, [&](int64_t tile) {
+    const int64_t t = tile / chunks, u = tile % chunks;
+    const int64_t q0 = u * per_chunk, q1 = std::min(panels, q0 + per_chunk);
+    if (q0 < q1) macro_tile(p, blk, t * kMc, std::min(kMc, blk.mb - t * kMc), q0, q1);
+  });
 }
 
 // Splits k into equal slices of at most kKc, so 784 becomes 4 x 196 rather
 // than 3 x 256 + 16. Depends on k only (Note [deterministic gemm]).
-int64_t k_slice(int64_t k) {
-  const int64_t slices = (k + kKc - 1) / kKc;
-  return (k + slices - 1) / slices;
+int64_t k_slice(int64_t k) { return ceil_div(k, ceil_div(k, kKc)); }
+
+// Splits `total` into equal parts of at most `cap`, each a multiple of `unit`
+// (fewer, even super-blocks: fewer barriers, balanced tiles).
+int64_t even_part(int64_t total, int64_t cap, int64_t unit) {
+  return std::min(round_up(ceil_div(total, ceil_div(total, cap)), unit), round_up(cap, unit));
 }
 
 // Per-thread pack buffers, kept between calls so small products do not pay
 // for malloc and fresh pages each time.
 template <class T>
-Acc<T>* scratch(std::vector<Acc<T>>& buf, size_t n) {
-  if (buf.size() < n) buf.resize(n);
+Acc<T>* scratch(std::vector<Acc<T>>& buf, int64_t n) {
+  if (buf.size() < static_cast<size_t>(n)) buf.resize(static_cast<size_t>(n));
   return buf.data();
+}
+
+// Every super-block of the product, in a fixed order; run by each thread of
+// the team (the shared loops inside split the work) or by one thread.
+template <class T>
+void run_blocks(const Plan<T>& p, const GemmArgs& g, int64_t rows, int64_t cols, int64_t depth) {
+  for (int64_t jc = 0; jc < g.n; jc += cols) {
+    for (int64_t kc0 = 0; kc0 < g.k; kc0 += depth) {
+      for (int64_t ic0 = 0; ic0 < g.m; ic0 += rows) {
+        const Block blk{ic0, std::min(rows, g.m - ic0), jc, std::min(cols, g.n - jc),
+                        kc0, std::min(depth, g.k - kc0)};
+        pack_block(p, blk, ic0 == 0);
+        compute_block(p, blk);
+      }
+    }
+  }
 }
 
 // One (m, n, k) product with k >= 1; `team` wakes the OpenMP threads.
@@ -201,26 +305,15 @@ void gemm_one(const GemmArgs& g, const T* a, const T* b, T* c, bool team) {
   constexpr int64_t nr = nr_of<T>();
   thread_local std::vector<Acc<T>> abuf, bbuf;
   const int64_t ks = k_slice(g.k);
-  const int64_t mbig = std::min(kMbig, g.m);
-  Acc<T>* apack = scratch<T>(abuf, static_cast<size_t>(((mbig + kMr - 1) / kMr) * kMr * ks));
-  const int64_t ncap = std::min(kNc, (g.n + nr - 1) / nr * nr);
-  Acc<T>* bpack = scratch<T>(bbuf, static_cast<size_t>(ncap * ks));
-  Slice<T> s{{a, g.a_rs, g.a_cs}, {b, g.b_rs, g.b_cs}, c, g.c_rs, g.c_cs, apack, bpack};
-#pragma omp parallel if (team) firstprivate(s)
-  for (s.jc = 0; s.jc < g.n; s.jc += kNc) {
-    s.nc = std::min(kNc, g.n - s.jc);
-    for (s.pc = 0; s.pc < g.k; s.pc += ks) {
-      s.kc = std::min(ks, g.k - s.pc);
-      s.overwrite = s.pc == 0 && !g.accumulate;
-#pragma omp for schedule(static)
-      for (int64_t j = 0; j < s.nc; j += nr)
-        pack_b_panel(s.b, s.pc, s.kc, s.jc + j, std::min(nr, s.nc - j), bpack + j * s.kc);
-      for (s.ic0 = 0; s.ic0 < g.m; s.ic0 += kMbig) {
-        s.mb = std::min(kMbig, g.m - s.ic0);
-        run_slice(s, apack);
-      }
-    }
-  }
+  const int64_t depth = ks * std::max<int64_t>(1, kPackDepth / ks);
+  const int64_t rows = even_part(g.m, kPackRows, kMc), cols = even_part(g.n, kPackCols, nr);
+  const int64_t kk_max = std::min(depth, g.k);
+  const Plan<T> p{{a, g.a_rs, g.a_cs}, {b, g.b_rs, g.b_cs}, c, g.c_rs, g.c_cs, ks, g.accumulate,
+                  team, scratch<T>(abuf, round_up(std::min(rows, g.m), kMr) * kk_max),
+                  scratch<T>(bbuf, round_up(std::min(cols, g.n), nr) * kk_max)};
+  if (!team) return run_blocks(p, g, rows, cols, depth);
+#pragma omp parallel
+  run_blocks(p, g, rows, cols, depth);
 }
 
 // k == 0: the empty sum. C = 0, or unchanged when accumulating.

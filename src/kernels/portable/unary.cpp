@@ -46,14 +46,15 @@ void unary_numeric(Unary op, const Tensor& out, const Tensor& in, double pa, dou
     case Unary::Abs: m([](T x) { return static_cast<T>(x < 0 ? -x : x); }); break;
     case Unary::Sign: m([](T x) { return static_cast<T>((T(0) < x) - (x < T(0))); }); break;
     case Unary::Square: m([](T x) { return static_cast<T>(x * x); }); break;
-    case Unary::Relu: m([](T x) { return x > T(0) ? x : T(0); }); break;
+    // x != x keeps NaN, as PyTorch's relu does.
+    case Unary::Relu: m([](T x) { return (x > T(0) || x != x) ? x : T(0); }); break;
     case Unary::Clamp: {
-      // NaN stays NaN (comparisons with NaN are false), as in PyTorch.
+      // min first, then max: with min > max every value becomes max, and NaN
+      // stays NaN (comparisons with NaN are false), as in PyTorch.
       double lo = pa, hi = pb;
       m([lo, hi](T x) {
-        if (static_cast<double>(x) < lo) return static_cast<T>(lo);
-        if (static_cast<double>(x) > hi) return static_cast<T>(hi);
-        return x;
+        T r = static_cast<double>(x) < lo ? static_cast<T>(lo) : x;
+        return static_cast<double>(r) > hi ? static_cast<T>(hi) : r;
       });
       break;
     }
