@@ -8,6 +8,9 @@
 namespace braid {
 
 namespace {
+// Bit i of an OpDef mask; list inputs (cat) can be past bit 31, where a shift is undefined.
+bool bit(uint32_t mask, size_t i) { return i < 32 && (mask >> i & 1u); }
+
 int category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
 
 std::optional<DType> promote_opt(std::optional<DType> a, std::optional<DType> b) {
@@ -29,7 +32,7 @@ std::optional<DType> combine_categories(std::optional<DType> higher, std::option
 DType result_type_of(std::span<const Tensor> in, uint32_t mask) {
   std::optional<DType> dim_t, zero_t, wrapped_t;
   for (size_t i = 0; i < in.size(); ++i) {
-    if (!(mask >> i & 1u) || !in[i].defined()) continue;
+    if (!bit(mask, i) || !in[i].defined()) continue;
     const auto& im = in[i].impl();
     if (im.wrapped_number) {
       // A written float takes the default float dtype, a written int int64.
@@ -96,18 +99,21 @@ void record(OpId id, const OpDef& d, const std::vector<Tensor>& in, std::vector<
     if (!in[i].defined()) continue;
     node->input_meta[i] = {in[i].shape(), in[i].dtype()};
     if (in[i].requires_grad()) node->next[i] = edge_of(in[i]);
-    if (d.save_inputs >> i & 1u) node->saved_inputs[i] = save(in[i], false);
+    if (bit(d.save_inputs, i)) node->saved_inputs[i] = save(in[i], false);
   }
   node->saved_outputs.resize(out.size());
   node->output_meta.resize(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
     node->output_meta[i] = {out[i].shape(), out[i].dtype()};
-    if (!out[i].is_floating_point()) continue;  // indices, masks: no gradient
-    auto& m = out[i].impl().autograd_meta();
-    m.requires_grad = true;
-    m.grad_fn = node;
-    m.output_nr = static_cast<uint32_t>(i);
-    if (d.save_outputs >> i & 1u) node->saved_outputs[i] = save(out[i], true);
+    if (out[i].is_floating_point()) {  // indices, masks: no gradient
+      auto& m = out[i].impl().autograd_meta();
+      m.requires_grad = true;
+      m.grad_fn = node;
+      m.output_nr = static_cast<uint32_t>(i);
+    }
+    // Saved after requires_grad is set (create_graph re-links on it), and for
+    // integer outputs too: a vjp may need the indices.
+    if (bit(d.save_outputs, i)) node->saved_outputs[i] = save(out[i], true);
   }
 }
 
@@ -143,7 +149,7 @@ std::vector<Tensor> call(OpId id, std::vector<Tensor> in, const Attrs& attrs) {
     DType rt = result_type_of(in, d.promote_mask);
     if ((d.traits & kIntToFloat) && !is_floating(rt)) rt = DType::Float32;
     for (size_t i = 0; i < in.size(); ++i)
-      if ((d.promote_mask >> i & 1u) && in[i].dtype() != rt) in[i] = to(in[i], rt);
+      if (bit(d.promote_mask, i) && in[i].dtype() != rt) in[i] = to(in[i], rt);
   }
   // Kernels compute float16/bfloat16 in float32 unless they say otherwise:
   // cast in, run, cast back. Autograd sees the casts, so gradients stay right.
