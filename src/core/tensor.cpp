@@ -159,12 +159,14 @@ void Tensor::register_hook(TensorHook hook) {
 
 // -- making tensors ------------------------------------------------------------
 
-Tensor empty(const Shape& shape, DType dtype) {
+Tensor empty(const Shape& shape, DType dtype) { return empty(Shape(shape), dtype); }
+
+Tensor empty(Shape&& shape, DType dtype) {
   check_rank("empty", shape);
   auto im = std::make_shared<detail::TensorImpl>();
   im->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * dtype_size(dtype));
-  im->shape = shape;
   im->strides = contiguous_strides(shape);
+  im->shape = std::move(shape);
   im->dtype = dtype;
   return Tensor(std::move(im));
 }

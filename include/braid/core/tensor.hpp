@@ -200,6 +200,8 @@ class NestedList {
 // -- making tensors ---------------------------------------------------------
 /// Uninitialised, contiguous.
 Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+/// As above, taking the shape over (the dispatcher's path: one copy fewer).
+Tensor empty(Shape&& shape, DType dtype = DType::Float32);
 /// From nested braces: dtype float32 if any value is a float, else int64 (bool
 /// if all are bool), unless `dtype` is given. Throws ShapeError if ragged.
 Tensor tensor(const NestedList& values, std::optional<DType> dtype = std::nullopt);

@@ -16,12 +16,35 @@ namespace braid::kernels {
 
 inline constexpr int64_t kGrain = 32768;  // elements per parallel chunk
 
+/// A dim list with inline storage: the loop set-up below runs on every op
+/// call, and heap vectors there cost more than a small op's arithmetic.
+struct Dims {
+  int64_t v[16];
+  size_t n = 0;
+  bool empty() const { return n == 0; }
+  size_t size() const { return n; }
+  int64_t& back() { return v[n - 1]; }
+  int64_t back() const { return v[n - 1]; }
+  void push_back(int64_t x) { v[n++] = x; }
+  int64_t& operator[](size_t i) { return v[i]; }
+  int64_t operator[](size_t i) const { return v[i]; }
+  const int64_t* begin() const { return v; }
+  const int64_t* end() const { return v + n; }
+};
+
+inline Dims to_dims(const Shape& s) {
+  Dims d;
+  for (int64_t x : s) d.push_back(x);
+  return d;
+}
+
 /// Strides of `t` seen from an output of shape `out` (0 on broadcast dims).
-inline Shape broadcast_strides(const Tensor& t, const Shape& out) {
-  Shape st(out.size(), 0);
+inline Dims broadcast_strides(const Tensor& t, const Shape& out) {
+  Dims st;
+  st.n = out.size();
   size_t off = out.size() - t.shape().size();
-  for (size_t i = 0; i < t.shape().size(); ++i)
-    st[off + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  for (size_t i = 0; i < off; ++i) st.v[i] = 0;
+  for (size_t i = 0; i < t.shape().size(); ++i) st.v[off + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
   return st;
 }
 
@@ -29,11 +52,19 @@ inline Shape broadcast_strides(const Tensor& t, const Shape& out) {
 /// neighbouring dims that are contiguous in every operand.
 template <size_t K>
 struct Plan {
-  Shape shape;
-  std::array<Shape, K> strides;
+  Dims shape;
+  std::array<Dims, K> strides;
   bool flat = true;  ///< every operand contiguous over the whole range
 
+  Plan(const Shape& out, const std::array<Dims, K>& st) { build(out, st); }
   Plan(const Shape& out, const std::array<Shape, K>& st) {
+    std::array<Dims, K> d;
+    for (size_t k = 0; k < K; ++k) d[k] = to_dims(st[k]);
+    build(out, d);
+  }
+
+ private:
+  void build(const Shape& out, const std::array<Dims, K>& st) {
     for (size_t d = 0; d < out.size(); ++d) {
       if (out[d] == 1) continue;
       bool merge = !shape.empty();
@@ -63,7 +94,7 @@ void run_map(const F& f, Out* o, std::tuple<const In*...> p, const Plan<sizeof..
     return;
   }
   // General case: an odometer over the outer dims, a strided inner loop.
-  const Shape& sh = plan.shape;
+  const Dims& sh = plan.shape;
   size_t r = sh.size();
   int64_t inner = sh[r - 1];
   int64_t outer = n / inner;
@@ -108,7 +139,7 @@ void map(const F& f, const Tensor& out, const T&... ins) {
   int64_t n = out.numel();
   if (n == 0) return;
   const Shape& os = out.shape();
-  Plan<sizeof...(In) + 1> plan(os, {out.strides(), broadcast_strides(ins, os)...});
+  Plan<sizeof...(In) + 1> plan(os, std::array<Dims, sizeof...(In) + 1>{to_dims(out.strides()), broadcast_strides(ins, os)...});
   detail_loops::run_map<Out, In...>(f, static_cast<Out*>(out.raw_data()),
                                     std::tuple<const In*...>{static_cast<const In*>(ins.raw_data())...},
                                     plan, n, std::index_sequence_for<In...>{});
