@@ -45,7 +45,13 @@ def torch_medians(reps):
     torch.set_num_threads(2)
     m1, m2 = torch.randn(2048, 2048), torch.randn(2048, 2048)
     res["matmul_2048"] = med(lambda: torch.matmul(m1, m2), 3, warm=2)
-    blas = [l.strip() for l in torch.__config__.show().splitlines() if "BLAS" in l]
+    import re
+    blas = re.findall(r"BLAS_INFO=\w+", torch.__config__.show())
+    try:  # the library behind libblas.so.3, as loaded into this process
+        with open("/proc/self/maps") as f:
+            blas += sorted({l.split()[-1] for l in f if "blas" in l.lower() and l.split()[-1].startswith("/")})
+    except OSError:
+        pass
     return res, blas
 
 def main():

@@ -28,3 +28,9 @@
       ADD_FAILURE() << "expected " #Type " but got another exception: " << e_.what(); \
     }                                                                                 \
   } while (0)
+
+/// Function form of BRAID_EXPECT_THROW_MSG: fn() must throw E with exactly `msg`.
+template <class E, class Fn>
+void expect_error(const Fn& fn, const std::string& msg) {
+  BRAID_EXPECT_THROW_MSG(fn(), E, msg);
+}

@@ -4,6 +4,8 @@
 // independence and gradients (including second derivatives).
 #include <gtest/gtest.h>
 
+#include "core/test_util.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -24,17 +26,6 @@ Tensor idx(const I64& v, const Shape& shape = {}) {
 // x = [[0, 1, 2], [3, 4, 5]]
 Tensor x23() { return arange(6).to(DType::Float32).reshape({2, 3}); }
 
-template <class E, class Fn>
-void expect_error(const Fn& fn, const std::string& msg) {
-  try {
-    fn();
-    ADD_FAILURE() << "did not throw; expected: " << msg;
-  } catch (const E& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw the wrong type: " << e.what();
-  }
-}
 
 // -- index_select --------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 // tensors, every error text, aliasing, and gradients.
 #include <gtest/gtest.h>
 
+#include "core/test_util.hpp"
+
 #include <string>
 #include <vector>
 
@@ -18,17 +20,6 @@ using F = std::vector<float>;
 
 Tensor x23() { return arange(6).to(DType::Float32).reshape({2, 3}); }
 
-template <class E, class Fn>
-void expect_error(const Fn& fn, const std::string& msg) {
-  try {
-    fn();
-    ADD_FAILURE() << "did not throw; expected: " << msg;
-  } catch (const E& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw the wrong type: " << e.what();
-  }
-}
 
 // -- cat / stack ------------------------------------------------------------------------
 

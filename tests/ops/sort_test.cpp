@@ -2,6 +2,8 @@
 // and 0-dim tensors, error texts, thread-count independence and gradients.
 #include <gtest/gtest.h>
 
+#include "core/test_util.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -16,17 +18,6 @@ namespace {
 using I64 = std::vector<int64_t>;
 using F = std::vector<float>;
 
-template <class E, class Fn>
-void expect_error(const Fn& fn, const std::string& msg) {
-  try {
-    fn();
-    ADD_FAILURE() << "did not throw; expected: " << msg;
-  } catch (const E& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw the wrong type: " << e.what();
-  }
-}
 
 bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
