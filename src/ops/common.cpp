@@ -3,10 +3,13 @@
 namespace braid::detail {
 
 std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&) {
-  return {{in[0].shape(), in[0].dtype()}};
+  return one_meta(in[0].shape(), in[0].dtype());
 }
 
 Shape broadcast_all(std::string_view op, std::span<const Tensor> in) {
+  bool same = true;  // the common case: no broadcasting, one copy
+  for (size_t i = 1; i < in.size(); ++i) same = same && in[i].shape() == in[0].shape();
+  if (same) return in[0].shape();
   Shape s = in[0].shape();
   for (size_t i = 1; i < in.size(); ++i) s = broadcast_shapes(op, s, in[i].shape());
   return s;

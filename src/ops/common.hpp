@@ -17,14 +17,21 @@ std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&);
 Shape broadcast_all(std::string_view op, std::span<const Tensor> in);
 /// One output, the broadcast shape of all inputs, dtype of input 0 (inputs are
 /// promoted). Errors name op `Id` (an infer function is not told its op).
+/// A single output's meta, moved in (an initializer list would copy the shape;
+/// this runs on every op call).
+inline std::vector<TensorMeta> one_meta(Shape shape, DType dtype) {
+  std::vector<TensorMeta> r;
+  r.push_back(TensorMeta{std::move(shape), dtype});
+  return r;
+}
 template <OpId Id>
 std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&) {
-  return {{broadcast_all(op_def(Id).name, in), in[0].dtype()}};
+  return one_meta(broadcast_all(op_def(Id).name, in), in[0].dtype());
 }
 /// As infer_broadcast, but a bool output (comparisons, logical ops).
 template <OpId Id>
 std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
-  return {{broadcast_all(op_def(Id).name, in), DType::Bool}};
+  return one_meta(broadcast_all(op_def(Id).name, in), DType::Bool);
 }
 /// The reduced shape of `shape` over `dims` (already wrapped and sorted).
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
