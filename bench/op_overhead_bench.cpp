@@ -39,7 +39,8 @@ static void BM_matmul_2048(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Tensor a = randn({2048, 2048}), b = randn({2048, 2048});
   for (auto _ : state) benchmark::DoNotOptimize(matmul(a, b));
-  state.counters["GFLOPs"] = benchmark::Counter(2.0 * 2048 * 2048 * 2048, benchmark::Counter::kIsIterationInvariantRate,
-                                                benchmark::Counter::OneK::kIs1000);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * 2048 * 2048 * 2048, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::OneK::kIs1000);
 }
 BENCHMARK(BM_matmul_2048)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);

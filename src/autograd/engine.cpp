@@ -47,8 +47,9 @@ void check_finite(const Tensor& g, const Node& n, const char* what) {
   for (double v : g.to_vector<double>())
     if (!std::isfinite(v))
       // NaN's sign bit is noise ("-nan" from 0 / 0): print plain nan.
-      throw AutogradError(fmt::format("[backward] anomaly: '{}' produced a non-finite value ({}) in its {}",
-                                      node_name(n), std::isnan(v) ? "nan" : fmt::format("{}", v), what));
+      throw AutogradError(
+          fmt::format("[backward] anomaly: '{}' produced a non-finite value ({}) in its {}",
+                      node_name(n), std::isnan(v) ? "nan" : fmt::format("{}", v), what));
 }
 
 Tensor accumulate(const Tensor& a, const Tensor& b) { return a.defined() ? add(a, b) : b; }
@@ -91,8 +92,8 @@ std::vector<Tensor> apply_node(Node& n, std::vector<Tensor>& grads, bool create_
     if (!r[i].defined() || !n.next[i].fn) continue;
     const detail::GradMeta& m = n.input_meta[i];
     BRAID_CHECK(r[i].shape() == m.shape, AutogradError, "backward",
-                "the vjp of '{}' returned a gradient of shape {} for input {} of shape {}", node_name(n),
-                shape_str(r[i].shape()), i, shape_str(m.shape));
+                "the vjp of '{}' returned a gradient of shape {} for input {} of shape {}",
+                node_name(n), shape_str(r[i].shape()), i, shape_str(m.shape));
     if (r[i].dtype() != m.dtype && is_floating(m.dtype)) r[i] = to(r[i], m.dtype);
   }
   return r;
@@ -123,8 +124,9 @@ struct Slot {
 
 // Runs the graph from `roots`. With `capture` non-null, gradients reaching the
 // given edges are returned there instead of accumulated into leaves.
-void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root_grads, bool retain_graph,
-         bool create_graph, const std::vector<detail::Edge>* capture, std::vector<Tensor>* captured) {
+void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root_grads,
+         bool retain_graph, bool create_graph, const std::vector<detail::Edge>* capture,
+         std::vector<Tensor>* captured) {
   std::unordered_map<Node*, int> deps;
   std::unordered_map<Node*, Slot> buf;
   std::vector<Node*> stack;
@@ -147,7 +149,8 @@ void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root
     s.grads[nr] = accumulate(s.grads[nr], g);
   };
   std::priority_queue<Task> ready;
-  for (size_t i = 0; i < roots.size(); ++i) add_grad(roots[i].fn.get(), roots[i].input_nr, root_grads[i]);
+  for (size_t i = 0; i < roots.size(); ++i)
+    add_grad(roots[i].fn.get(), roots[i].input_nr, root_grads[i]);
   for (const auto& e : roots)
     if (deps[e.fn.get()] == 0 && seen.erase(e.fn.get())) ready.push({e.fn.get()});
   bool prev = is_grad_enabled();
@@ -163,7 +166,8 @@ void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root
           if ((*capture)[c].fn.get() == n && (*capture)[c].input_nr < grads.size())
             (*captured)[c] = accumulate((*captured)[c], grads[(*capture)[c].input_nr]);
       if (n->op == Node::kAccumulateGrad) {
-        if (!capture && !grads.empty() && grads[0].defined()) accumulate_leaf(*n, grads[0], create_graph);
+        if (!capture && !grads.empty() && grads[0].defined())
+          accumulate_leaf(*n, grads[0], create_graph);
         continue;
       }
       if (is_anomaly_enabled())
@@ -192,9 +196,11 @@ void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root
 
 detail::Edge root_edge(const Tensor& t, size_t i) {
   BRAID_CHECK(t.defined(), ValueError, "backward", "output {} is undefined", i);
-  BRAID_CHECK(t.requires_grad(), AutogradError, "backward",
-              "output {} does not require grad and has no grad_fn; did you compute it under no_grad, "
-              "or from tensors without requires_grad?", i);
+  BRAID_CHECK(
+      t.requires_grad(), AutogradError, "backward",
+      "output {} does not require grad and has no grad_fn; did you compute it under no_grad, "
+      "or from tensors without requires_grad?",
+      i);
   const auto& m = t.impl().autograd_meta();
   if (m.grad_fn) return {m.grad_fn, m.output_nr};
   // A leaf used as its own output: its gradient is the seed.
@@ -209,16 +215,18 @@ detail::Edge root_edge(const Tensor& t, size_t i) {
   return {acc, 0};
 }
 
-std::vector<Tensor> seed_grads(const std::vector<Tensor>& outputs, const std::vector<Tensor>& given) {
+std::vector<Tensor> seed_grads(const std::vector<Tensor>& outputs,
+                               const std::vector<Tensor>& given) {
   BRAID_CHECK(given.empty() || given.size() == outputs.size(), ValueError, "backward",
               "got {} grad_outputs for {} outputs", given.size(), outputs.size());
   std::vector<Tensor> seeds(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!given.empty() && given[i].defined()) {
       BRAID_CHECK(given[i].shape() == outputs[i].shape(), ShapeError, "backward",
-                  "grad_output {} has shape {} but output has shape {}", i, shape_str(given[i].shape()),
-                  shape_str(outputs[i].shape()));
-      seeds[i] = given[i].dtype() == outputs[i].dtype() ? given[i] : to(given[i], outputs[i].dtype());
+                  "grad_output {} has shape {} but output has shape {}", i,
+                  shape_str(given[i].shape()), shape_str(outputs[i].shape()));
+      seeds[i] =
+          given[i].dtype() == outputs[i].dtype() ? given[i] : to(given[i], outputs[i].dtype());
       continue;
     }
     BRAID_CHECK(outputs[i].numel() == 1, AutogradError, "backward",
@@ -230,11 +238,12 @@ std::vector<Tensor> seed_grads(const std::vector<Tensor>& outputs, const std::ve
 }
 }  // namespace
 
-void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs, bool retain_graph,
-              bool create_graph) {
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+              bool retain_graph, bool create_graph) {
   std::vector<detail::Edge> roots;
   for (size_t i = 0; i < outputs.size(); ++i) roots.push_back(root_edge(outputs[i], i));
-  run(roots, seed_grads(outputs, grad_outputs), retain_graph || create_graph, create_graph, nullptr, nullptr);
+  run(roots, seed_grads(outputs, grad_outputs), retain_graph || create_graph, create_graph, nullptr,
+      nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -248,7 +257,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     want.push_back(root_edge(inputs[i], i));
   }
   std::vector<Tensor> got(inputs.size());
-  run(roots, seed_grads(outputs, grad_outputs), retain_graph.value_or(create_graph), create_graph, &want, &got);
+  run(roots, seed_grads(outputs, grad_outputs), retain_graph.value_or(create_graph), create_graph,
+      &want, &got);
   for (size_t i = 0; i < got.size(); ++i)
     BRAID_CHECK(got[i].defined() || allow_unused, AutogradError, "grad",
                 "input {} was not used to compute the outputs; pass allow_unused=true", i);
@@ -259,7 +269,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 
 namespace braid {
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  autograd::backward({*this}, gradient.defined() ? std::vector<Tensor>{gradient} : std::vector<Tensor>{},
+  autograd::backward({*this},
+                     gradient.defined() ? std::vector<Tensor>{gradient} : std::vector<Tensor>{},
                      retain_graph, create_graph);
 }
 }  // namespace braid

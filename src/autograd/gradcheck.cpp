@@ -11,7 +11,8 @@ namespace {
 // Offsets (in elements) of every logical element of t, row-major.
 std::vector<int64_t> offsets(const Tensor& t) {
   std::vector<int64_t> o;
-  detail::for_each_offset(t.shape(), t.strides(), t.storage_offset(), [&](int64_t x) { o.push_back(x); });
+  detail::for_each_offset(t.shape(), t.strides(), t.storage_offset(),
+                          [&](int64_t x) { o.push_back(x); });
   return o;
 }
 double* base_ptr(const Tensor& t) { return static_cast<double*>(t.storage()->data()); }
@@ -23,13 +24,15 @@ std::vector<Tensor> float_outputs(const Fn& fn, const std::vector<Tensor>& in) {
   return out;
 }
 
-GradcheckResult check(const Fn& fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+GradcheckResult check(const Fn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
+                      double rtol) {
   GradcheckResult res;
   std::vector<size_t> diff;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].defined() && inputs[i].requires_grad()) {
       BRAID_CHECK(inputs[i].dtype() == DType::Float64, DTypeError, "gradcheck",
-                  "inputs that require grad must be float64; input {} is {}", i, dtype_name(inputs[i].dtype()));
+                  "inputs that require grad must be float64; input {} is {}", i,
+                  dtype_name(inputs[i].dtype()));
       diff.push_back(i);
     }
   std::vector<Tensor> outs = float_outputs(fn, inputs);
@@ -66,23 +69,25 @@ GradcheckResult check(const Fn& fn, const std::vector<Tensor>& inputs, double ep
           for (size_t k = 0; k < num[d].size(); ++k)
             if (std::fabs(num[d][k][j]) > atol) {
               res.ok = false;
-              res.message = fmt::format("output {} does not require grad but numeric d/d input {} is {}", oi,
-                                        diff[d], num[d][k][j]);
+              res.message =
+                  fmt::format("output {} does not require grad but numeric d/d input {} is {}", oi,
+                              diff[d], num[d][k][j]);
               return res;
             }
         continue;
       }
       std::vector<Tensor> g = grad({out}, diff_in, {seed}, true, false, true);
       for (size_t d = 0; d < diff.size(); ++d) {
-        std::vector<double> row = g[d].defined() ? g[d].to_vector<double>()
-                                                 : std::vector<double>(num[d].size(), 0.0);
+        std::vector<double> row =
+            g[d].defined() ? g[d].to_vector<double>() : std::vector<double>(num[d].size(), 0.0);
         for (size_t k = 0; k < row.size(); ++k) {
           double a = row[k], nu = num[d][k][j], err = std::fabs(a - nu);
           res.max_abs_err = std::max(res.max_abs_err, err);
           if (err > atol + rtol * std::fabs(nu) && res.ok) {
             res.ok = false;
             res.message = fmt::format(
-                "output {} element {}: d/d input {} element {}: analytic {} vs numeric {}", oi, j, diff[d], k, a, nu);
+                "output {} element {}: d/d input {} element {}: analytic {} vs numeric {}", oi, j,
+                diff[d], k, a, nu);
           }
         }
       }
@@ -92,12 +97,13 @@ GradcheckResult check(const Fn& fn, const std::vector<Tensor>& inputs, double ep
 }
 }  // namespace
 
-GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
+                          double rtol) {
   return check(fn, inputs, eps, atol, rtol);
 }
 
-GradcheckResult gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
-                              double rtol) {
+GradcheckResult gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs, double eps,
+                              double atol, double rtol) {
   // The function under test becomes "inputs -> gradient of sum(outputs * w)"
   // with a fixed random-free weight w, so its gradient is fn's second derivative.
   Fn first = [&](const std::vector<Tensor>& in) {

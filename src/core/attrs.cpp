@@ -84,10 +84,14 @@ std::string Attrs::str() const {
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, std::vector<int64_t>>) out += fmt::format("[{}]", fmt::join(x, ", "));
-          else if constexpr (std::is_same_v<T, Scalar>) out += fmt::format("{}", x.to_double());
-          else if constexpr (std::is_same_v<T, std::string>) out += "'" + x + "'";
-          else out += fmt::format("{}", x);
+          if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+            out += fmt::format("[{}]", fmt::join(x, ", "));
+          else if constexpr (std::is_same_v<T, Scalar>)
+            out += fmt::format("{}", x.to_double());
+          else if constexpr (std::is_same_v<T, std::string>)
+            out += "'" + x + "'";
+          else
+            out += fmt::format("{}", x);
         },
         v);
   }

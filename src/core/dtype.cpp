@@ -69,13 +69,15 @@ std::string_view dtype_name(DType t) { return kNames[static_cast<int>(t)]; }
 DType dtype_from_name(std::string_view name) {
   for (int i = 0; i < kNumDTypes; ++i)
     if (kNames[i] == name) return static_cast<DType>(i);
-  throw ValueError(fmt::format("[dtype] unknown dtype '{}'; valid: {}", name, fmt::join(kNames, ", ")));
+  throw ValueError(
+      fmt::format("[dtype] unknown dtype '{}'; valid: {}", name, fmt::join(kNames, ", ")));
 }
 
 DType promote_types(DType a, DType b) {
   if (a == b) return a;
   // Mixed float16/bfloat16 has no common 16-bit type: PyTorch gives float32.
-  if ((a == DType::Float16 && b == DType::BFloat16) || (a == DType::BFloat16 && b == DType::Float16))
+  if ((a == DType::Float16 && b == DType::BFloat16) ||
+      (a == DType::BFloat16 && b == DType::Float16))
     return DType::Float32;
   // uint8 with a signed integer needs a wider signed type (int16 is absent here).
   if ((a == DType::UInt8 && b == DType::Int8) || (a == DType::Int8 && b == DType::UInt8))

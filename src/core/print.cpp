@@ -37,7 +37,8 @@ std::vector<int64_t> shown(int64_t n, bool summarise) {
   return idx;
 }
 
-void collect(const Tensor& t, const Shape& sh, size_t d, int64_t off, bool summ, std::vector<double>& vals) {
+void collect(const Tensor& t, const Shape& sh, size_t d, int64_t off, bool summ,
+             std::vector<double>& vals) {
   if (d == sh.size()) {
     vals.push_back(detail::load_as_double(static_cast<const char*>(t.storage()->data()) +
                                               off * static_cast<int64_t>(t.element_size()),
@@ -48,7 +49,8 @@ void collect(const Tensor& t, const Shape& sh, size_t d, int64_t off, bool summ,
     if (i >= 0) collect(t, sh, d + 1, off + i * t.strides()[d], summ, vals);
 }
 
-void emit(std::string& out, const Tensor& t, size_t d, int64_t off, bool summ, const Fmt& f, int indent) {
+void emit(std::string& out, const Tensor& t, size_t d, int64_t off, bool summ, const Fmt& f,
+          int indent) {
   const Shape& sh = t.shape();
   if (d == sh.size()) {
     double v = detail::load_as_double(static_cast<const char*>(t.storage()->data()) +
@@ -66,11 +68,15 @@ void emit(std::string& out, const Tensor& t, size_t d, int64_t off, bool summ, c
   for (size_t k = 0; k < idx.size(); ++k) {
     if (k > 0) {
       out += ",";
-      if (d + 1 == sh.size()) out += " ";
-      else out += std::string(sh.size() - d - 1, '\n') + std::string(indent + d + 1, ' ');
+      if (d + 1 == sh.size())
+        out += " ";
+      else
+        out += std::string(sh.size() - d - 1, '\n') + std::string(indent + d + 1, ' ');
     }
-    if (idx[k] < 0) out += "...";
-    else emit(out, t, d + 1, off + idx[k] * t.strides()[d], summ, f, indent);
+    if (idx[k] < 0)
+      out += "...";
+    else
+      emit(out, t, d + 1, off + idx[k] * t.strides()[d], summ, f, indent);
   }
   out += "]";
 }
@@ -93,13 +99,18 @@ std::string Tensor::str() const {
     f.sci = mx >= 1e8 || (mn < 1e-4 && mx > 0);
   }
   for (double v : vals)
-    f.width = std::max<int>(f.width, static_cast<int>(dtype() == DType::Bool ? (v != 0 ? 4 : 5) : f.one(v).size()));
+    f.width = std::max<int>(
+        f.width, static_cast<int>(dtype() == DType::Bool ? (v != 0 ? 4 : 5) : f.one(v).size()));
   std::string out = "tensor(";
-  if (numel() == 0) out += "[]";
-  else emit(out, *this, 0, storage_offset(), summ, f, 7);
+  if (numel() == 0)
+    out += "[]";
+  else
+    emit(out, *this, 0, storage_offset(), summ, f, 7);
   out += fmt::format(", shape={}, dtype={}", shape_str(shape()), dtype_name(dtype()));
-  if (!is_leaf()) out += fmt::format(", grad_fn=<{}>", grad_fn_name());
-  else if (requires_grad()) out += ", requires_grad=True";
+  if (!is_leaf())
+    out += fmt::format(", grad_fn=<{}>", grad_fn_name());
+  else if (requires_grad())
+    out += ", requires_grad=True";
   return out + ")";
 }
 

@@ -42,7 +42,8 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
 int64_t wrap_dim(std::string_view op, int64_t dim, int64_t rank) {
   int64_t r = std::max<int64_t>(rank, 1);  // a scalar accepts dim 0 and -1, as in PyTorch
   BRAID_CHECK(dim >= -r && dim < r, IndexError, op,
-              "dim {} is out of range for a tensor of rank {} (valid: {} to {})", dim, rank, -r, r - 1);
+              "dim {} is out of range for a tensor of rank {} (valid: {} to {})", dim, rank, -r,
+              r - 1);
   return dim < 0 ? dim + r : dim;
 }
 

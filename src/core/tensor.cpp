@@ -11,27 +11,36 @@ namespace {
 // apply to T (inside a dispatch lambda it would not).
 template <class T>
 Scalar to_scalar(T v) {
-  if constexpr (std::is_same_v<T, bool>) return Scalar(v);
-  else if constexpr (std::is_integral_v<T>) return Scalar(static_cast<int64_t>(v));
-  else return Scalar(static_cast<double>(v));
+  if constexpr (std::is_same_v<T, bool>)
+    return Scalar(v);
+  else if constexpr (std::is_integral_v<T>)
+    return Scalar(static_cast<int64_t>(v));
+  else
+    return Scalar(static_cast<double>(v));
 }
 template <class T>
 void store(void* p, double v) {
-  if constexpr (std::is_same_v<T, bool>) static_cast<bool*>(p)[0] = v != 0;
-  else static_cast<T*>(p)[0] = static_cast<T>(v);
+  if constexpr (std::is_same_v<T, bool>)
+    static_cast<bool*>(p)[0] = v != 0;
+  else
+    static_cast<T*>(p)[0] = static_cast<T>(v);
 }
 template <class Out, class In>
 Out convert(In v) {
-  if constexpr (std::is_same_v<Out, bool>) return static_cast<double>(v) != 0;
-  else if constexpr (std::is_integral_v<In>) return static_cast<Out>(v);
-  else return static_cast<Out>(static_cast<double>(v));
+  if constexpr (std::is_same_v<Out, bool>)
+    return static_cast<double>(v) != 0;
+  else if constexpr (std::is_integral_v<In>)
+    return static_cast<Out>(v);
+  else
+    return static_cast<Out>(static_cast<double>(v));
 }
 }  // namespace
 
 namespace detail {
 double load_as_double(const void* p, DType dt) {
   double v = 0;
-  BRAID_DISPATCH_ALL(dt, "load", [&] { v = static_cast<double>(static_cast<const scalar_t*>(p)[0]); });
+  BRAID_DISPATCH_ALL(dt, "load",
+                     [&] { v = static_cast<double>(static_cast<const scalar_t*>(p)[0]); });
   return v;
 }
 void store_from_double(void* p, DType dt, double v) {
@@ -42,10 +51,11 @@ void store_from_double(void* p, DType dt, double v) {
 namespace {
 constexpr size_t kMaxRank = 16;
 void check_rank(std::string_view op, const Shape& shape) {
-  BRAID_CHECK(shape.size() <= kMaxRank, ShapeError, op, "at most {} dims are supported; got shape {}",
-              kMaxRank, shape_str(shape));
+  BRAID_CHECK(shape.size() <= kMaxRank, ShapeError, op,
+              "at most {} dims are supported; got shape {}", kMaxRank, shape_str(shape));
   for (int64_t s : shape)
-    BRAID_CHECK(s >= 0, ShapeError, op, "sizes must be non-negative; got shape {}", shape_str(shape));
+    BRAID_CHECK(s >= 0, ShapeError, op, "sizes must be non-negative; got shape {}",
+                shape_str(shape));
 }
 }  // namespace
 
@@ -65,21 +75,21 @@ bool Tensor::is_contiguous() const {
 
 void* Tensor::raw_data() const {
   const auto& im = impl();
-  return static_cast<char*>(im.storage->data()) + im.offset * static_cast<int64_t>(dtype_size(im.dtype));
+  return static_cast<char*>(im.storage->data()) +
+         im.offset * static_cast<int64_t>(dtype_size(im.dtype));
 }
 
 void Tensor::check_dtype(DType want, const char* what) const {
-  BRAID_CHECK(dtype() == want, DTypeError, what, "tensor has dtype {}, asked for {}", dtype_name(dtype()),
-              dtype_name(want));
+  BRAID_CHECK(dtype() == want, DTypeError, what, "tensor has dtype {}, asked for {}",
+              dtype_name(dtype()), dtype_name(want));
 }
 
 Scalar Tensor::item() const {
-  BRAID_CHECK(numel() == 1, ValueError, "item", "only a one-element tensor has an item; got shape {}",
-              shape_str(shape()));
+  BRAID_CHECK(numel() == 1, ValueError, "item",
+              "only a one-element tensor has an item; got shape {}", shape_str(shape()));
   Scalar s;
-  BRAID_DISPATCH_ALL(dtype(), "item", [&] {
-    s = to_scalar(*static_cast<const scalar_t*>(raw_data()));
-  });
+  BRAID_DISPATCH_ALL(dtype(), "item",
+                     [&] { s = to_scalar(*static_cast<const scalar_t*>(raw_data())); });
   return s;
 }
 
@@ -122,8 +132,8 @@ Tensor Tensor::grad() const {
 
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined())
-    BRAID_CHECK(g.shape() == shape(), ShapeError, "set_grad", "grad has shape {}, tensor has shape {}",
-                shape_str(g.shape()), shape_str(shape()));
+    BRAID_CHECK(g.shape() == shape(), ShapeError, "set_grad",
+                "grad has shape {}, tensor has shape {}", shape_str(g.shape()), shape_str(shape()));
   impl().autograd_meta().grad = g.defined() ? std::make_shared<Tensor>(g) : nullptr;
 }
 
@@ -153,8 +163,10 @@ void Tensor::register_hook(TensorHook hook) {
   BRAID_CHECK(requires_grad(), AutogradError, "register_hook",
               "cannot register a hook on a tensor that does not require grad");
   auto& meta = impl().autograd_meta();
-  if (meta.grad_fn) meta.grad_fn->pre_hooks.emplace_back(meta.output_nr, std::move(hook));
-  else meta.hooks.push_back(std::move(hook));
+  if (meta.grad_fn)
+    meta.grad_fn->pre_hooks.emplace_back(meta.output_nr, std::move(hook));
+  else
+    meta.hooks.push_back(std::move(hook));
 }
 
 // -- making tensors ------------------------------------------------------------
@@ -173,10 +185,11 @@ Tensor empty(Shape&& shape, DType dtype) {
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, std::function<void(void*)> deleter) {
   check_rank("from_blob", shape);
-  BRAID_CHECK(data != nullptr || numel_of(shape) == 0, ValueError, "from_blob", "data pointer is null");
+  BRAID_CHECK(data != nullptr || numel_of(shape) == 0, ValueError, "from_blob",
+              "data pointer is null");
   auto im = std::make_shared<detail::TensorImpl>();
-  im->storage = std::make_shared<Storage>(data, static_cast<size_t>(numel_of(shape)) * dtype_size(dtype),
-                                          std::move(deleter));
+  im->storage = std::make_shared<Storage>(
+      data, static_cast<size_t>(numel_of(shape)) * dtype_size(dtype), std::move(deleter));
   im->shape = shape;
   im->strides = contiguous_strides(shape);
   im->dtype = dtype;
@@ -209,7 +222,8 @@ Tensor as_strided(const Tensor& base, const Shape& shape, const Shape& strides, 
 
 Tensor scalar_tensor(Scalar v, std::optional<DType> dtype, bool wrapped) {
   Tensor t = empty({}, dtype.value_or(v.dtype()));
-  BRAID_DISPATCH_ALL(t.dtype(), "scalar_tensor", [&] { *static_cast<scalar_t*>(t.raw_data()) = v.to<scalar_t>(); });
+  BRAID_DISPATCH_ALL(t.dtype(), "scalar_tensor",
+                     [&] { *static_cast<scalar_t*>(t.raw_data()) = v.to<scalar_t>(); });
   t.impl().wrapped_number = wrapped;
   return t;
 }
@@ -222,12 +236,14 @@ void nested_shape(const NestedList& l, Shape& shape, size_t depth) {
 }
 void nested_fill(const NestedList& l, const Shape& shape, size_t depth, std::vector<Scalar>& out) {
   if (depth == shape.size()) {
-    BRAID_CHECK(l.leaf(), ShapeError, "tensor", "nested list is ragged: expected a number at depth {}", depth);
+    BRAID_CHECK(l.leaf(), ShapeError, "tensor",
+                "nested list is ragged: expected a number at depth {}", depth);
     out.push_back(l.value());
     return;
   }
-  BRAID_CHECK(!l.leaf() && static_cast<int64_t>(l.items().size()) == shape[depth], ShapeError, "tensor",
-              "nested list is ragged: expected {} items at depth {}", shape[depth], depth);
+  BRAID_CHECK(!l.leaf() && static_cast<int64_t>(l.items().size()) == shape[depth], ShapeError,
+              "tensor", "nested list is ragged: expected {} items at depth {}", shape[depth],
+              depth);
   for (const auto& it : l.items()) nested_fill(it, shape, depth + 1, out);
 }
 }  // namespace

@@ -15,7 +15,8 @@ void run_binary(const KernelArgs& a) {
 }
 
 template <Binary K, OpId Id>
-OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t save_in, uint32_t save_out = 0) {
+OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t save_in,
+                 uint32_t save_out = 0) {
   OpDef d;
   d.traits = kElementwise | kBroadcast | traits;
   d.num_inputs = 2;
@@ -36,12 +37,14 @@ template <OpId Id>
 std::vector<TensorMeta> infer_add_sub(std::span<const Tensor> in, const Attrs& a) {
   std::string_view op = op_def(Id).name;
   DType dt = in[0].dtype();  // both operands are already promoted to it
-  BRAID_CHECK(Id != OpId::sub || dt != DType::Bool, DTypeError, op,
-              "bool tensors cannot be subtracted (use logical_not() to invert a mask); got bool and bool");
+  BRAID_CHECK(
+      Id != OpId::sub || dt != DType::Bool, DTypeError, op,
+      "bool tensors cannot be subtracted (use logical_not() to invert a mask); got bool and bool");
   if (a.has("alpha")) {
     Scalar al = a.scalar(op, "alpha");
     BRAID_CHECK(!al.is_floating() || is_floating(dt), DTypeError, op,
-                "alpha must be an integer for {} inputs; got alpha={}", dtype_name(dt), al.to_double());
+                "alpha must be an integer for {} inputs; got alpha={}", dtype_name(dt),
+                al.to_double());
   }
   return infer_broadcast<Id>(in, a);
 }
@@ -55,52 +58,76 @@ std::vector<TensorMeta> infer_add_sub(std::span<const Tensor> in, const Attrs& a
 }  // namespace
 
 OpDef make_def_add() {
-  OpDef d = binary_def<Binary::Add, OpId::add>(0, [](const VjpCtx& c) -> V {
-    Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("add", "alpha") : Scalar(1);
-    return {GA(G), GB(al.to_double() == 1 ? G : G * al)};
-  }, "Add", 0);
+  OpDef d = binary_def<Binary::Add, OpId::add>(
+      0,
+      [](const VjpCtx& c) -> V {
+        Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("add", "alpha") : Scalar(1);
+        return {GA(G), GB(al.to_double() == 1 ? G : G * al)};
+      },
+      "Add", 0);
   d.infer = infer_add_sub<OpId::add>;
   return d;
 }
 OpDef make_def_sub() {
-  OpDef d = binary_def<Binary::Sub, OpId::sub>(0, [](const VjpCtx& c) -> V {
-    Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("sub", "alpha") : Scalar(1);
-    return {GA(G), GB(al.to_double() == 1 ? -G : G * -al.to_double())};
-  }, "Sub", 0);
+  OpDef d = binary_def<Binary::Sub, OpId::sub>(
+      0,
+      [](const VjpCtx& c) -> V {
+        Scalar al = c.attrs.has("alpha") ? c.attrs.scalar("sub", "alpha") : Scalar(1);
+        return {GA(G), GB(al.to_double() == 1 ? -G : G * -al.to_double())};
+      },
+      "Sub", 0);
   d.infer = infer_add_sub<OpId::sub>;
   return d;
 }
 OpDef make_def_mul() {
-  return binary_def<Binary::Mul, OpId::mul>(0, [](const VjpCtx& c) -> V { return {GA(G * B), GB(G * A)}; }, "Mul", 3);
+  return binary_def<Binary::Mul, OpId::mul>(
+      0,
+      [](const VjpCtx& c) -> V {
+        return {GA(G * B), GB(G * A)};
+      },
+      "Mul", 3);
 }
 OpDef make_def_div() {
-  return binary_def<Binary::Div, OpId::div>(kIntToFloat, [](const VjpCtx& c) -> V {
-    return {GA(G / B), GB(-(G * A) / (B * B))};
-  }, "Div", 3);
+  return binary_def<Binary::Div, OpId::div>(
+      kIntToFloat,
+      [](const VjpCtx& c) -> V {
+        return {GA(G / B), GB(-(G * A) / (B * B))};
+      },
+      "Div", 3);
 }
 OpDef make_def_pow() {
-  return binary_def<Binary::Pow, OpId::pow>(0, [](const VjpCtx& c) -> V {
-    const Tensor& y = c.outputs[0];
-    Tensor ga, gb;
-    // d/da a^b = b a^(b-1), taken as 0 where b == 0 (so 0^0 has no NaN gradient).
-    if (c.needs_grad[0]) ga = GA(where(B == 0, zeros_like(G), G * B * pow(A, B - 1)));
-    // d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0.
-    if (c.needs_grad[1]) gb = GB(where(logical_and(A == 0, B >= 0), zeros_like(G), G * y * log(A)));
-    return {ga, gb};
-  }, "Pow", 3, 1);
+  return binary_def<Binary::Pow, OpId::pow>(
+      0,
+      [](const VjpCtx& c) -> V {
+        const Tensor& y = c.outputs[0];
+        Tensor ga, gb;
+        // d/da a^b = b a^(b-1), taken as 0 where b == 0 (so 0^0 has no NaN gradient).
+        if (c.needs_grad[0]) ga = GA(where(B == 0, zeros_like(G), G * B * pow(A, B - 1)));
+        // d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0.
+        if (c.needs_grad[1])
+          gb = GB(where(logical_and(A == 0, B >= 0), zeros_like(G), G * y * log(A)));
+        return {ga, gb};
+      },
+      "Pow", 3, 1);
 }
 OpDef make_def_maximum() {
   // Ties split the gradient evenly, as in PyTorch.
-  return binary_def<Binary::Maximum, OpId::maximum>(0, [](const VjpCtx& c) -> V {
-    Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A > B).to(G.dtype()));
-    return {GA(G * w), GB(G * (1 - w))};
-  }, "Max", 3);
+  return binary_def<Binary::Maximum, OpId::maximum>(
+      0,
+      [](const VjpCtx& c) -> V {
+        Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A > B).to(G.dtype()));
+        return {GA(G * w), GB(G * (1 - w))};
+      },
+      "Max", 3);
 }
 OpDef make_def_minimum() {
-  return binary_def<Binary::Minimum, OpId::minimum>(0, [](const VjpCtx& c) -> V {
-    Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A < B).to(G.dtype()));
-    return {GA(G * w), GB(G * (1 - w))};
-  }, "Min", 3);
+  return binary_def<Binary::Minimum, OpId::minimum>(
+      0,
+      [](const VjpCtx& c) -> V {
+        Tensor w = where(A == B, full({}, 0.5, G.dtype()), (A < B).to(G.dtype()));
+        return {GA(G * w), GB(G * (1 - w))};
+      },
+      "Min", 3);
 }
 OpDef make_def_eq() { return binary_def<Binary::Eq, OpId::eq>(kBoolOutput, nullptr, "Equal", 0); }
 OpDef make_def_ne() {
@@ -109,11 +136,19 @@ OpDef make_def_ne() {
   return d;
 }
 OpDef make_def_lt() { return binary_def<Binary::Lt, OpId::lt>(kBoolOutput, nullptr, "Less", 0); }
-OpDef make_def_le() { return binary_def<Binary::Le, OpId::le>(kBoolOutput, nullptr, "LessOrEqual", 0); }
+OpDef make_def_le() {
+  return binary_def<Binary::Le, OpId::le>(kBoolOutput, nullptr, "LessOrEqual", 0);
+}
 OpDef make_def_gt() { return binary_def<Binary::Gt, OpId::gt>(kBoolOutput, nullptr, "Greater", 0); }
-OpDef make_def_ge() { return binary_def<Binary::Ge, OpId::ge>(kBoolOutput, nullptr, "GreaterOrEqual", 0); }
-OpDef make_def_logical_and() { return binary_def<Binary::LogicalAnd, OpId::logical_and>(kBoolOutput, nullptr, "And", 0); }
-OpDef make_def_logical_or() { return binary_def<Binary::LogicalOr, OpId::logical_or>(kBoolOutput, nullptr, "Or", 0); }
+OpDef make_def_ge() {
+  return binary_def<Binary::Ge, OpId::ge>(kBoolOutput, nullptr, "GreaterOrEqual", 0);
+}
+OpDef make_def_logical_and() {
+  return binary_def<Binary::LogicalAnd, OpId::logical_and>(kBoolOutput, nullptr, "And", 0);
+}
+OpDef make_def_logical_or() {
+  return binary_def<Binary::LogicalOr, OpId::logical_or>(kBoolOutput, nullptr, "Or", 0);
+}
 
 OpDef make_def_where() {
   OpDef d;
@@ -123,7 +158,8 @@ OpDef make_def_where() {
   d.infer = [](std::span<const Tensor> in, const Attrs&) -> std::vector<TensorMeta> {
     BRAID_CHECK(in[0].dtype() == DType::Bool, DTypeError, "where", "condition must be bool; got {}",
                 dtype_name(in[0].dtype()));
-    Shape s = broadcast_shapes("where", broadcast_shapes("where", in[0].shape(), in[1].shape()), in[2].shape());
+    Shape s = broadcast_shapes("where", broadcast_shapes("where", in[0].shape(), in[1].shape()),
+                               in[2].shape());
     return {{s, in[1].dtype()}};
   };
   d.portable = [](const KernelArgs& a) { kernels::where(a.out[0], a.in[0], a.in[1], a.in[2]); };
@@ -144,11 +180,12 @@ OpDef make_def_masked_fill() {
   d.kind = OpKind::Composite;
   d.num_inputs = 2;
   d.composite = [](std::span<const Tensor> in, const Attrs& a) -> V {
-    BRAID_CHECK(in[1].dtype() == DType::Bool, DTypeError, "masked_fill", "mask must be bool; got {}",
-                dtype_name(in[1].dtype()));
+    BRAID_CHECK(in[1].dtype() == DType::Bool, DTypeError, "masked_fill",
+                "mask must be bool; got {}", dtype_name(in[1].dtype()));
     Shape s = broadcast_shapes("masked_fill", in[0].shape(), in[1].shape());
-    BRAID_CHECK(s == in[0].shape(), ShapeError, "masked_fill", "mask {} must broadcast to the input's shape {}",
-                shape_str(in[1].shape()), shape_str(in[0].shape()));
+    BRAID_CHECK(s == in[0].shape(), ShapeError, "masked_fill",
+                "mask {} must broadcast to the input's shape {}", shape_str(in[1].shape()),
+                shape_str(in[0].shape()));
     return {where(in[1], scalar_tensor(a.scalar("masked_fill", "value"), in[0].dtype()), in[0])};
   };
   d.onnx = "Where";
@@ -188,7 +225,8 @@ Tensor pow(const Tensor& a, const Tensor& b) { return call1(OpId::pow, {a, b}); 
 Tensor pow(const Tensor& a, Scalar e) {
   // As PyTorch: an integer result cannot hold x^-n (it would silently be 0).
   BRAID_CHECK(a.is_floating_point() || e.is_floating() || e.to_int() >= 0, ValueError, "pow",
-              "integers to negative integer powers are not allowed; got {} ** {}", dtype_name(a.dtype()), e.to_int());
+              "integers to negative integer powers are not allowed; got {} ** {}",
+              dtype_name(a.dtype()), e.to_int());
   return call1(OpId::pow, {a, wrap(e, a)});
 }
 Tensor maximum(const Tensor& a, const Tensor& b) { return call1(OpId::maximum, {a, b}); }
@@ -201,7 +239,9 @@ Tensor gt(const Tensor& a, const Tensor& b) { return call1(OpId::gt, {a, b}); }
 Tensor ge(const Tensor& a, const Tensor& b) { return call1(OpId::ge, {a, b}); }
 Tensor logical_and(const Tensor& a, const Tensor& b) { return call1(OpId::logical_and, {a, b}); }
 Tensor logical_or(const Tensor& a, const Tensor& b) { return call1(OpId::logical_or, {a, b}); }
-Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) { return call1(OpId::where, {c, a, b}); }
+Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
+  return call1(OpId::where, {c, a, b});
+}
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   return call1(OpId::masked_fill, {x, mask}, {{"value", value}});
 }

@@ -21,8 +21,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool k
   for (size_t d = 0; d < shape.size(); ++d) {
     bool red = di < dims.size() && dims[di] == static_cast<int64_t>(d);
     if (red) ++di;
-    if (!red) out.push_back(shape[d]);
-    else if (keepdim) out.push_back(1);
+    if (!red)
+      out.push_back(shape[d]);
+    else if (keepdim)
+      out.push_back(1);
   }
   return out;
 }
@@ -38,7 +40,8 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   size_t lead = g.shape().size() - shape.size();
   std::vector<int64_t> dims;
   for (size_t d = 0; d < g.shape().size(); ++d)
-    if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) dims.push_back(static_cast<int64_t>(d));
+    if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1))
+      dims.push_back(static_cast<int64_t>(d));
   Tensor s = dims.empty() ? g : sum(g, dims, /*keepdim=*/true);
   return s.shape() == shape ? s : reshape(s, shape);
 }

@@ -122,7 +122,8 @@ std::vector<Tensor> run(OpId id, const OpDef& d, std::vector<Tensor>& in, const 
   if (d.kind == OpKind::View) return d.view(in, attrs);
   std::vector<Tensor> out(metas.size());
   if (!(d.traits & kDynamicShape))
-    for (size_t i = 0; i < metas.size(); ++i) out[i] = empty(std::move(metas[i].shape), metas[i].dtype);
+    for (size_t i = 0; i < metas.size(); ++i)
+      out[i] = empty(std::move(metas[i].shape), metas[i].dtype);
   KernelArgs args{in, out, attrs};
   if (!(d.x86 && d.x86(args))) d.portable(args);
   return out;

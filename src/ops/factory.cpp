@@ -18,12 +18,18 @@ Tensor full(const Shape& shape, Scalar value, std::optional<DType> dtype) {
   return t;
 }
 
-Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) { return zeros(t.shape(), dtype.value_or(t.dtype())); }
-Tensor ones_like(const Tensor& t, std::optional<DType> dtype) { return ones(t.shape(), dtype.value_or(t.dtype())); }
+Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) {
+  return zeros(t.shape(), dtype.value_or(t.dtype()));
+}
+Tensor ones_like(const Tensor& t, std::optional<DType> dtype) {
+  return ones(t.shape(), dtype.value_or(t.dtype()));
+}
 Tensor full_like(const Tensor& t, Scalar value, std::optional<DType> dtype) {
   return full(t.shape(), value, dtype.value_or(t.dtype()));
 }
-Tensor empty_like(const Tensor& t, std::optional<DType> dtype) { return empty(t.shape(), dtype.value_or(t.dtype())); }
+Tensor empty_like(const Tensor& t, std::optional<DType> dtype) {
+  return empty(t.shape(), dtype.value_or(t.dtype()));
+}
 
 Tensor arange(Scalar end) { return arange(0, end, 1); }
 
@@ -96,12 +102,14 @@ void fill_random(const Tensor& t, uint64_t words_per_value, const F& f) {
   });
 }
 double unit(const uint32_t* w, bool dbl) {
-  return dbl ? detail::u64_to_unit_double((uint64_t(w[0]) << 32) | w[1]) : detail::u32_to_unit_float(w[0]);
+  return dbl ? detail::u64_to_unit_double((uint64_t(w[0]) << 32) | w[1])
+             : detail::u32_to_unit_float(w[0]);
 }
 }  // namespace
 
 Tensor rand(const Shape& shape, DType dtype) {
-  BRAID_CHECK(is_floating(dtype), DTypeError, "rand", "dtype must be floating; got {}", dtype_name(dtype));
+  BRAID_CHECK(is_floating(dtype), DTypeError, "rand", "dtype must be floating; got {}",
+              dtype_name(dtype));
   Tensor t = empty(shape, DType::Float64);
   double* p = static_cast<double*>(t.raw_data());
   bool dbl = dtype == DType::Float64;
@@ -110,7 +118,8 @@ Tensor rand(const Shape& shape, DType dtype) {
 }
 
 Tensor normal(double mean, double std, const Shape& shape, DType dtype) {
-  BRAID_CHECK(is_floating(dtype), DTypeError, "normal", "dtype must be floating; got {}", dtype_name(dtype));
+  BRAID_CHECK(is_floating(dtype), DTypeError, "normal", "dtype must be floating; got {}",
+              dtype_name(dtype));
   BRAID_CHECK(std >= 0, ValueError, "normal", "std must be >= 0; got {}", std);
   Tensor t = empty(shape, DType::Float64);
   double* p = static_cast<double*>(t.raw_data());
@@ -125,7 +134,8 @@ Tensor normal(double mean, double std, const Shape& shape, DType dtype) {
 Tensor randn(const Shape& shape, DType dtype) { return normal(0.0, 1.0, shape, dtype); }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype) {
-  BRAID_CHECK(high > low, ValueError, "randint", "high ({}) must be greater than low ({})", high, low);
+  BRAID_CHECK(high > low, ValueError, "randint", "high ({}) must be greater than low ({})", high,
+              low);
   Tensor t = empty(shape, DType::Int64);
   auto* p = static_cast<int64_t*>(t.raw_data());
   auto range = static_cast<uint64_t>(high - low);
@@ -142,13 +152,18 @@ Tensor bernoulli(const Tensor& prob) {
   Tensor pr = contiguous(to(prob, DType::Float64).detach());
   const double* pp = static_cast<const double*>(pr.raw_data());
   for (int64_t i = 0; i < pr.numel(); ++i)
-    BRAID_CHECK(pp[i] >= 0 && pp[i] <= 1, ValueError, "bernoulli", "p must be in [0, 1]; got {} at {}", pp[i], i);
+    BRAID_CHECK(pp[i] >= 0 && pp[i] <= 1, ValueError, "bernoulli",
+                "p must be in [0, 1]; got {} at {}", pp[i], i);
   Tensor t = empty(prob.shape(), DType::Float64);
   double* p = static_cast<double*>(t.raw_data());
-  fill_random(t, 1, [&](int64_t i, const uint32_t* w) { p[i] = detail::u32_to_unit_float(w[0]) < pp[i] ? 1 : 0; });
+  fill_random(t, 1, [&](int64_t i, const uint32_t* w) {
+    p[i] = detail::u32_to_unit_float(w[0]) < pp[i] ? 1 : 0;
+  });
   return to(t, prob.dtype());
 }
 
-Tensor bernoulli(const Shape& shape, double p, DType dtype) { return bernoulli(full(shape, p, dtype)); }
+Tensor bernoulli(const Shape& shape, double p, DType dtype) {
+  return bernoulli(full(shape, p, dtype));
+}
 
 }  // namespace braid

@@ -10,9 +10,9 @@ namespace {
 std::array<OpDef, kNumOps> build_table() {
   std::array<OpDef, kNumOps> t{};
   size_t i = 0;
-#define BRAID_OP(op_name)                  \
-  t[i] = detail::make_def_##op_name();     \
-  t[i].name = #op_name;                    \
+#define BRAID_OP(op_name)              \
+  t[i] = detail::make_def_##op_name(); \
+  t[i].name = #op_name;                \
   ++i;
 #include "braid/ops/op_list.def"
 #undef BRAID_OP

@@ -10,18 +10,27 @@ Tensor Tensor::view(const Shape& s) const { return braid::view(*this, s); }
 Tensor Tensor::permute(const std::vector<int64_t>& d) const { return braid::permute(*this, d); }
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return braid::transpose(*this, d0, d1); }
 Tensor Tensor::t() const {
-  BRAID_CHECK(dim() <= 2, ShapeError, "t", "expects a tensor of at most 2 dims; got shape {}", shape_str(shape()));
+  BRAID_CHECK(dim() <= 2, ShapeError, "t", "expects a tensor of at most 2 dims; got shape {}",
+              shape_str(shape()));
   return dim() < 2 ? *this : braid::transpose(*this, 0, 1);
 }
-Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const { return braid::narrow(*this, d, s, l); }
-Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const { return braid::slice(*this, d, s, e, st); }
+Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const {
+  return braid::narrow(*this, d, s, l);
+}
+Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const {
+  return braid::slice(*this, d, s, e, st);
+}
 Tensor Tensor::select(int64_t d, int64_t i) const { return braid::select(*this, d, i); }
 Tensor Tensor::expand(const Shape& s) const { return braid::expand(*this, s); }
 Tensor Tensor::squeeze(std::vector<int64_t> d) const { return braid::squeeze(*this, std::move(d)); }
 Tensor Tensor::unsqueeze(int64_t d) const { return braid::unsqueeze(*this, d); }
 Tensor Tensor::flatten(int64_t s, int64_t e) const { return braid::flatten(*this, s, e); }
-Tensor Tensor::sum(std::vector<int64_t> d, bool k) const { return braid::sum(*this, std::move(d), k); }
-Tensor Tensor::mean(std::vector<int64_t> d, bool k) const { return braid::mean(*this, std::move(d), k); }
+Tensor Tensor::sum(std::vector<int64_t> d, bool k) const {
+  return braid::sum(*this, std::move(d), k);
+}
+Tensor Tensor::mean(std::vector<int64_t> d, bool k) const {
+  return braid::mean(*this, std::move(d), k);
+}
 Tensor Tensor::abs() const { return braid::abs(*this); }
 Tensor Tensor::exp() const { return braid::exp(*this); }
 Tensor Tensor::log() const { return braid::log(*this); }
@@ -41,22 +50,26 @@ Tensor Tensor::argmax(int64_t d, bool k) const { return braid::argmax(*this, d, 
 namespace {
 void check_inplace_allowed(const Tensor& self, const char* op) {
   if (!is_grad_enabled() || !self.requires_grad()) return;
-  BRAID_CHECK(!self.is_leaf(), AutogradError, op,
-              "a leaf tensor that requires grad cannot be modified in place while grad is recorded; "
-              "wrap the update in NoGradGuard");
+  BRAID_CHECK(
+      !self.is_leaf(), AutogradError, op,
+      "a leaf tensor that requires grad cannot be modified in place while grad is recorded; "
+      "wrap the update in NoGradGuard");
   const auto& fn = self.grad_fn();
-  BRAID_CHECK(fn->op < 0 || op_def(static_cast<OpId>(fn->op)).kind != OpKind::View, AutogradError, op,
-              "in-place modification of a view ('{}') of a tensor that requires grad is not supported yet; "
-              "clone() the view first", fn->name);
+  BRAID_CHECK(
+      fn->op < 0 || op_def(static_cast<OpId>(fn->op)).kind != OpKind::View, AutogradError, op,
+      "in-place modification of a view ('{}') of a tensor that requires grad is not supported yet; "
+      "clone() the view first",
+      fn->name);
 }
 
 Tensor& assign_result(Tensor& self, const Tensor& r, const char* op) {
-  BRAID_CHECK(r.shape() == self.shape(), ShapeError, op,
-              "result of shape {} does not fit the tensor of shape {} (in-place ops cannot broadcast self)",
-              shape_str(r.shape()), shape_str(self.shape()));
-  BRAID_CHECK(r.dtype() == self.dtype() || promote_types(r.dtype(), self.dtype()) == self.dtype(), DTypeError, op,
-              "result type {} cannot be cast to the tensor's dtype {}", dtype_name(r.dtype()),
-              dtype_name(self.dtype()));
+  BRAID_CHECK(
+      r.shape() == self.shape(), ShapeError, op,
+      "result of shape {} does not fit the tensor of shape {} (in-place ops cannot broadcast self)",
+      shape_str(r.shape()), shape_str(self.shape()));
+  BRAID_CHECK(r.dtype() == self.dtype() || promote_types(r.dtype(), self.dtype()) == self.dtype(),
+              DTypeError, op, "result type {} cannot be cast to the tensor's dtype {}",
+              dtype_name(r.dtype()), dtype_name(self.dtype()));
   kernels::copy(self, r);
   self.storage()->bump_version();
   if (!is_grad_enabled()) return self;
@@ -84,13 +97,28 @@ Tensor& inplace(Tensor& self, const char* op, const Tensor* other, const F& comp
 }
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& o, Scalar alpha) { return inplace(*this, "add_", &o, [&](const Tensor& s) { return braid::add(s, o, alpha); }); }
-Tensor& Tensor::sub_(const Tensor& o, Scalar alpha) { return inplace(*this, "sub_", &o, [&](const Tensor& s) { return braid::sub(s, o, alpha); }); }
-Tensor& Tensor::mul_(const Tensor& o) { return inplace(*this, "mul_", &o, [&](const Tensor& s) { return braid::mul(s, o); }); }
-Tensor& Tensor::div_(const Tensor& o) { return inplace(*this, "div_", &o, [&](const Tensor& s) { return braid::div(s, o); }); }
-Tensor& Tensor::add_(Scalar o) { return inplace(*this, "add_", nullptr, [&](const Tensor& s) { return s + o; }); }
-Tensor& Tensor::mul_(Scalar o) { return inplace(*this, "mul_", nullptr, [&](const Tensor& s) { return s * o; }); }
-Tensor& Tensor::clamp_(Scalar lo, Scalar hi) { return inplace(*this, "clamp_", nullptr, [&](const Tensor& s) { return braid::clamp(s, lo, hi); }); }
+Tensor& Tensor::add_(const Tensor& o, Scalar alpha) {
+  return inplace(*this, "add_", &o, [&](const Tensor& s) { return braid::add(s, o, alpha); });
+}
+Tensor& Tensor::sub_(const Tensor& o, Scalar alpha) {
+  return inplace(*this, "sub_", &o, [&](const Tensor& s) { return braid::sub(s, o, alpha); });
+}
+Tensor& Tensor::mul_(const Tensor& o) {
+  return inplace(*this, "mul_", &o, [&](const Tensor& s) { return braid::mul(s, o); });
+}
+Tensor& Tensor::div_(const Tensor& o) {
+  return inplace(*this, "div_", &o, [&](const Tensor& s) { return braid::div(s, o); });
+}
+Tensor& Tensor::add_(Scalar o) {
+  return inplace(*this, "add_", nullptr, [&](const Tensor& s) { return s + o; });
+}
+Tensor& Tensor::mul_(Scalar o) {
+  return inplace(*this, "mul_", nullptr, [&](const Tensor& s) { return s * o; });
+}
+Tensor& Tensor::clamp_(Scalar lo, Scalar hi) {
+  return inplace(*this, "clamp_", nullptr,
+                 [&](const Tensor& s) { return braid::clamp(s, lo, hi); });
+}
 
 Tensor& Tensor::fill_(Scalar v) {
   check_inplace_allowed(*this, "fill_");
@@ -106,11 +134,13 @@ Tensor& Tensor::zero_() { return fill_(0); }
 
 Tensor& Tensor::copy_(const Tensor& src) {
   broadcast_shapes("copy_", src.shape(), shape());
-  BRAID_CHECK(src.dim() <= dim() && broadcast_shapes("copy_", src.shape(), shape()) == shape(), ShapeError, "copy_",
-              "source of shape {} does not broadcast to {}", shape_str(src.shape()), shape_str(shape()));
+  BRAID_CHECK(src.dim() <= dim() && broadcast_shapes("copy_", src.shape(), shape()) == shape(),
+              ShapeError, "copy_", "source of shape {} does not broadcast to {}",
+              shape_str(src.shape()), shape_str(shape()));
   // The new value does not read the old one, so no clone of it is needed.
-  return inplace(*this, "copy_", nullptr,
-                 [&](const Tensor&) { return braid::clone(braid::expand(braid::to(src, dtype()), shape())); });
+  return inplace(*this, "copy_", nullptr, [&](const Tensor&) {
+    return braid::clone(braid::expand(braid::to(src, dtype()), shape()));
+  });
 }
 
 }  // namespace braid

@@ -17,8 +17,12 @@ template <Unary K>
 void run_unary(const KernelArgs& a) {
   double p0 = 0, p1 = 0;
   switch (K) {
-    case Unary::LeakyRelu: p0 = a.attrs.f("leaky_relu", "negative_slope"); break;
-    case Unary::Elu: p0 = a.attrs.f("elu", "alpha"); break;
+    case Unary::LeakyRelu:
+      p0 = a.attrs.f("leaky_relu", "negative_slope");
+      break;
+    case Unary::Elu:
+      p0 = a.attrs.f("elu", "alpha");
+      break;
     case Unary::Softplus:
       p0 = a.attrs.f("softplus", "beta");
       p1 = a.attrs.f("softplus", "threshold");
@@ -27,7 +31,8 @@ void run_unary(const KernelArgs& a) {
       p0 = a.attrs.has("min") ? a.attrs.f("clamp", "min") : -INFINITY;
       p1 = a.attrs.has("max") ? a.attrs.f("clamp", "max") : INFINITY;
       break;
-    default: break;
+    default:
+      break;
   }
   if (a.out[0].dtype() != a.in[0].dtype()) {  // clamp of an int tensor with float bounds
     kernels::copy(a.out[0], a.in[0]);
@@ -39,8 +44,8 @@ void run_unary(const KernelArgs& a) {
 
 template <OpId Id>
 std::vector<TensorMeta> infer_numeric(std::span<const Tensor> in, const Attrs&) {
-  BRAID_CHECK(in[0].dtype() != DType::Bool, DTypeError, op_def(Id).name, "bool input is not supported; got {}",
-              dtype_name(in[0].dtype()));
+  BRAID_CHECK(in[0].dtype() != DType::Bool, DTypeError, op_def(Id).name,
+              "bool input is not supported; got {}", dtype_name(in[0].dtype()));
   return {{in[0].shape(), in[0].dtype()}};
 }
 
@@ -70,107 +75,166 @@ constexpr uint32_t kIn = 1, kOut = 1;
 #define G c.grads[0]
 }  // namespace
 
-OpDef make_def_neg() { return unary_def<Unary::Neg, OpId::neg>(Domain::Numeric, [](const VjpCtx& c) -> V { return {neg(G)}; }, "Neg", 0, 0); }
-OpDef make_def_abs() { return unary_def<Unary::Abs, OpId::abs>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * sign(X)}; }, "Abs", kIn, 0); }
-OpDef make_def_sign() { return unary_def<Unary::Sign, OpId::sign>(Domain::Numeric, [](const VjpCtx& c) -> V { return {zeros_like(G)}; }, "Sign", 0, 0); }
-OpDef make_def_exp() { return unary_def<Unary::Exp, OpId::exp>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y}; }, "Exp", 0, kOut); }
-OpDef make_def_log() { return unary_def<Unary::Log, OpId::log>(Domain::Float, [](const VjpCtx& c) -> V { return {G / X}; }, "Log", kIn, 0); }
+OpDef make_def_neg() {
+  return unary_def<Unary::Neg, OpId::neg>(
+      Domain::Numeric, [](const VjpCtx& c) -> V { return {neg(G)}; }, "Neg", 0, 0);
+}
+OpDef make_def_abs() {
+  return unary_def<Unary::Abs, OpId::abs>(
+      Domain::Numeric, [](const VjpCtx& c) -> V { return {G * sign(X)}; }, "Abs", kIn, 0);
+}
+OpDef make_def_sign() {
+  return unary_def<Unary::Sign, OpId::sign>(
+      Domain::Numeric, [](const VjpCtx& c) -> V { return {zeros_like(G)}; }, "Sign", 0, 0);
+}
+OpDef make_def_exp() {
+  return unary_def<Unary::Exp, OpId::exp>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G * Y}; }, "Exp", 0, kOut);
+}
+OpDef make_def_log() {
+  return unary_def<Unary::Log, OpId::log>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G / X}; }, "Log", kIn, 0);
+}
 OpDef make_def_log1p() {
-  return with_onnx_note(unary_def<Unary::Log1p, OpId::log1p>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (X + 1)}; }, "", kIn, 0),
-                        "no ONNX op; exported as Log(Add(x, 1))");
+  return with_onnx_note(
+      unary_def<Unary::Log1p, OpId::log1p>(
+          Domain::Float, [](const VjpCtx& c) -> V { return {G / (X + 1)}; }, "", kIn, 0),
+      "no ONNX op; exported as Log(Add(x, 1))");
 }
 OpDef make_def_expm1() {
-  return with_onnx_note(unary_def<Unary::Expm1, OpId::expm1>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (Y + 1)}; }, "", 0, kOut),
-                        "no ONNX op; exported as Sub(Exp(x), 1)");
+  return with_onnx_note(
+      unary_def<Unary::Expm1, OpId::expm1>(
+          Domain::Float, [](const VjpCtx& c) -> V { return {G * (Y + 1)}; }, "", 0, kOut),
+      "no ONNX op; exported as Sub(Exp(x), 1)");
 }
 OpDef make_def_sqrt() {
-  return unary_def<Unary::Sqrt, OpId::sqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G / (Y * 2)}; }, "Sqrt", 0, kOut);
+  return unary_def<Unary::Sqrt, OpId::sqrt>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G / (Y * 2)}; }, "Sqrt", 0, kOut);
 }
 OpDef make_def_rsqrt() {
-  return with_onnx_note(unary_def<Unary::Rsqrt, OpId::rsqrt>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * Y * Y * -0.5}; }, "", 0, kOut),
-                        "no ONNX op; exported as Reciprocal(Sqrt(x))");
+  return with_onnx_note(
+      unary_def<Unary::Rsqrt, OpId::rsqrt>(
+          Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * Y * Y * -0.5}; }, "", 0, kOut),
+      "no ONNX op; exported as Reciprocal(Sqrt(x))");
 }
 OpDef make_def_square() {
-  return with_onnx_note(unary_def<Unary::Square, OpId::square>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * X * 2}; }, "", kIn, 0),
-                        "no ONNX op; exported as Mul(x, x)");
+  return with_onnx_note(
+      unary_def<Unary::Square, OpId::square>(
+          Domain::Numeric, [](const VjpCtx& c) -> V { return {G * X * 2}; }, "", kIn, 0),
+      "no ONNX op; exported as Mul(x, x)");
 }
-OpDef make_def_sin() { return unary_def<Unary::Sin, OpId::sin>(Domain::Float, [](const VjpCtx& c) -> V { return {G * cos(X)}; }, "Sin", kIn, 0); }
-OpDef make_def_cos() { return unary_def<Unary::Cos, OpId::cos>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * sin(X))}; }, "Cos", kIn, 0); }
+OpDef make_def_sin() {
+  return unary_def<Unary::Sin, OpId::sin>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G * cos(X)}; }, "Sin", kIn, 0);
+}
+OpDef make_def_cos() {
+  return unary_def<Unary::Cos, OpId::cos>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {-(G * sin(X))}; }, "Cos", kIn, 0);
+}
 OpDef make_def_tanh() {
-  return unary_def<Unary::Tanh, OpId::tanh>(Domain::Float, [](const VjpCtx& c) -> V { return {G * (1 - Y * Y)}; }, "Tanh", 0, kOut);
+  return unary_def<Unary::Tanh, OpId::tanh>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G * (1 - Y * Y)}; }, "Tanh", 0, kOut);
 }
 OpDef make_def_sigmoid() {
-  return unary_def<Unary::Sigmoid, OpId::sigmoid>(Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * (1 - Y)}; }, "Sigmoid", 0, kOut);
+  return unary_def<Unary::Sigmoid, OpId::sigmoid>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * (1 - Y)}; }, "Sigmoid", 0, kOut);
 }
 OpDef make_def_relu() {
   // Gradient 0 at x = 0, as in PyTorch.
-  return unary_def<Unary::Relu, OpId::relu>(Domain::Numeric, [](const VjpCtx& c) -> V { return {G * (Y > 0).to(G.dtype())}; }, "Relu", 0, kOut);
+  return unary_def<Unary::Relu, OpId::relu>(
+      Domain::Numeric, [](const VjpCtx& c) -> V { return {G * (Y > 0).to(G.dtype())}; }, "Relu", 0,
+      kOut);
 }
 OpDef make_def_leaky_relu() {
-  return unary_def<Unary::LeakyRelu, OpId::leaky_relu>(Domain::Float, [](const VjpCtx& c) -> V {
-    double s = c.attrs.f("leaky_relu", "negative_slope");
-    return {where(X > 0, G, G * s)};
-  }, "LeakyRelu", kIn, 0);
+  return unary_def<Unary::LeakyRelu, OpId::leaky_relu>(
+      Domain::Float,
+      [](const VjpCtx& c) -> V {
+        double s = c.attrs.f("leaky_relu", "negative_slope");
+        return {where(X > 0, G, G * s)};
+      },
+      "LeakyRelu", kIn, 0);
 }
 OpDef make_def_elu() {
-  return unary_def<Unary::Elu, OpId::elu>(Domain::Float, [](const VjpCtx& c) -> V {
-    double alpha = c.attrs.f("elu", "alpha");
-    return {where(X > 0, G, G * (Y + alpha))};
-  }, "Elu", kIn, kOut);
+  return unary_def<Unary::Elu, OpId::elu>(
+      Domain::Float,
+      [](const VjpCtx& c) -> V {
+        double alpha = c.attrs.f("elu", "alpha");
+        return {where(X > 0, G, G * (Y + alpha))};
+      },
+      "Elu", kIn, kOut);
 }
 OpDef make_def_gelu() {
-  OpDef d = unary_def<Unary::GeluErf, OpId::gelu>(Domain::Float, [](const VjpCtx& c) -> V {
-    const Tensor& x = X;
-    if (c.attrs.s("gelu", "approximate") == "tanh") {
-      const double k = std::sqrt(2.0 / M_PI);
-      Tensor t = tanh((x + x * x * x * 0.044715) * k);
-      return {G * ((1 + t) * 0.5 + x * 0.5 * (1 - t * t) * k * (1 + x * x * (3 * 0.044715)))};
-    }
-    Tensor cdf = (1 + erf(x * M_SQRT1_2)) * 0.5;
-    Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2 * M_PI));
-    return {G * (cdf + x * pdf)};
-  }, "Gelu", kIn, 0);
+  OpDef d = unary_def<Unary::GeluErf, OpId::gelu>(
+      Domain::Float,
+      [](const VjpCtx& c) -> V {
+        const Tensor& x = X;
+        if (c.attrs.s("gelu", "approximate") == "tanh") {
+          const double k = std::sqrt(2.0 / M_PI);
+          Tensor t = tanh((x + x * x * x * 0.044715) * k);
+          return {G * ((1 + t) * 0.5 + x * 0.5 * (1 - t * t) * k * (1 + x * x * (3 * 0.044715)))};
+        }
+        Tensor cdf = (1 + erf(x * M_SQRT1_2)) * 0.5;
+        Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2 * M_PI));
+        return {G * (cdf + x * pdf)};
+      },
+      "Gelu", kIn, 0);
   d.portable = [](const KernelArgs& a) {
     bool tanh_form = a.attrs.s("gelu", "approximate") == "tanh";
     kernels::unary(tanh_form ? Unary::GeluTanh : Unary::GeluErf, a.out[0], a.in[0]);
   };
   d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
     const std::string& ap = a.s("gelu", "approximate");
-    BRAID_CHECK(ap == "none" || ap == "tanh", ValueError, "gelu", "approximate must be 'none' or 'tanh'; got '{}'", ap);
+    BRAID_CHECK(ap == "none" || ap == "tanh", ValueError, "gelu",
+                "approximate must be 'none' or 'tanh'; got '{}'", ap);
     return {{in[0].shape(), in[0].dtype()}};
   };
   return d;
 }
 OpDef make_def_silu() {
-  return with_onnx_note(unary_def<Unary::Silu, OpId::silu>(Domain::Float, [](const VjpCtx& c) -> V {
-    Tensor s = sigmoid(X);
-    return {G * s * (1 + X * (1 - s))};
-  }, "", kIn, 0), "no ONNX op; exported as Mul(x, Sigmoid(x))");
+  return with_onnx_note(unary_def<Unary::Silu, OpId::silu>(
+                            Domain::Float,
+                            [](const VjpCtx& c) -> V {
+                              Tensor s = sigmoid(X);
+                              return {G * s * (1 + X * (1 - s))};
+                            },
+                            "", kIn, 0),
+                        "no ONNX op; exported as Mul(x, Sigmoid(x))");
 }
 OpDef make_def_softplus() {
-  return unary_def<Unary::Softplus, OpId::softplus>(Domain::Float, [](const VjpCtx& c) -> V {
-    double beta = c.attrs.f("softplus", "beta"), th = c.attrs.f("softplus", "threshold");
-    return {where(X * beta > th, G, G * sigmoid(X * beta))};
-  }, "Softplus", kIn, 0);
+  return unary_def<Unary::Softplus, OpId::softplus>(
+      Domain::Float,
+      [](const VjpCtx& c) -> V {
+        double beta = c.attrs.f("softplus", "beta"), th = c.attrs.f("softplus", "threshold");
+        return {where(X * beta > th, G, G * sigmoid(X * beta))};
+      },
+      "Softplus", kIn, 0);
 }
 OpDef make_def_erf() {
-  return unary_def<Unary::Erf, OpId::erf>(Domain::Float, [](const VjpCtx& c) -> V {
-    return {G * exp(-(X * X)) * (2.0 / std::sqrt(M_PI))};
-  }, "Erf", kIn, 0);
+  return unary_def<Unary::Erf, OpId::erf>(
+      Domain::Float,
+      [](const VjpCtx& c) -> V { return {G * exp(-(X * X)) * (2.0 / std::sqrt(M_PI))}; }, "Erf",
+      kIn, 0);
 }
 OpDef make_def_reciprocal() {
-  return unary_def<Unary::Reciprocal, OpId::reciprocal>(Domain::Float, [](const VjpCtx& c) -> V { return {-(G * Y * Y)}; }, "Reciprocal", 0, kOut);
+  return unary_def<Unary::Reciprocal, OpId::reciprocal>(
+      Domain::Float, [](const VjpCtx& c) -> V { return {-(G * Y * Y)}; }, "Reciprocal", 0, kOut);
 }
 OpDef make_def_clamp() {
-  OpDef d = unary_def<Unary::Clamp, OpId::clamp>(Domain::Numeric, [](const VjpCtx& c) -> V {
-    // Gradient flows where min <= x <= max (boundaries included, as in PyTorch).
-    Tensor keep = ones_like(X, DType::Bool);
-    if (c.attrs.has("min")) keep = logical_and(keep, X >= scalar_tensor(c.attrs.scalar("clamp", "min"), X.dtype()));
-    if (c.attrs.has("max")) keep = logical_and(keep, X <= scalar_tensor(c.attrs.scalar("clamp", "max"), X.dtype()));
-    return {G * keep.to(G.dtype())};
-  }, "Clip", kIn, 0);
+  OpDef d = unary_def<Unary::Clamp, OpId::clamp>(
+      Domain::Numeric,
+      [](const VjpCtx& c) -> V {
+        // Gradient flows where min <= x <= max (boundaries included, as in PyTorch).
+        Tensor keep = ones_like(X, DType::Bool);
+        if (c.attrs.has("min"))
+          keep = logical_and(keep, X >= scalar_tensor(c.attrs.scalar("clamp", "min"), X.dtype()));
+        if (c.attrs.has("max"))
+          keep = logical_and(keep, X <= scalar_tensor(c.attrs.scalar("clamp", "max"), X.dtype()));
+        return {G * keep.to(G.dtype())};
+      },
+      "Clip", kIn, 0);
   d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
-    BRAID_CHECK(a.has("min") || a.has("max"), ValueError, "clamp", "at least one of min and max must be given");
+    BRAID_CHECK(a.has("min") || a.has("max"), ValueError, "clamp",
+                "at least one of min and max must be given");
     std::vector<TensorMeta> m = infer_numeric<OpId::clamp>(in, a);
     // A float bound makes an integer input's result float32, as in PyTorch
     // (clamp(int tensor, 0.5) must not truncate the bound); see run_unary.
@@ -184,7 +248,9 @@ OpDef make_def_clamp() {
 OpDef make_def_logical_not() {
   OpDef d;
   d.traits = kElementwise | kBoolOutput | kHalfNative;
-  d.infer = [](std::span<const Tensor> in, const Attrs&) -> std::vector<TensorMeta> { return {{in[0].shape(), DType::Bool}}; };
+  d.infer = [](std::span<const Tensor> in, const Attrs&) -> std::vector<TensorMeta> {
+    return {{in[0].shape(), DType::Bool}};
+  };
   d.portable = [](const KernelArgs& a) { kernels::unary(Unary::LogicalNot, a.out[0], a.in[0]); };
   d.nondiff_reason = "bool output";
   d.onnx = "Not";
@@ -211,7 +277,9 @@ Tensor cos(const Tensor& x) { return call1(OpId::cos, {x}); }
 Tensor tanh(const Tensor& x) { return call1(OpId::tanh, {x}); }
 Tensor sigmoid(const Tensor& x) { return call1(OpId::sigmoid, {x}); }
 Tensor relu(const Tensor& x) { return call1(OpId::relu, {x}); }
-Tensor leaky_relu(const Tensor& x, double slope) { return call1(OpId::leaky_relu, {x}, {{"negative_slope", slope}}); }
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return call1(OpId::leaky_relu, {x}, {{"negative_slope", slope}});
+}
 Tensor elu(const Tensor& x, double alpha) { return call1(OpId::elu, {x}, {{"alpha", alpha}}); }
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   return call1(OpId::gelu, {x}, {{"approximate", approximate}});

@@ -20,17 +20,19 @@ Shape infer_size(std::string_view op, const Shape& want, int64_t numel, const Sh
       BRAID_CHECK(neg < 0, ShapeError, op, "only one dim can be -1; got {}", shape_str(want));
       neg = static_cast<int64_t>(i);
     } else {
-      BRAID_CHECK(out[i] >= 0, ShapeError, op, "invalid size {} in shape {}", out[i], shape_str(want));
+      BRAID_CHECK(out[i] >= 0, ShapeError, op, "invalid size {} in shape {}", out[i],
+                  shape_str(want));
       known *= out[i];
     }
   }
   if (neg >= 0) {
-    BRAID_CHECK(known != 0 && numel % known == 0, ShapeError, op, "shape {} is invalid for input of shape {}",
-                shape_str(want), shape_str(from));
+    BRAID_CHECK(known != 0 && numel % known == 0, ShapeError, op,
+                "shape {} is invalid for input of shape {}", shape_str(want), shape_str(from));
     out[neg] = numel / known;
   }
-  BRAID_CHECK(numel_of(out) == numel, ShapeError, op, "shape {} is invalid for input of shape {} ({} elements)",
-              shape_str(want), shape_str(from), numel);
+  BRAID_CHECK(numel_of(out) == numel, ShapeError, op,
+              "shape {} is invalid for input of shape {} ({} elements)", shape_str(want),
+              shape_str(from), numel);
   return out;
 }
 
@@ -96,12 +98,14 @@ OpDef make_def_view() {
         const Tensor& x = in[0];
         Shape target = infer_size("view", a.ints("view", "shape"), x.numel(), x.shape());
         auto st = view_strides(x.shape(), x.strides(), target);
-        BRAID_CHECK(st.has_value(), ShapeError, "view",
-                    "cannot view a tensor of shape {} strides {} as {} without a copy; use reshape()",
-                    shape_str(x.shape()), shape_str(x.strides()), shape_str(target));
+        BRAID_CHECK(
+            st.has_value(), ShapeError, "view",
+            "cannot view a tensor of shape {} strides {} as {} without a copy; use reshape()",
+            shape_str(x.shape()), shape_str(x.strides()), shape_str(target));
         return {make_view(x, target, *st, x.storage_offset())};
       },
-      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; }, "Reshape");
+      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; },
+      "Reshape");
 }
 
 OpDef make_def_reshape() {
@@ -151,7 +155,8 @@ OpDef make_def_transpose() {
   d.composite = [](std::span<const Tensor> in, const Attrs& a) -> V {
     const Tensor& x = in[0];
     int64_t r = std::max<int64_t>(x.dim(), 1);
-    int64_t d0 = wrap_dim("transpose", a.i("transpose", "dim0"), r), d1 = wrap_dim("transpose", a.i("transpose", "dim1"), r);
+    int64_t d0 = wrap_dim("transpose", a.i("transpose", "dim0"), r),
+            d1 = wrap_dim("transpose", a.i("transpose", "dim1"), r);
     if (x.dim() == 0) return {x};
     std::vector<int64_t> p(static_cast<size_t>(x.dim()));
     for (int64_t i = 0; i < x.dim(); ++i) p[i] = i;
@@ -168,12 +173,14 @@ OpDef make_def_expand() {
         const Tensor& x = in[0];
         Shape want = a.ints("expand", "shape");
         BRAID_CHECK(want.size() >= x.shape().size(), ShapeError, "expand",
-                    "target shape {} has fewer dims than the input {}", shape_str(want), shape_str(x.shape()));
+                    "target shape {} has fewer dims than the input {}", shape_str(want),
+                    shape_str(x.shape()));
         size_t lead = want.size() - x.shape().size();
         Shape sh(want.size()), st(want.size(), 0);
         for (size_t i = 0; i < want.size(); ++i) {
           if (i < lead) {
-            BRAID_CHECK(want[i] >= 0, ShapeError, "expand", "new leading dim {} cannot be {}", i, want[i]);
+            BRAID_CHECK(want[i] >= 0, ShapeError, "expand", "new leading dim {} cannot be {}", i,
+                        want[i]);
             sh[i] = want[i];
             continue;
           }
@@ -187,7 +194,8 @@ OpDef make_def_expand() {
         }
         return {make_view(x, sh, st, x.storage_offset())};
       },
-      no_meta, [](const VjpCtx& c) -> V { return {sum_to(c.grads[0], c.input_meta[0].shape)}; }, "Expand");
+      no_meta, [](const VjpCtx& c) -> V { return {sum_to(c.grads[0], c.input_meta[0].shape)}; },
+      "Expand");
 }
 
 OpDef make_def_slice() {
@@ -203,7 +211,8 @@ OpDef make_def_slice() {
       no_meta,
       [](const VjpCtx& c) -> V {
         SliceRange r = norm_slice("slice", c.input_meta[0].shape, c.attrs);
-        return {slice_scatter(zeros(c.input_meta[0].shape, c.grads[0].dtype()), c.grads[0], r.dim, r.start, r.end, r.step)};
+        return {slice_scatter(zeros(c.input_meta[0].shape, c.grads[0].dtype()), c.grads[0], r.dim,
+                              r.start, r.end, r.step)};
       },
       "Slice");
 }
@@ -218,8 +227,8 @@ OpDef make_def_narrow() {
     int64_t start = a.i("narrow", "start"), len = a.i("narrow", "length"), n = x.shape()[dim];
     if (start < 0) start += n;
     BRAID_CHECK(start >= 0 && len >= 0 && start + len <= n, IndexError, "narrow",
-                "start {} + length {} exceeds dim {} of size {} (shape {})", a.i("narrow", "start"), len, dim, n,
-                shape_str(x.shape()));
+                "start {} + length {} exceeds dim {} of size {} (shape {})", a.i("narrow", "start"),
+                len, dim, n, shape_str(x.shape()));
     return {slice(x, dim, start, start + len)};
   };
   d.onnx = "Slice";
@@ -234,7 +243,8 @@ OpDef make_def_select() {
         int64_t dim = wrap_dim("select", a.i("select", "dim"), x.dim());
         int64_t idx = a.i("select", "index"), n = x.shape()[dim];
         BRAID_CHECK(idx >= -n && idx < n, IndexError, "select",
-                    "index {} is out of range for dim {} of size {} (shape {})", idx, dim, n, shape_str(x.shape()));
+                    "index {} is out of range for dim {} of size {} (shape {})", idx, dim, n,
+                    shape_str(x.shape()));
         if (idx < 0) idx += n;
         Shape sh = x.shape(), st = x.strides();
         sh.erase(sh.begin() + dim);
@@ -244,10 +254,12 @@ OpDef make_def_select() {
       no_meta,
       [](const VjpCtx& c) -> V {
         const Shape& s = c.input_meta[0].shape;
-        int64_t dim = wrap_dim("select", c.attrs.i("select", "dim"), static_cast<int64_t>(s.size()));
+        int64_t dim =
+            wrap_dim("select", c.attrs.i("select", "dim"), static_cast<int64_t>(s.size()));
         int64_t idx = c.attrs.i("select", "index");
         if (idx < 0) idx += s[dim];
-        return {slice_scatter(zeros(s, c.grads[0].dtype()), unsqueeze(c.grads[0], dim), dim, idx, idx + 1, 1)};
+        return {slice_scatter(zeros(s, c.grads[0].dtype()), unsqueeze(c.grads[0], dim), dim, idx,
+                              idx + 1, 1)};
       },
       "Gather");
   return d;
@@ -267,7 +279,8 @@ OpDef make_def_squeeze() {
         }
         return {make_view(x, sh, st, x.storage_offset())};
       },
-      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; }, "Squeeze");
+      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; },
+      "Squeeze");
 }
 
 OpDef make_def_unsqueeze() {
@@ -278,7 +291,8 @@ OpDef make_def_unsqueeze() {
         // one wider than wrap_dim's (whose message would name the wrong rank).
         int64_t dim = a.i("unsqueeze", "dim"), r = x.dim() + 1;
         BRAID_CHECK(dim >= -r && dim < r, IndexError, "unsqueeze",
-                    "dim {} is out of range for a tensor of rank {} (valid: {} to {})", dim, x.dim(), -r, r - 1);
+                    "dim {} is out of range for a tensor of rank {} (valid: {} to {})", dim,
+                    x.dim(), -r, r - 1);
         if (dim < 0) dim += r;
         Shape sh = x.shape(), st = x.strides();
         int64_t s = dim < x.dim() ? x.strides()[dim] * x.shape()[dim] : 1;
@@ -286,7 +300,8 @@ OpDef make_def_unsqueeze() {
         st.insert(st.begin() + dim, s);
         return {make_view(x, sh, st, x.storage_offset())};
       },
-      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; }, "Unsqueeze");
+      no_meta, [](const VjpCtx& c) -> V { return {reshape(c.grads[0], c.input_meta[0].shape)}; },
+      "Unsqueeze");
 }
 
 OpDef make_def_flatten() {
@@ -318,8 +333,9 @@ OpDef make_def_slice_scatter() {
     SliceRange r = norm_slice("slice_scatter", in[0].shape(), a);
     Shape want = in[0].shape();
     want[r.dim] = r.len;
-    BRAID_CHECK(in[1].shape() == want, ShapeError, "slice_scatter", "src has shape {}; the slice has shape {}",
-                shape_str(in[1].shape()), shape_str(want));
+    BRAID_CHECK(in[1].shape() == want, ShapeError, "slice_scatter",
+                "src has shape {}; the slice has shape {}", shape_str(in[1].shape()),
+                shape_str(want));
     return {{in[0].shape(), in[0].dtype()}};
   };
   d.portable = [](const KernelArgs& a) {
@@ -331,7 +347,9 @@ OpDef make_def_slice_scatter() {
   d.vjp = [](const VjpCtx& c) -> V {
     SliceRange r = norm_slice("slice_scatter", c.input_meta[0].shape, c.attrs);
     const Tensor& g = c.grads[0];
-    Tensor gb = c.needs_grad[0] ? slice_scatter(g, zeros(c.input_meta[1].shape, g.dtype()), r.dim, r.start, r.end, r.step) : Tensor();
+    Tensor gb = c.needs_grad[0] ? slice_scatter(g, zeros(c.input_meta[1].shape, g.dtype()), r.dim,
+                                                r.start, r.end, r.step)
+                                : Tensor();
     Tensor gs = c.needs_grad[1] ? slice(g, r.dim, r.start, r.end, r.step) : Tensor();
     return {gb, gs};
   };
@@ -341,13 +359,21 @@ OpDef make_def_slice_scatter() {
 }  // namespace detail
 
 using detail::call1;
-Tensor view(const Tensor& x, const Shape& shape) { return call1(OpId::view, {x}, {{"shape", shape}}); }
-Tensor reshape(const Tensor& x, const Shape& shape) { return call1(OpId::reshape, {x}, {{"shape", shape}}); }
-Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) { return call1(OpId::permute, {x}, {{"dims", dims}}); }
+Tensor view(const Tensor& x, const Shape& shape) {
+  return call1(OpId::view, {x}, {{"shape", shape}});
+}
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  return call1(OpId::reshape, {x}, {{"shape", shape}});
+}
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
+  return call1(OpId::permute, {x}, {{"dims", dims}});
+}
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
   return call1(OpId::transpose, {x}, {{"dim0", d0}, {"dim1", d1}});
 }
-Tensor expand(const Tensor& x, const Shape& shape) { return call1(OpId::expand, {x}, {{"shape", shape}}); }
+Tensor expand(const Tensor& x, const Shape& shape) {
+  return call1(OpId::expand, {x}, {{"shape", shape}});
+}
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
   return call1(OpId::slice, {x}, {{"dim", dim}, {"start", start}, {"end", end}, {"step", step}});
 }
@@ -357,13 +383,19 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   return call1(OpId::select, {x}, {{"dim", dim}, {"index", index}});
 }
-Tensor squeeze(const Tensor& x, std::vector<int64_t> dims) { return call1(OpId::squeeze, {x}, {{"dims", dims}}); }
-Tensor unsqueeze(const Tensor& x, int64_t dim) { return call1(OpId::unsqueeze, {x}, {{"dim", dim}}); }
+Tensor squeeze(const Tensor& x, std::vector<int64_t> dims) {
+  return call1(OpId::squeeze, {x}, {{"dims", dims}});
+}
+Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  return call1(OpId::unsqueeze, {x}, {{"dim", dim}});
+}
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   return call1(OpId::flatten, {x}, {{"start_dim", start_dim}, {"end_dim", end_dim}});
 }
-Tensor slice_scatter(const Tensor& base, const Tensor& src, int64_t dim, int64_t start, int64_t end, int64_t step) {
-  return call1(OpId::slice_scatter, {base, src}, {{"dim", dim}, {"start", start}, {"end", end}, {"step", step}});
+Tensor slice_scatter(const Tensor& base, const Tensor& src, int64_t dim, int64_t start, int64_t end,
+                     int64_t step) {
+  return call1(OpId::slice_scatter, {base, src},
+               {{"dim", dim}, {"start", start}, {"end", end}, {"step", step}});
 }
 
 }  // namespace braid

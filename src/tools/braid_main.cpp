@@ -10,17 +10,21 @@ namespace {
 
 const char* kind_name(braid::OpKind k) {
   switch (k) {
-    case braid::OpKind::Kernel: return "kernel";
-    case braid::OpKind::View: return "view";
-    case braid::OpKind::Composite: return "composite";
+    case braid::OpKind::Kernel:
+      return "kernel";
+    case braid::OpKind::View:
+      return "view";
+    case braid::OpKind::Composite:
+      return "composite";
   }
   return "?";
 }
 
 std::vector<std::string> trait_names(uint32_t t) {
   static const std::pair<uint32_t, const char*> kNames[] = {
-      {braid::kElementwise, "elementwise"}, {braid::kBroadcast, "broadcast"},   {braid::kReduction, "reduction"},
-      {braid::kIntToFloat, "int_to_float"}, {braid::kBoolOutput, "bool_output"}, {braid::kHalfNative, "half_native"},
+      {braid::kElementwise, "elementwise"},    {braid::kBroadcast, "broadcast"},
+      {braid::kReduction, "reduction"},        {braid::kIntToFloat, "int_to_float"},
+      {braid::kBoolOutput, "bool_output"},     {braid::kHalfNative, "half_native"},
       {braid::kDynamicShape, "dynamic_shape"}, {braid::kRandom, "random"}};
   std::vector<std::string> out;
   for (auto [bit, name] : kNames)
@@ -50,18 +54,20 @@ void print_ops(bool json) {
     std::cout << all.dump(2) << "\n";
     return;
   }
-  std::cout << fmt::format("{:<16} {:<10} {:<5} {:<17} {:<7} {:<16} {}\n", "op", "kind", "grad", "kernels", "sample",
-                           "onnx", "traits");
+  std::cout << fmt::format("{:<16} {:<10} {:<5} {:<17} {:<7} {:<16} {}\n", "op", "kind", "grad",
+                           "kernels", "sample", "onnx", "traits");
   for (const auto& o : all) {
     std::string kernels;
-    for (const auto& k : o["kernels"]) kernels += (kernels.empty() ? "" : ",") + k.get<std::string>();
+    for (const auto& k : o["kernels"])
+      kernels += (kernels.empty() ? "" : ",") + k.get<std::string>();
     std::string traits;
     for (const auto& t : o["traits"]) traits += (traits.empty() ? "" : ",") + t.get<std::string>();
     std::string onnx = o["onnx"].get<std::string>();
-    std::cout << fmt::format("{:<16} {:<10} {:<5} {:<17} {:<7} {:<16} {}\n", o["name"].get<std::string>(),
-                             o["kind"].get<std::string>(), o["differentiable"].get<bool>() ? "yes" : "no",
-                             kernels.empty() ? "-" : kernels, o["gradcheck_sample"].get<bool>() ? "yes" : "no",
-                             onnx.empty() ? "-" : onnx, traits);
+    std::cout << fmt::format(
+        "{:<16} {:<10} {:<5} {:<17} {:<7} {:<16} {}\n", o["name"].get<std::string>(),
+        o["kind"].get<std::string>(), o["differentiable"].get<bool>() ? "yes" : "no",
+        kernels.empty() ? "-" : kernels, o["gradcheck_sample"].get<bool>() ? "yes" : "no",
+        onnx.empty() ? "-" : onnx, traits);
   }
   std::cout << all.size() << " ops\n";
 }

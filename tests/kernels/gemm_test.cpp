@@ -41,13 +41,13 @@ std::string describe(const Shape& s, const Layout& l) {
          " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
          " a_trans=" + std::to_string(l.a_trans) + " b_trans=" + std::to_string(l.b_trans) +
          " c_trans=" + std::to_string(l.c_trans) + " pad=" + std::to_string(l.pad) +
-         " a_bcast=" + std::to_string(l.a_broadcast) + " b_bcast=" +
-         std::to_string(l.b_broadcast) + " acc=" + std::to_string(l.accumulate);
+         " a_bcast=" + std::to_string(l.a_broadcast) + " b_bcast=" + std::to_string(l.b_broadcast) +
+         " acc=" + std::to_string(l.accumulate);
 }
 
 // Strides of one (rows, cols) matrix and the elements one batch occupies.
-void matrix_strides(int64_t rows, int64_t cols, bool trans, int64_t pad, int64_t& rs,
-                    int64_t& cs, int64_t& size) {
+void matrix_strides(int64_t rows, int64_t cols, bool trans, int64_t pad, int64_t& rs, int64_t& cs,
+                    int64_t& size) {
   if (trans) {
     rs = 1, cs = rows + pad, size = cs * cols;
   } else {
@@ -55,8 +55,7 @@ void matrix_strides(int64_t rows, int64_t cols, bool trans, int64_t pad, int64_t
   }
 }
 
-GemmArgs make_args(const Shape& s, const Layout& l, size_t& a_len, size_t& b_len,
-                   size_t& c_len) {
+GemmArgs make_args(const Shape& s, const Layout& l, size_t& a_len, size_t& b_len, size_t& c_len) {
   GemmArgs g;
   g.batch = s.batch, g.m = s.m, g.n = s.n, g.k = s.k, g.accumulate = l.accumulate;
   int64_t a_size, b_size, c_size;
@@ -128,16 +127,16 @@ void check_case(const Shape& s, const Layout& l, bool real, Kernel kernel) {
     const bool ok = real && !std::isnan(double(want[i]))
                         ? std::fabs(double(c[i]) - double(want[i])) <= tol
                         : same(c[i], want[i]);
-    ASSERT_TRUE(ok) << describe(s, l) << " at flat index " << i << ": got " << c[i]
-                    << ", want " << want[i];
+    ASSERT_TRUE(ok) << describe(s, l) << " at flat index " << i << ": got " << c[i] << ", want "
+                    << want[i];
   }
 }
 
 const std::vector<Shape> kShapes = {
-    {1, 1, 1, 1},   {1, 0, 5, 3},   {1, 4, 0, 3},    {1, 4, 5, 0},   {0, 4, 5, 3},
-    {1, 1, 7, 9},   {1, 7, 1, 9},   {1, 5, 6, 1},    {1, 17, 33, 65}, {1, 6, 16, 256},
-    {1, 7, 17, 257}, {1, 37, 50, 300}, {3, 5, 7, 9}, {4, 17, 33, 65},
-    {2, 0, 3, 4},   {3, 4, 5, 0},   {5, 1, 1, 1},
+    {1, 1, 1, 1},    {1, 0, 5, 3},     {1, 4, 0, 3}, {1, 4, 5, 0},    {0, 4, 5, 3},
+    {1, 1, 7, 9},    {1, 7, 1, 9},     {1, 5, 6, 1}, {1, 17, 33, 65}, {1, 6, 16, 256},
+    {1, 7, 17, 257}, {1, 37, 50, 300}, {3, 5, 7, 9}, {4, 17, 33, 65}, {2, 0, 3, 4},
+    {3, 4, 5, 0},    {5, 1, 1, 1},
 };
 
 std::vector<Layout> all_layouts() {
@@ -167,21 +166,23 @@ TYPED_TEST_SUITE(GemmPortable, GemmTypes);
 
 TYPED_TEST(GemmPortable, MatchesReferenceExactlyOnIntegerData) {
   for (const Shape& s : kShapes)
-    for (const Layout& l : all_layouts()) check_case<TypeParam>(s, l, false, run_portable<TypeParam>);
+    for (const Layout& l : all_layouts())
+      check_case<TypeParam>(s, l, false, run_portable<TypeParam>);
 }
 
 TYPED_TEST(GemmPortable, MatchesReferenceOnRealData) {
   if constexpr (std::is_floating_point_v<TypeParam>) {
     for (const Shape& s : kShapes)
-      for (const Layout& l : all_layouts()) check_case<TypeParam>(s, l, true, run_portable<TypeParam>);
+      for (const Layout& l : all_layouts())
+        check_case<TypeParam>(s, l, true, run_portable<TypeParam>);
   }
 }
 
 TEST(GemmPortable, BlockEdgesMatchReference) {
   // Past every blocking boundary: rows > kMbig (1536) and > kMc, columns >
   // kNc (2048), k over several slices, with parallel tiles.
-  const std::vector<Shape> shapes = {{1, 1600, 40, 20}, {1, 5, 2100, 20}, {1, 200, 100, 600},
-                                     {1, 64, 128, 784}};
+  const std::vector<Shape> shapes = {
+      {1, 1600, 40, 20}, {1, 5, 2100, 20}, {1, 200, 100, 600}, {1, 64, 128, 784}};
   for (const Shape& s : shapes) {
     for (const Layout& l : {Layout{}, Layout{true, true, true, 2, false, false, true}}) {
       check_case<float>(s, l, true, run_portable<float>);

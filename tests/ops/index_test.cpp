@@ -26,7 +26,6 @@ Tensor idx(const I64& v, const Shape& shape = {}) {
 // x = [[0, 1, 2], [3, 4, 5]]
 Tensor x23() { return arange(6).to(DType::Float32).reshape({2, 3}); }
 
-
 // -- index_select --------------------------------------------------------------------
 
 TEST(IndexSelect, PicksRowsAndColumnsWithRepeats) {

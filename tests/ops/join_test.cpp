@@ -20,7 +20,6 @@ using F = std::vector<float>;
 
 Tensor x23() { return arange(6).to(DType::Float32).reshape({2, 3}); }
 
-
 // -- cat / stack ------------------------------------------------------------------------
 
 TEST(Cat, JoinsAlongEitherDim) {

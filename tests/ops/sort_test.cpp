@@ -18,7 +18,6 @@ namespace {
 using I64 = std::vector<int64_t>;
 using F = std::vector<float>;
 
-
 bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

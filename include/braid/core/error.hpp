@@ -42,13 +42,14 @@ namespace detail {
 
 /// Throws `Type` with "[op] message" when `cond` is false. The message is only
 /// formatted on failure.
-#define BRAID_CHECK(cond, Type, op, ...) \
-  do {                                   \
-    if (!(cond)) [[unlikely]]            \
+#define BRAID_CHECK(cond, Type, op, ...)                                \
+  do {                                                                  \
+    if (!(cond)) [[unlikely]]                                           \
       throw Type(fmt::format("[{}] {}", op, fmt::format(__VA_ARGS__))); \
   } while (0)
 
-#define BRAID_ASSERT(cond) \
-  do {                     \
-    if (!(cond)) [[unlikely]] ::braid::detail::assert_fail(#cond, __FILE__, __LINE__); \
+#define BRAID_ASSERT(cond)                                     \
+  do {                                                         \
+    if (!(cond)) [[unlikely]]                                  \
+      ::braid::detail::assert_fail(#cond, __FILE__, __LINE__); \
   } while (0)

@@ -38,7 +38,9 @@ namespace detail {
 void philox4x32(uint64_t seed, uint64_t ctr, uint32_t out[4]);
 /// Uniform in [0, 1) from 24 (float) or 53 (double) random bits.
 inline float u32_to_unit_float(uint32_t x) { return float(x >> 8) * (1.0f / 16777216.0f); }
-inline double u64_to_unit_double(uint64_t x) { return double(x >> 11) * (1.0 / 9007199254740992.0); }
+inline double u64_to_unit_double(uint64_t x) {
+  return double(x >> 11) * (1.0 / 9007199254740992.0);
+}
 }  // namespace detail
 
 }  // namespace braid

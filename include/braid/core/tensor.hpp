@@ -31,9 +31,9 @@ struct Node;  // a backward node, see braid/core/node.hpp
 struct AutogradMeta {
   bool requires_grad = false;
   bool retains_grad = false;
-  std::shared_ptr<Tensor> grad;      ///< accumulated gradient (leaves, retain_grad)
-  std::shared_ptr<Node> grad_fn;     ///< the node that made this tensor; null for leaves
-  uint32_t output_nr = 0;            ///< which output of grad_fn this is
+  std::shared_ptr<Tensor> grad;          ///< accumulated gradient (leaves, retain_grad)
+  std::shared_ptr<Node> grad_fn;         ///< the node that made this tensor; null for leaves
+  uint32_t output_nr = 0;                ///< which output of grad_fn this is
   std::weak_ptr<Node> grad_accumulator;  ///< leaves: the node backward accumulates into
   std::vector<TensorHook> hooks;
 };

@@ -33,11 +33,11 @@ enum class OpKind : uint8_t {
 /// Traits, a bit set. They drive promotion here and, later, fusion and export.
 enum OpTrait : uint32_t {
   kElementwise = 1u << 0,
-  kBroadcast = 1u << 1,   ///< inputs broadcast against each other
+  kBroadcast = 1u << 1,  ///< inputs broadcast against each other
   kReduction = 1u << 2,
-  kIntToFloat = 1u << 3,  ///< integer inputs compute in float32 (div, exp, ...)
-  kBoolOutput = 1u << 4,  ///< comparisons and logical ops
-  kHalfNative = 1u << 5,  ///< kernels take float16/bfloat16 as they are
+  kIntToFloat = 1u << 3,    ///< integer inputs compute in float32 (div, exp, ...)
+  kBoolOutput = 1u << 4,    ///< comparisons and logical ops
+  kHalfNative = 1u << 5,    ///< kernels take float16/bfloat16 as they are
   kDynamicShape = 1u << 6,  ///< output shape depends on values (nonzero)
   kRandom = 1u << 7,
 };
@@ -59,11 +59,11 @@ struct KernelArgs {
 /// What a backward formula sees.
 struct VjpCtx {
   const Attrs& attrs;
-  std::span<const Tensor> inputs;    ///< saved inputs (undefined where not saved)
-  std::span<const Tensor> outputs;   ///< saved outputs (undefined where not saved)
-  std::span<const Tensor> grads;     ///< gradient of each output (zeros where none flowed)
+  std::span<const Tensor> inputs;   ///< saved inputs (undefined where not saved)
+  std::span<const Tensor> outputs;  ///< saved outputs (undefined where not saved)
+  std::span<const Tensor> grads;    ///< gradient of each output (zeros where none flowed)
   std::span<const detail::GradMeta> input_meta;  ///< shape/dtype each input grad must have
-  std::vector<bool> needs_grad;      ///< which inputs want a gradient
+  std::vector<bool> needs_grad;                  ///< which inputs want a gradient
 };
 
 using InferFn = std::vector<TensorMeta> (*)(std::span<const Tensor> in, const Attrs& attrs);
@@ -104,7 +104,9 @@ struct OpDef {
   std::string_view onnx;
   std::string_view onnx_note;
 
-  bool differentiable() const { return kind == OpKind::Composite ? nondiff_reason.empty() : vjp != nullptr; }
+  bool differentiable() const {
+    return kind == OpKind::Composite ? nondiff_reason.empty() : vjp != nullptr;
+  }
 };
 
 /// The entry for `id`.

@@ -31,7 +31,8 @@ bool has_samples(std::string_view op);
 /// Helpers for writing samples: deterministic float64 inputs (seeded per call).
 Tensor sample_randn(const Shape& shape, uint64_t seed, bool requires_grad = true);
 /// Values in [lo, hi): for ops with a restricted domain (log, sqrt) or kinks (abs at 0).
-Tensor sample_uniform(const Shape& shape, double lo, double hi, uint64_t seed, bool requires_grad = true);
+Tensor sample_uniform(const Shape& shape, double lo, double hi, uint64_t seed,
+                      bool requires_grad = true);
 /// A non-contiguous float64 input of `shape` (a transposed view of a larger buffer).
 Tensor sample_noncontiguous(const Shape& shape, uint64_t seed);
 

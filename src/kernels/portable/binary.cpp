@@ -25,23 +25,38 @@ void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scala
   const T al = alpha.to<T>();
   switch (op) {
     case Binary::Add:
-      if (alpha.to_double() == 1) m([](T x, T y) { return static_cast<T>(x + y); });
-      else m([al](T x, T y) { return static_cast<T>(x + al * y); });
+      if (alpha.to_double() == 1)
+        m([](T x, T y) { return static_cast<T>(x + y); });
+      else
+        m([al](T x, T y) { return static_cast<T>(x + al * y); });
       break;
     case Binary::Sub:
-      if (alpha.to_double() == 1) m([](T x, T y) { return static_cast<T>(x - y); });
-      else m([al](T x, T y) { return static_cast<T>(x - al * y); });
+      if (alpha.to_double() == 1)
+        m([](T x, T y) { return static_cast<T>(x - y); });
+      else
+        m([al](T x, T y) { return static_cast<T>(x - al * y); });
       break;
-    case Binary::Mul: m([](T x, T y) { return static_cast<T>(x * y); }); break;
-    case Binary::Div: m([](T x, T y) { return static_cast<T>(x / y); }); break;
+    case Binary::Mul:
+      m([](T x, T y) { return static_cast<T>(x * y); });
+      break;
+    case Binary::Div:
+      m([](T x, T y) { return static_cast<T>(x / y); });
+      break;
     case Binary::Pow:
-      if constexpr (std::is_floating_point_v<T>) m([](T x, T y) { return std::pow(x, y); });
-      else m([](T x, T y) { return int_pow<T>(x, y); });
+      if constexpr (std::is_floating_point_v<T>)
+        m([](T x, T y) { return std::pow(x, y); });
+      else
+        m([](T x, T y) { return int_pow<T>(x, y); });
       break;
     // NaN propagates through maximum/minimum, as in PyTorch.
-    case Binary::Maximum: m([](T x, T y) { return x != x ? x : y != y ? y : (x > y ? x : y); }); break;
-    case Binary::Minimum: m([](T x, T y) { return x != x ? x : y != y ? y : (x < y ? x : y); }); break;
-    default: BRAID_ASSERT(false);
+    case Binary::Maximum:
+      m([](T x, T y) { return x != x ? x : y != y ? y : (x > y ? x : y); });
+      break;
+    case Binary::Minimum:
+      m([](T x, T y) { return x != x ? x : y != y ? y : (x < y ? x : y); });
+      break;
+    default:
+      BRAID_ASSERT(false);
   }
 }
 
@@ -49,15 +64,32 @@ template <class T>
 void compare(Binary op, const Tensor& out, const Tensor& a, const Tensor& b) {
   auto m = [&](auto f) { map<bool, T, T>(f, out, a, b); };
   switch (op) {
-    case Binary::Eq: m([](T x, T y) { return x == y; }); break;
-    case Binary::Ne: m([](T x, T y) { return x != y; }); break;
-    case Binary::Lt: m([](T x, T y) { return x < y; }); break;
-    case Binary::Le: m([](T x, T y) { return x <= y; }); break;
-    case Binary::Gt: m([](T x, T y) { return x > y; }); break;
-    case Binary::Ge: m([](T x, T y) { return x >= y; }); break;
-    case Binary::LogicalAnd: m([](T x, T y) { return x != T(0) && y != T(0); }); break;
-    case Binary::LogicalOr: m([](T x, T y) { return x != T(0) || y != T(0); }); break;
-    default: BRAID_ASSERT(false);
+    case Binary::Eq:
+      m([](T x, T y) { return x == y; });
+      break;
+    case Binary::Ne:
+      m([](T x, T y) { return x != y; });
+      break;
+    case Binary::Lt:
+      m([](T x, T y) { return x < y; });
+      break;
+    case Binary::Le:
+      m([](T x, T y) { return x <= y; });
+      break;
+    case Binary::Gt:
+      m([](T x, T y) { return x > y; });
+      break;
+    case Binary::Ge:
+      m([](T x, T y) { return x >= y; });
+      break;
+    case Binary::LogicalAnd:
+      m([](T x, T y) { return x != T(0) && y != T(0); });
+      break;
+    case Binary::LogicalOr:
+      m([](T x, T y) { return x != T(0) || y != T(0); });
+      break;
+    default:
+      BRAID_ASSERT(false);
   }
 }
 }  // namespace
@@ -71,11 +103,12 @@ void binary(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scal
     BRAID_DISPATCH_NUMERIC(a.dtype(), "compare", [&] { compare<scalar_t>(op, out, a, b); });
     return;
   }
-  if (a.dtype() == DType::Bool && (op == Binary::Add || op == Binary::Mul || op == Binary::Maximum ||
-                                   op == Binary::Minimum)) {
+  if (a.dtype() == DType::Bool &&
+      (op == Binary::Add || op == Binary::Mul || op == Binary::Maximum || op == Binary::Minimum)) {
     // bool + bool is logical or, bool * bool logical and (PyTorch's rule).
     bool is_or = op == Binary::Add || op == Binary::Maximum;
-    map<bool, bool, bool>([is_or](bool x, bool y) { return is_or ? (x || y) : (x && y); }, out, a, b);
+    map<bool, bool, bool>([is_or](bool x, bool y) { return is_or ? (x || y) : (x && y); }, out, a,
+                          b);
     return;
   }
   BRAID_DISPATCH_NUMERIC(a.dtype(), "binary", [&] { arith<scalar_t>(op, out, a, b, alpha); });
@@ -83,7 +116,8 @@ void binary(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scal
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   BRAID_DISPATCH_ALL(out.dtype(), "where", [&] {
-    map<scalar_t, bool, scalar_t, scalar_t>([](bool c, scalar_t x, scalar_t y) { return c ? x : y; }, out, cond, a, b);
+    map<scalar_t, bool, scalar_t, scalar_t>(
+        [](bool c, scalar_t x, scalar_t y) { return c ? x : y; }, out, cond, a, b);
   });
 }
 

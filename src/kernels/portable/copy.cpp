@@ -6,8 +6,10 @@
 namespace braid::kernels {
 
 void copy(const Tensor& dst, const Tensor& src) {
-  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape()) {
-    std::memcpy(dst.raw_data(), src.raw_data(), static_cast<size_t>(dst.numel()) * dst.element_size());
+  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() &&
+      dst.shape() == src.shape()) {
+    std::memcpy(dst.raw_data(), src.raw_data(),
+                static_cast<size_t>(dst.numel()) * dst.element_size());
     return;
   }
   BRAID_DISPATCH_ALL(dst.dtype(), "copy", [&] {

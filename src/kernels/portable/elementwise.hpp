@@ -7,13 +7,52 @@
 namespace braid::kernels {
 
 enum class Unary {
-  Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Square, Sin, Cos, Tanh, Sigmoid, Relu,
-  LeakyRelu, Elu, GeluErf, GeluTanh, Silu, Softplus, Erf, Reciprocal, Clamp, LogicalNot
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Rsqrt,
+  Square,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  LeakyRelu,
+  Elu,
+  GeluErf,
+  GeluTanh,
+  Silu,
+  Softplus,
+  Erf,
+  Reciprocal,
+  Clamp,
+  LogicalNot
 };
 /// a, b: the op's parameters (slope, alpha, beta/threshold, min/max).
 void unary(Unary op, const Tensor& out, const Tensor& in, double a = 0, double b = 0);
 
-enum class Binary { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr };
+enum class Binary {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr
+};
 /// Add/Sub compute a + alpha * b / a - alpha * b.
 void binary(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scalar alpha = 1);
 

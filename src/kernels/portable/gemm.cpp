@@ -38,16 +38,16 @@ struct AccOf {
   using type = T;
 };
 template <class T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 struct AccOf<T> {
   using type = std::make_unsigned_t<T>;
 };
 template <class T>
 using Acc = typename AccOf<T>::type;
 
-constexpr int64_t kMr = 6;     // register tile rows
-constexpr int64_t kKc = 256;   // k slice: one A sliver + one B panel fit in L1
-constexpr int64_t kMc = 96;    // rows per output tile: A block 96 x 256 fits in L2
+constexpr int64_t kMr = 6;    // register tile rows
+constexpr int64_t kKc = 256;  // k slice: one A sliver + one B panel fit in L1
+constexpr int64_t kMc = 96;   // rows per output tile: A block 96 x 256 fits in L2
 // Super-block bounds; they cap the pack buffers near (512 + 1024) x 1024
 // elements per calling thread (6 MiB for float). Larger blocks measured no
 // faster here.
@@ -61,7 +61,9 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
 // kNr spans two 256-bit vectors, so 6 x 2 accumulators + operands fit the 16
 // AVX2 registers; with SSE or WASM SIMD the compiler splits it further.
 template <class T>
-constexpr int64_t nr_of() { return 64 / static_cast<int64_t>(sizeof(T)); }
+constexpr int64_t nr_of() {
+  return 64 / static_cast<int64_t>(sizeof(T));
+}
 
 // A strided matrix view of one batch.
 template <class T>
@@ -135,8 +137,8 @@ inline void micro_kernel(int64_t kc, const A* __restrict ap, const A* __restrict
 // Writes the valid rows x cols corner of `acc` to C: overwrite on the first k
 // slice of a non-accumulating call, add otherwise.
 template <class T, int64_t NR>
-void store_tile(const Acc<T>* acc, int64_t rows, int64_t cols, bool overwrite, T* c,
-                int64_t c_rs, int64_t c_cs) {
+void store_tile(const Acc<T>* acc, int64_t rows, int64_t cols, bool overwrite, T* c, int64_t c_rs,
+                int64_t c_cs) {
   if (c_cs == 1 && cols == NR) {  // the common full-width tile: vector stores
     for (int64_t i = 0; i < rows; ++i) {
       T* row = c + i * c_rs;
@@ -308,8 +310,15 @@ void gemm_one(const GemmArgs& g, const T* a, const T* b, T* c, bool team) {
   const int64_t depth = ks * std::max<int64_t>(1, kPackDepth / ks);
   const int64_t rows = even_part(g.m, kPackRows, kMc), cols = even_part(g.n, kPackCols, nr);
   const int64_t kk_max = std::min(depth, g.k);
-  const Plan<T> p{{a, g.a_rs, g.a_cs}, {b, g.b_rs, g.b_cs}, c, g.c_rs, g.c_cs, ks, g.accumulate,
-                  team, scratch<T>(abuf, round_up(std::min(rows, g.m), kMr) * kk_max),
+  const Plan<T> p{{a, g.a_rs, g.a_cs},
+                  {b, g.b_rs, g.b_cs},
+                  c,
+                  g.c_rs,
+                  g.c_cs,
+                  ks,
+                  g.accumulate,
+                  team,
+                  scratch<T>(abuf, round_up(std::min(rows, g.m), kMr) * kk_max),
                   scratch<T>(bbuf, round_up(std::min(cols, g.n), nr) * kk_max)};
   if (!team) return run_blocks(p, g, rows, cols, depth);
 #pragma omp parallel
@@ -362,7 +371,7 @@ void gemm_reference(const GemmArgs& g, const T* a, const T* b, T* c) {
   }
 }
 
-#define BRAID_GEMM_INSTANTIATE(T)                                             \
+#define BRAID_GEMM_INSTANTIATE(T)                                          \
   template void gemm_portable<T>(const GemmArgs&, const T*, const T*, T*); \
   template void gemm_reference<T>(const GemmArgs&, const T*, const T*, T*);
 BRAID_GEMM_INSTANTIATE(float)

@@ -4,9 +4,9 @@
 // WASM build and the test oracle share them.
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <tuple>
 #include <utility>
-#include <cstring>
 
 #include "braid/core/parallel.hpp"
 #include "braid/core/strided.hpp"
@@ -44,7 +44,8 @@ inline Dims broadcast_strides(const Tensor& t, const Shape& out) {
   st.n = out.size();
   size_t off = out.size() - t.shape().size();
   for (size_t i = 0; i < off; ++i) st.v[i] = 0;
-  for (size_t i = 0; i < t.shape().size(); ++i) st.v[off + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    st.v[off + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
   return st;
 }
 
@@ -139,10 +140,12 @@ void map(const F& f, const Tensor& out, const T&... ins) {
   int64_t n = out.numel();
   if (n == 0) return;
   const Shape& os = out.shape();
-  Plan<sizeof...(In) + 1> plan(os, std::array<Dims, sizeof...(In) + 1>{to_dims(out.strides()), broadcast_strides(ins, os)...});
-  detail_loops::run_map<Out, In...>(f, static_cast<Out*>(out.raw_data()),
-                                    std::tuple<const In*...>{static_cast<const In*>(ins.raw_data())...},
-                                    plan, n, std::index_sequence_for<In...>{});
+  Plan<sizeof...(In) + 1> plan(os, std::array<Dims, sizeof...(In) + 1>{
+                                       to_dims(out.strides()), broadcast_strides(ins, os)...});
+  detail_loops::run_map<Out, In...>(
+      f, static_cast<Out*>(out.raw_data()),
+      std::tuple<const In*...>{static_cast<const In*>(ins.raw_data())...}, plan, n,
+      std::index_sequence_for<In...>{});
 }
 
 /// Reduces the dims in `dims` (sorted, unique) of `in` into `out`, which has
@@ -167,19 +170,21 @@ void reduce(const Tensor& in, const Tensor& out, const std::vector<int64_t>& dim
   int64_t base = in.storage_offset();
   int64_t n_out = numel_of(kept_shape), n_red = numel_of(red_shape);
   Shape kept_cs = contiguous_strides(kept_shape);
-  parallel_for(n_out, std::max<int64_t>(1, kGrain / std::max<int64_t>(n_red, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t j = b; j < e; ++j) {
-      int64_t off = base, rem = j;
-      for (size_t d = 0; d < kept_shape.size(); ++d) {
-        off += (rem / kept_cs[d]) * kept_st[d];
-        rem %= kept_cs[d];
-      }
-      Acc acc = init;
-      int64_t pos = 0;
-      braid::detail::for_each_offset(red_shape, red_st, off, [&](int64_t o2) { acc = step(acc, ip[o2], pos++); });
-      op[j] = fin(acc, n_red);
-    }
-  });
+  parallel_for(n_out, std::max<int64_t>(1, kGrain / std::max<int64_t>(n_red, 1)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t j = b; j < e; ++j) {
+                   int64_t off = base, rem = j;
+                   for (size_t d = 0; d < kept_shape.size(); ++d) {
+                     off += (rem / kept_cs[d]) * kept_st[d];
+                     rem %= kept_cs[d];
+                   }
+                   Acc acc = init;
+                   int64_t pos = 0;
+                   braid::detail::for_each_offset(
+                       red_shape, red_st, off, [&](int64_t o2) { acc = step(acc, ip[o2], pos++); });
+                   op[j] = fin(acc, n_red);
+                 }
+               });
 }
 
 }  // namespace braid::kernels

@@ -64,8 +64,8 @@ bool sgemm_2d(const GemmArgs& g, const float* a, const float* b, float* c) {
 using LayoutKey = std::array<int64_t, 14>;
 
 LayoutKey layout_key(const GemmArgs& g) {
-  return {g.batch, g.m, g.n, g.k, g.a_bs, g.a_rs, g.a_cs, g.b_bs, g.b_rs, g.b_cs,
-          g.c_bs, g.c_rs, g.c_cs, g.accumulate ? 1 : 0};
+  return {g.batch, g.m,    g.n,    g.k,    g.a_bs, g.a_rs, g.a_cs,
+          g.b_bs,  g.b_rs, g.b_cs, g.c_bs, g.c_rs, g.c_cs, g.accumulate ? 1 : 0};
 }
 
 dnnl::engine& cpu_engine() {
@@ -76,8 +76,8 @@ dnnl::engine& cpu_engine() {
 // A strided 3-D operand (batch, rows, cols); a batch stride of 0 becomes a
 // batch dim of 1, which matmul broadcasts. Strides of size-1 dims are
 // normalised because only their products with index 0 are ever used.
-dnnl::memory::desc strided_desc(int64_t batch, int64_t rows, int64_t cols, int64_t bs,
-                                int64_t rs, int64_t cs) {
+dnnl::memory::desc strided_desc(int64_t batch, int64_t rows, int64_t cols, int64_t bs, int64_t rs,
+                                int64_t cs) {
   if (bs == 0) batch = 1;
   if (cols == 1) cs = 1;
   if (rows == 1) rs = cols * cs;
