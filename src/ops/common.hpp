@@ -47,8 +47,8 @@ Tensor grad_for(const Tensor& g, const GradMeta& meta);
 /// Re-inserts reduced dims (size 1) so a reduced gradient broadcasts back.
 Tensor unsqueeze_dims(const Tensor& g, const std::vector<int64_t>& dims);
 
-/// Runs `kernel` with the inputs cast to float32 and casts the result back: for
-/// kernels that do not handle float16/bfloat16 themselves.
+/// Whether any defined input is float16/bfloat16 (the dispatcher then computes
+/// in float32 for kernels without kHalfNative).
 bool has_half(std::span<const Tensor> in);
 
 }  // namespace braid::detail
