@@ -8,7 +8,12 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/rng.hpp"
 #include "braid/core/tensor.hpp"
+#include "braid/ops/conv.hpp"
+#include "braid/ops/loss.hpp"
+#include "braid/ops/norm.hpp"
 #include "braid/ops/ops.hpp"
+#include "braid/ops/pool.hpp"
+#include "braid/ops/recurrent.hpp"
 #include "braid/ops/registry.hpp"
 
 namespace braid {

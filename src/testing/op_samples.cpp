@@ -12,6 +12,11 @@ const SampleTable& sample_table() {
     add_linalg_samples(s);
     add_view_samples(s);
     add_index_samples(s);
+    add_conv_samples(s);
+    add_pool_samples(s);
+    add_norm_samples(s);
+    add_loss_samples(s);
+    add_recurrent_samples(s);
     return s;
   }();
   return t;

@@ -42,5 +42,10 @@ void add_reduce_samples(SampleTable& t);
 void add_linalg_samples(SampleTable& t);
 void add_view_samples(SampleTable& t);
 void add_index_samples(SampleTable& t);
+void add_conv_samples(SampleTable& t);
+void add_pool_samples(SampleTable& t);
+void add_norm_samples(SampleTable& t);
+void add_loss_samples(SampleTable& t);
+void add_recurrent_samples(SampleTable& t);
 
 }  // namespace braid::testing
