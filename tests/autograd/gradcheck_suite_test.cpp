@@ -23,7 +23,8 @@ std::vector<std::string> all_op_names() {
 }
 
 // Second derivatives are checked for the elementwise ops (every unary and
-// binary op, by trait) and for these, whose backward formulas chain several ops.
+// binary op, by trait), for ops whose samples set OpSample::gradgrad, and for
+// these, whose backward formulas chain several ops.
 const std::set<std::string>& gradgrad_extra() {
   static const std::set<std::string> s = {"matmul",  "linear",      "bmm",       "outer",
                                           "softmax", "log_softmax", "logsumexp", "masked_fill"};
@@ -32,9 +33,13 @@ const std::set<std::string>& gradgrad_extra() {
 
 std::vector<std::string> gradgrad_names() {
   std::vector<std::string> names;
-  for (const OpDef& d : all_ops())
-    if ((d.traits & kElementwise) || gradgrad_extra().count(std::string(d.name)))
+  for (const OpDef& d : all_ops()) {
+    bool flagged = false;  // a family opts an op in through its samples
+    if (auto it = testing::sample_table().find(d.name); it != testing::sample_table().end())
+      for (const testing::OpSample& s : it->second()) flagged = flagged || s.gradgrad;
+    if ((d.traits & kElementwise) || flagged || gradgrad_extra().count(std::string(d.name)))
       names.emplace_back(d.name);
+  }
   // Placeholders of unfinished families carry no traits yet: name them anyway.
   for (const std::string& n : gradgrad_extra())
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);

@@ -18,6 +18,9 @@ struct OpSample {
   std::vector<Tensor> inputs;  ///< float64 where differentiated; those have requires_grad
   Attrs attrs;
   double atol = 1e-5, rtol = 1e-3;
+  /// Also run gradgradcheck on this op (every sample of it but those labelled
+  /// "(first order only)"): set it where the backward chains several ops.
+  bool gradgrad = false;
 };
 
 /// Builds the samples (called fresh each time: tensors are not shared between tests).
