@@ -1,5 +1,6 @@
 #include "braid/core/allocator.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -25,8 +26,12 @@ size_t round_size(size_t n) {
 
 struct Cache {
   std::mutex mu;
-  std::map<size_t, std::vector<void*>> free;
+  // Blocks up to 4 KiB (64-byte steps) are binned by index: a map lookup
+  // costs as much as a small op's arithmetic. Larger sizes are few.
+  std::array<std::vector<void*>, 4096 / 64> small;
+  std::map<size_t, std::vector<void*>> large;
   AllocatorStats st;
+  std::vector<void*>& bin(size_t sz) { return sz <= 4096 ? small[sz / 64 - 1] : large[sz]; }
 };
 Cache& cache() {
   static auto* c = new Cache();  // never destroyed: tensors may die during static teardown
@@ -39,10 +44,15 @@ void* allocate(size_t nbytes) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lk(c.mu);
-    auto it = c.free.find(sz);
-    if (it != c.free.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
+    std::vector<void*>* b = nullptr;
+    if (sz <= 4096) {
+      b = &c.small[sz / 64 - 1];
+    } else if (auto it = c.large.find(sz); it != c.large.end()) {
+      b = &it->second;
+    }
+    if (b && !b->empty()) {
+      void* p = b->back();
+      b->pop_back();
       c.st.cached_bytes -= static_cast<int64_t>(sz);
       c.st.current_bytes += static_cast<int64_t>(sz);
       if (c.st.current_bytes > c.st.peak_bytes) c.st.peak_bytes = c.st.current_bytes;
@@ -72,7 +82,7 @@ void deallocate(void* p, size_t nbytes) {
     std::free(p);
     return;
   }
-  c.free[sz].push_back(p);
+  c.bin(sz).push_back(p);
   c.st.cached_bytes += static_cast<int64_t>(sz);
 }
 
@@ -91,9 +101,13 @@ void reset_peak() {
 void empty_cache() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lk(c.mu);
-  for (auto& [sz, v] : c.free)
+  for (auto& v : c.small) {
     for (void* p : v) std::free(p);
-  c.free.clear();
+    v.clear();
+  }
+  for (auto& [sz, v] : c.large)
+    for (void* p : v) std::free(p);
+  c.large.clear();
   c.st.cached_bytes = 0;
 }
 

@@ -8,10 +8,10 @@
 namespace braid {
 
 namespace {
+using detail::call;
+using detail::TensorList;
 // Bit i of an OpDef mask; list inputs (cat) can be past bit 31, where a shift is undefined.
 bool bit(uint32_t mask, size_t i) { return i < 32 && (mask >> i & 1u); }
-
-int category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
 
 std::optional<DType> promote_opt(std::optional<DType> a, std::optional<DType> b) {
   if (!a) return b;
@@ -85,7 +85,7 @@ detail::SavedTensor save(const Tensor& t, bool is_output) {
   return s;
 }
 
-void record(OpId id, const OpDef& d, const std::vector<Tensor>& in, std::vector<Tensor>& out,
+void record(OpId id, const OpDef& d, std::span<const Tensor> in, std::span<Tensor> out,
             const Attrs& attrs) {
   auto node = std::make_shared<detail::Node>();
   node->op = static_cast<int>(id);
@@ -117,16 +117,68 @@ void record(OpId id, const OpDef& d, const std::vector<Tensor>& in, std::vector<
   }
 }
 
-std::vector<Tensor> run(OpId id, const OpDef& d, std::vector<Tensor>& in, const Attrs& attrs) {
+// Infers, allocates and runs a kernel op into `out`.
+void run_kernel(const OpDef& d, TensorList& in, const Attrs& attrs, TensorList& out) {
   std::vector<TensorMeta> metas = d.infer(in, attrs);
-  if (d.kind == OpKind::View) return d.view(in, attrs);
-  std::vector<Tensor> out(metas.size());
+  out.resize(metas.size());
   if (!(d.traits & kDynamicShape))
     for (size_t i = 0; i < metas.size(); ++i)
       out[i] = empty(std::move(metas[i].shape), metas[i].dtype);
   KernelArgs args{in, out, attrs};
   if (!(d.x86 && d.x86(args))) d.portable(args);
-  return out;
+}
+
+void check_arity(const OpDef& d, const TensorList& in) {
+  if (d.num_inputs >= 0)
+    BRAID_CHECK(static_cast<int>(in.size()) == d.num_inputs, ValueError, d.name,
+                "takes {} tensor inputs; got {}", d.num_inputs, in.size());
+}
+
+void promote(const OpDef& d, TensorList& in) {
+  DType rt = result_type_of(in, d.promote_mask);
+  if ((d.traits & kIntToFloat) && !is_floating(rt)) rt = DType::Float32;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (bit(d.promote_mask, i) && in[i].dtype() != rt) in[i] = to(in[i], rt);
+}
+
+// Kernels compute float16/bfloat16 in float32 unless they say otherwise:
+// cast in, run, cast back. Autograd sees the casts, so gradients stay right.
+void call_half(OpId id, TensorList& in, const Attrs& attrs, TensorList& out) {
+  DType half = DType::Float32;
+  for (Tensor& t : in)
+    if (t.dtype() == DType::Float16 || t.dtype() == DType::BFloat16) {
+      half = t.dtype();
+      t = to(t, DType::Float32);
+    }
+  out = TensorList(call(id, std::move(in), attrs));
+  for (Tensor& t : out)
+    if (t.dtype() == DType::Float32) t = to(t, half);
+}
+
+// The whole call, into `out`; composite and view ops hand back their vector.
+void call_into(OpId id, TensorList& in, const Attrs& attrs, TensorList& out) {
+  const OpDef& d = op_def(id);
+  check_arity(d, in);
+  if (d.kind == OpKind::Composite) {
+    out = TensorList(d.composite(in, attrs));
+    return;
+  }
+  for (size_t i = 0; i < in.size(); ++i)
+    BRAID_CHECK(in[i].defined(), ValueError, d.name, "input {} is undefined", i);
+  if (d.promote_mask) promote(d, in);
+  if (d.kind == OpKind::Kernel && !(d.traits & kHalfNative) && has_half(in))
+    return call_half(id, in, attrs, out);
+  if (d.kind == OpKind::View) {
+    d.infer(in, attrs);
+    out = TensorList(d.view(in, attrs));
+  } else {
+    run_kernel(d, in, attrs, out);
+  }
+  if (d.vjp && is_grad_enabled()) {
+    bool any = false;
+    for (const Tensor& t : in) any = any || (t.defined() && t.requires_grad());
+    if (any) record(id, d, in, out, attrs);
+  }
 }
 }  // namespace
 
@@ -137,43 +189,50 @@ DType result_type(const Tensor& a, const Tensor& b) {
 
 namespace detail {
 
-std::vector<Tensor> call(OpId id, std::vector<Tensor> in, const Attrs& attrs) {
-  const OpDef& d = op_def(id);
-  if (d.num_inputs >= 0)
-    BRAID_CHECK(static_cast<int>(in.size()) == d.num_inputs, ValueError, d.name,
-                "takes {} tensor inputs; got {}", d.num_inputs, in.size());
-  if (d.kind == OpKind::Composite) return d.composite(in, attrs);
-  for (size_t i = 0; i < in.size(); ++i)
-    BRAID_CHECK(in[i].defined(), ValueError, d.name, "input {} is undefined", i);
+TensorList& TensorList::operator=(TensorList&& o) noexcept {
+  if (this == &o) return *this;
+  for (size_t i = 0; i < kInline; ++i) inline_[i] = std::move(o.inline_[i]);
+  heap_ = std::move(o.heap_);
+  n_ = o.n_;
+  o.heap_.clear();
+  o.n_ = 0;
+  return *this;
+}
 
-  if (d.promote_mask) {
-    DType rt = result_type_of(in, d.promote_mask);
-    if ((d.traits & kIntToFloat) && !is_floating(rt)) rt = DType::Float32;
-    for (size_t i = 0; i < in.size(); ++i)
-      if (bit(d.promote_mask, i) && in[i].dtype() != rt) in[i] = to(in[i], rt);
+void TensorList::assign(const Tensor* p, size_t n) {
+  n_ = n;
+  if (n > kInline) {
+    heap_.assign(p, p + n);
+    return;
   }
-  // Kernels compute float16/bfloat16 in float32 unless they say otherwise:
-  // cast in, run, cast back. Autograd sees the casts, so gradients stay right.
-  if (d.kind == OpKind::Kernel && !(d.traits & kHalfNative) && has_half(in)) {
-    DType half = DType::Float32;
-    for (Tensor& t : in)
-      if (t.dtype() == DType::Float16 || t.dtype() == DType::BFloat16) {
-        half = t.dtype();
-        t = to(t, DType::Float32);
-      }
-    std::vector<Tensor> out = call(id, std::move(in), attrs);
-    for (Tensor& t : out)
-      if (t.dtype() == DType::Float32) t = to(t, half);
-    return out;
-  }
+  for (size_t i = 0; i < n; ++i) inline_[i] = p[i];
+}
 
-  std::vector<Tensor> out = run(id, d, in, attrs);
-  if (d.vjp && is_grad_enabled()) {
-    bool any = false;
-    for (const Tensor& t : in) any = any || (t.defined() && t.requires_grad());
-    if (any) record(id, d, in, out, attrs);
-  }
-  return out;
+void TensorList::resize(size_t n) {
+  if (n > kInline && heap_.empty()) heap_.assign(inline_.begin(), inline_.begin() + n_);
+  if (!heap_.empty()) heap_.resize(n);
+  for (size_t i = n; i < n_ && i < kInline; ++i) inline_[i] = Tensor();
+  n_ = n;
+}
+
+std::vector<Tensor> TensorList::to_vector() && {
+  if (!heap_.empty()) return std::move(heap_);
+  std::vector<Tensor> v;
+  v.reserve(n_);
+  for (size_t i = 0; i < n_; ++i) v.push_back(std::move(inline_[i]));
+  return v;
+}
+
+std::vector<Tensor> call(OpId id, TensorList in, const Attrs& attrs) {
+  TensorList out;
+  call_into(id, in, attrs, out);
+  return std::move(out).to_vector();
+}
+
+Tensor call1(OpId id, TensorList in, const Attrs& attrs) {
+  TensorList out;
+  call_into(id, in, attrs, out);
+  return std::move(out[0]);
 }
 
 }  // namespace detail

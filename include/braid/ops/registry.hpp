@@ -1,7 +1,9 @@
 #pragma once
 /// The op registry: one OpDef per op in op_list.def, holding everything any
 /// part of braid needs to know about it. See DESIGN "One op, one definition".
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -117,13 +119,50 @@ std::span<const OpDef> all_ops();
 OpId op_id(std::string_view name);
 
 namespace detail {
+/// The tensors of one op call. Up to 4 live inline: an op call is a few
+/// hundred instructions, and a heap vector for its arguments would be a large
+/// part of it. Built from braces (`{a, b}`), a std::vector or a span.
+class TensorList {
+ public:
+  TensorList() = default;
+  TensorList(std::initializer_list<Tensor> ts) { assign(ts.begin(), ts.size()); }
+  TensorList(const std::vector<Tensor>& ts) { assign(ts.data(), ts.size()); }  // NOLINT
+  TensorList(std::span<const Tensor> ts) { assign(ts.data(), ts.size()); }     // NOLINT
+  TensorList(TensorList&& o) noexcept { *this = std::move(o); }
+  TensorList& operator=(TensorList&& o) noexcept;
+  TensorList(const TensorList&) = delete;
+  TensorList& operator=(const TensorList&) = delete;
+
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  Tensor* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
+  const Tensor* data() const { return heap_.empty() ? inline_.data() : heap_.data(); }
+  Tensor& operator[](size_t i) { return data()[i]; }
+  const Tensor& operator[](size_t i) const { return data()[i]; }
+  Tensor* begin() { return data(); }
+  Tensor* end() { return data() + n_; }
+  const Tensor* begin() const { return data(); }
+  const Tensor* end() const { return data() + n_; }
+  operator std::span<const Tensor>() const { return {data(), n_}; }  // NOLINT
+  operator std::span<Tensor>() { return {data(), n_}; }              // NOLINT
+  /// n default (undefined) tensors.
+  void resize(size_t n);
+  std::vector<Tensor> to_vector() &&;
+
+ private:
+  static constexpr size_t kInline = 4;
+  void assign(const Tensor* p, size_t n);
+  std::array<Tensor, kInline> inline_;
+  std::vector<Tensor> heap_;  // used instead of inline_ when more than kInline
+  size_t n_ = 0;
+};
+
 /// Calls op `id` generically: promotes, infers (validating), runs the kernel
 /// or view or composite, and records the backward node when grad mode is on
 /// and an input requires grad. Every public op function ends here.
-std::vector<Tensor> call(OpId id, std::vector<Tensor> inputs, const Attrs& attrs = {});
-inline Tensor call1(OpId id, std::vector<Tensor> inputs, const Attrs& attrs = {}) {
-  return std::move(call(id, std::move(inputs), attrs)[0]);
-}
+std::vector<Tensor> call(OpId id, TensorList inputs, const Attrs& attrs = {});
+/// As call, for the first (usually only) output, without an output vector.
+Tensor call1(OpId id, TensorList inputs, const Attrs& attrs = {});
 }  // namespace detail
 
 }  // namespace braid
