@@ -6,6 +6,56 @@
 
 namespace braid {
 
+int64_t& Shape::at(size_t i) {
+  BRAID_CHECK(i < size_, IndexError, "Shape", "index {} is out of range for {} dims", i, size_);
+  return data()[i];
+}
+int64_t Shape::at(size_t i) const { return const_cast<Shape*>(this)->at(i); }
+
+void Shape::grow(size_t n) {
+  n = std::max(n, kInline * 2);
+  auto h = std::make_unique<int64_t[]>(n);
+  std::copy(begin(), end(), h.get());
+  heap_ = std::move(h);
+  cap_ = n;
+}
+
+void Shape::steal(Shape& o) {
+  size_ = o.size_;
+  if (o.heap_) {
+    heap_ = std::move(o.heap_);
+    cap_ = o.cap_;
+    o.cap_ = kInline;
+  } else {
+    heap_.reset();
+    cap_ = kInline;
+    for (size_t i = 0; i < o.size_; ++i) inline_[i] = o.inline_[i];
+  }
+  o.size_ = 0;
+}
+
+void Shape::open_gap(size_t at, size_t n) {
+  reserve(size_ + n);
+  int64_t* d = data();
+  std::copy_backward(d + at, d + size_, d + size_ + n);
+  size_ += n;
+}
+
+Shape::iterator Shape::insert(const_iterator pos, size_t n, int64_t v) {
+  const size_t at = static_cast<size_t>(pos - begin());
+  open_gap(at, n);
+  std::fill(data() + at, data() + at + n, v);
+  return data() + at;
+}
+
+Shape::iterator Shape::erase(const_iterator first, const_iterator last) {
+  int64_t* d = data();
+  const size_t a = static_cast<size_t>(first - d), b = static_cast<size_t>(last - d);
+  std::copy(d + b, d + size_, d + a);
+  size_ -= b - a;
+  return d + a;
+}
+
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;

@@ -34,7 +34,7 @@ OpDef binary_def(uint32_t traits, VjpFn vjp, std::string_view onnx, uint32_t sav
 // add and sub also check PyTorch's operand rules: bool tensors do not
 // subtract, and a float alpha with integer operands would be truncated.
 template <OpId Id>
-std::vector<TensorMeta> infer_add_sub(std::span<const Tensor> in, const Attrs& a) {
+TensorMetas infer_add_sub(std::span<const Tensor> in, const Attrs& a) {
   std::string_view op = op_def(Id).name;
   DType dt = in[0].dtype();  // both operands are already promoted to it
   BRAID_CHECK(
@@ -155,7 +155,7 @@ OpDef make_def_where() {
   d.traits = kElementwise | kBroadcast | kHalfNative;
   d.num_inputs = 3;
   d.promote_mask = 6;  // a and b promote; cond stays bool
-  d.infer = [](std::span<const Tensor> in, const Attrs&) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs&) -> TensorMetas {
     BRAID_CHECK(in[0].dtype() == DType::Bool, DTypeError, "where", "condition must be bool; got {}",
                 dtype_name(in[0].dtype()));
     Shape s = broadcast_shapes("where", broadcast_shapes("where", in[0].shape(), in[1].shape()),

@@ -2,7 +2,7 @@
 
 namespace braid::detail {
 
-std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&) {
+TensorMetas infer_same(std::span<const Tensor> in, const Attrs&) {
   return one_meta(in[0].shape(), in[0].dtype());
 }
 

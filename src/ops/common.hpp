@@ -12,25 +12,25 @@ namespace braid::detail {
 
 // -- infer helpers --------------------------------------------------------------
 /// One output, same shape and dtype as input 0.
-std::vector<TensorMeta> infer_same(std::span<const Tensor> in, const Attrs&);
+TensorMetas infer_same(std::span<const Tensor> in, const Attrs&);
 /// The broadcast shape of all inputs. Throws ShapeError naming `op`.
 Shape broadcast_all(std::string_view op, std::span<const Tensor> in);
 /// One output, the broadcast shape of all inputs, dtype of input 0 (inputs are
 /// promoted). Errors name op `Id` (an infer function is not told its op).
 /// A single output's meta, moved in (an initializer list would copy the shape;
 /// this runs on every op call).
-inline std::vector<TensorMeta> one_meta(Shape shape, DType dtype) {
-  std::vector<TensorMeta> r;
+inline TensorMetas one_meta(Shape shape, DType dtype) {
+  TensorMetas r;
   r.push_back(TensorMeta{std::move(shape), dtype});
   return r;
 }
 template <OpId Id>
-std::vector<TensorMeta> infer_broadcast(std::span<const Tensor> in, const Attrs&) {
+TensorMetas infer_broadcast(std::span<const Tensor> in, const Attrs&) {
   return one_meta(broadcast_all(op_def(Id).name, in), in[0].dtype());
 }
 /// As infer_broadcast, but a bool output (comparisons, logical ops).
 template <OpId Id>
-std::vector<TensorMeta> infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
+TensorMetas infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
   return one_meta(broadcast_all(op_def(Id).name, in), DType::Bool);
 }
 /// The reduced shape of `shape` over `dims` (already wrapped and sorted).

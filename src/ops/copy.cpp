@@ -9,7 +9,7 @@ namespace detail {
 OpDef make_def_to() {
   OpDef d;
   d.traits = kElementwise | kHalfNative;
-  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> TensorMetas {
     return {{in[0].shape(), dtype_from_name(a.s("to", "dtype"))}};
   };
   d.portable = [](const KernelArgs& a) { kernels::copy(a.out[0], a.in[0]); };

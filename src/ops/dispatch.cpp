@@ -119,7 +119,7 @@ void record(OpId id, const OpDef& d, std::span<const Tensor> in, std::span<Tenso
 
 // Infers, allocates and runs a kernel op into `out`.
 void run_kernel(const OpDef& d, TensorList& in, const Attrs& attrs, TensorList& out) {
-  std::vector<TensorMeta> metas = d.infer(in, attrs);
+  TensorMetas metas = d.infer(in, attrs);
   out.resize(metas.size());
   if (!(d.traits & kDynamicShape))
     for (size_t i = 0; i < metas.size(); ++i)

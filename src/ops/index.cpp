@@ -13,7 +13,7 @@ namespace braid {
 namespace detail {
 namespace {
 using V = std::vector<Tensor>;
-using M = std::vector<TensorMeta>;
+using M = TensorMetas;
 
 int64_t rank1(const Tensor& t) { return std::max<int64_t>(t.dim(), 1); }
 // The shape a kernel sees: a 0-dim tensor as (1).

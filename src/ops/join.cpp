@@ -10,7 +10,7 @@ namespace braid {
 namespace detail {
 namespace {
 using V = std::vector<Tensor>;
-using M = std::vector<TensorMeta>;
+using M = TensorMetas;
 
 // -- cat --------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ Shape broadcast_batch(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-std::vector<TensorMeta> infer_matmul(std::span<const Tensor> in, const Attrs&) {
+TensorMetas infer_matmul(std::span<const Tensor> in, const Attrs&) {
   const Tensor &a = in[0], &b = in[1];
   BRAID_CHECK(a.dim() >= 1 && b.dim() >= 1, ShapeError, "matmul",
               "both operands must have at least 1 dim; got a={}, b={}", shape_str(a.shape()),

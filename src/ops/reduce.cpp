@@ -67,7 +67,7 @@ void in_compute_dtype(const KernelArgs& k, const K& kernel) {
 // Sums and products of bool and integer tensors are int64, as in PyTorch.
 DType widened(DType t) { return is_floating(t) ? t : DType::Int64; }
 
-std::vector<TensorMeta> infer_reduce(std::string_view op, std::span<const Tensor> in,
+TensorMetas infer_reduce(std::string_view op, std::span<const Tensor> in,
                                      const Attrs& a, DType out_dtype) {
   RedDims r = red_dims(op, a, in[0].dim());
   return {{reduced_shape(in[0].shape(), r.dims, r.keepdim), out_dtype}};
@@ -95,7 +95,7 @@ V extreme_vjp(std::string_view op, const VjpCtx& c) {
   return {keep_shape(G, IN_SHAPE, r.dims) * mask / count};
 }
 
-std::vector<TensorMeta> infer_extreme(std::string_view op, std::span<const Tensor> in,
+TensorMetas infer_extreme(std::string_view op, std::span<const Tensor> in,
                                       const Attrs& a) {
   check_nonempty(op, in[0], red_dims(op, a, in[0].dim()).dims);
   return infer_reduce(op, in, a, in[0].dtype());
@@ -104,7 +104,7 @@ std::vector<TensorMeta> infer_extreme(std::string_view op, std::span<const Tenso
 // max/min along one dim: values and the index of the first extreme. The
 // gradient goes to that index only. The indices are recomputed from the
 // saved input because the dispatcher keeps no integer outputs for backward.
-std::vector<TensorMeta> infer_dim_extreme(std::string_view op, std::span<const Tensor> in,
+TensorMetas infer_dim_extreme(std::string_view op, std::span<const Tensor> in,
                                           const Attrs& a) {
   const Tensor& x = in[0];
   int64_t d = wrap_dim(op, a.i(op, "dim"), x.dim());
@@ -150,7 +150,7 @@ std::vector<int64_t> arg_dims(std::string_view op, const Tensor& x, const Attrs&
   return wrap_dims(op, {}, x.dim());
 }
 
-std::vector<TensorMeta> infer_arg(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
+TensorMetas infer_arg(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
   const Tensor& x = in[0];
   bool keep = a.b(op, "keepdim");
   if (!a.has("dim")) {
@@ -311,7 +311,7 @@ OpDef make_def_argmin() {
 
 OpDef make_def_cumsum() {
   return reduce_def(
-      [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
+      [](std::span<const Tensor> in, const Attrs& a) -> TensorMetas {
         wrap_dim("cumsum", a.i("cumsum", "dim"), in[0].dim());
         return {{in[0].shape(), widened(in[0].dtype())}};
       },

@@ -8,7 +8,7 @@ namespace braid {
 namespace detail {
 namespace {
 using V = std::vector<Tensor>;
-using M = std::vector<TensorMeta>;
+using M = TensorMetas;
 
 // Gradient of values picked from x at `indices` along dim. Each index appears
 // once per line, so adding into zeros places each gradient exactly.

@@ -43,7 +43,7 @@ void run_unary(const KernelArgs& a) {
 }
 
 template <OpId Id>
-std::vector<TensorMeta> infer_numeric(std::span<const Tensor> in, const Attrs&) {
+TensorMetas infer_numeric(std::span<const Tensor> in, const Attrs&) {
   BRAID_CHECK(in[0].dtype() != DType::Bool, DTypeError, op_def(Id).name,
               "bool input is not supported; got {}", dtype_name(in[0].dtype()));
   return {{in[0].shape(), in[0].dtype()}};
@@ -182,7 +182,7 @@ OpDef make_def_gelu() {
     bool tanh_form = a.attrs.s("gelu", "approximate") == "tanh";
     kernels::unary(tanh_form ? Unary::GeluTanh : Unary::GeluErf, a.out[0], a.in[0]);
   };
-  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> TensorMetas {
     const std::string& ap = a.s("gelu", "approximate");
     BRAID_CHECK(ap == "none" || ap == "tanh", ValueError, "gelu",
                 "approximate must be 'none' or 'tanh'; got '{}'", ap);
@@ -232,10 +232,10 @@ OpDef make_def_clamp() {
         return {G * keep.to(G.dtype())};
       },
       "Clip", kIn, 0);
-  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> TensorMetas {
     BRAID_CHECK(a.has("min") || a.has("max"), ValueError, "clamp",
                 "at least one of min and max must be given");
-    std::vector<TensorMeta> m = infer_numeric<OpId::clamp>(in, a);
+    TensorMetas m = infer_numeric<OpId::clamp>(in, a);
     // A float bound makes an integer input's result float32, as in PyTorch
     // (clamp(int tensor, 0.5) must not truncate the bound); see run_unary.
     bool float_bound = (a.has("min") && a.scalar("clamp", "min").is_floating()) ||
@@ -248,7 +248,7 @@ OpDef make_def_clamp() {
 OpDef make_def_logical_not() {
   OpDef d;
   d.traits = kElementwise | kBoolOutput | kHalfNative;
-  d.infer = [](std::span<const Tensor> in, const Attrs&) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs&) -> TensorMetas {
     return {{in[0].shape(), DType::Bool}};
   };
   d.portable = [](const KernelArgs& a) { kernels::unary(Unary::LogicalNot, a.out[0], a.in[0]); };

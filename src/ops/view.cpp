@@ -89,7 +89,7 @@ OpDef view_def(ViewFn view, InferFn infer, VjpFn vjp, std::string_view onnx) {
   d.onnx = onnx;
   return d;
 }
-std::vector<TensorMeta> no_meta(std::span<const Tensor>, const Attrs&) { return {}; }
+TensorMetas no_meta(std::span<const Tensor>, const Attrs&) { return {}; }
 }  // namespace
 
 OpDef make_def_view() {
@@ -329,7 +329,7 @@ OpDef make_def_slice_scatter() {
   d.num_inputs = 2;
   d.promote_mask = 3;
   d.traits = kHalfNative;
-  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> std::vector<TensorMeta> {
+  d.infer = [](std::span<const Tensor> in, const Attrs& a) -> TensorMetas {
     SliceRange r = norm_slice("slice_scatter", in[0].shape(), a);
     Shape want = in[0].shape();
     want[r.dim] = r.len;

@@ -50,6 +50,35 @@ struct TensorMeta {
   DType dtype;
 };
 
+/// The output metas of one call, up to 4 inline: infer runs on every op call,
+/// and a heap vector there costs more than a small op's arithmetic.
+class TensorMetas {
+ public:
+  TensorMetas() = default;
+  TensorMetas(std::initializer_list<TensorMeta> ms) {
+    for (const TensorMeta& m : ms) push_back(m);
+  }
+  void push_back(TensorMeta m) {
+    if (n_ < kInline)
+      inline_[n_] = std::move(m);
+    else
+      more_.push_back(std::move(m));
+    ++n_;
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  TensorMeta& operator[](size_t i) { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  const TensorMeta& operator[](size_t i) const {
+    return i < kInline ? inline_[i] : more_[i - kInline];
+  }
+
+ private:
+  static constexpr size_t kInline = 4;
+  std::array<TensorMeta, kInline> inline_{};
+  std::vector<TensorMeta> more_;
+  size_t n_ = 0;
+};
+
 /// Arguments of one kernel call: inputs already promoted, outputs allocated
 /// (or, for kDynamicShape ops, left for the kernel to set).
 struct KernelArgs {
@@ -68,7 +97,7 @@ struct VjpCtx {
   std::vector<bool> needs_grad;                  ///< which inputs want a gradient
 };
 
-using InferFn = std::vector<TensorMeta> (*)(std::span<const Tensor> in, const Attrs& attrs);
+using InferFn = TensorMetas (*)(std::span<const Tensor> in, const Attrs& attrs);
 using KernelFn = void (*)(const KernelArgs& args);
 /// x86 kernels return false when they cannot take these arguments; the
 /// portable kernel then runs.
