@@ -3,8 +3,10 @@
 #include <array>
 #include <cstdlib>
 #include <map>
+#include <atomic>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 namespace braid::allocator {
@@ -24,8 +26,22 @@ size_t round_size(size_t n) {
   return r;
 }
 
+// The critical sections are a few loads and stores; an uncontended pthread
+// mutex lock/unlock pair costs more than the rest of a cached allocation.
+class SpinLock {
+ public:
+  void lock() {
+    while (flag_.test_and_set(std::memory_order_acquire))
+      while (flag_.test(std::memory_order_relaxed)) std::this_thread::yield();
+  }
+  void unlock() { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag flag_;
+};
+
 struct Cache {
-  std::mutex mu;
+  SpinLock mu;
   // Blocks up to 4 KiB (64-byte steps) are binned by index: a map lookup
   // costs as much as a small op's arithmetic. Larger sizes are few.
   std::array<std::vector<void*>, 4096 / 64> small;
@@ -43,7 +59,7 @@ void* allocate(size_t nbytes) {
   size_t sz = round_size(nbytes == 0 ? 1 : nbytes);
   Cache& c = cache();
   {
-    std::lock_guard<std::mutex> lk(c.mu);
+    std::lock_guard<SpinLock> lk(c.mu);
     std::vector<void*>* b = nullptr;
     if (sz <= 4096) {
       b = &c.small[sz / 64 - 1];
@@ -65,7 +81,7 @@ void* allocate(size_t nbytes) {
     p = std::aligned_alloc(kAlignment, sz);
     if (!p) throw std::bad_alloc();
   }
-  std::lock_guard<std::mutex> lk(c.mu);
+  std::lock_guard<SpinLock> lk(c.mu);
   c.st.num_allocs++;
   c.st.current_bytes += static_cast<int64_t>(sz);
   if (c.st.current_bytes > c.st.peak_bytes) c.st.peak_bytes = c.st.current_bytes;
@@ -76,7 +92,7 @@ void deallocate(void* p, size_t nbytes) {
   if (!p) return;
   size_t sz = round_size(nbytes == 0 ? 1 : nbytes);
   Cache& c = cache();
-  std::lock_guard<std::mutex> lk(c.mu);
+  std::lock_guard<SpinLock> lk(c.mu);
   c.st.current_bytes -= static_cast<int64_t>(sz);
   if (c.st.cached_bytes + static_cast<int64_t>(sz) > static_cast<int64_t>(kMaxCached)) {
     std::free(p);
@@ -88,19 +104,19 @@ void deallocate(void* p, size_t nbytes) {
 
 AllocatorStats stats() {
   Cache& c = cache();
-  std::lock_guard<std::mutex> lk(c.mu);
+  std::lock_guard<SpinLock> lk(c.mu);
   return c.st;
 }
 
 void reset_peak() {
   Cache& c = cache();
-  std::lock_guard<std::mutex> lk(c.mu);
+  std::lock_guard<SpinLock> lk(c.mu);
   c.st.peak_bytes = c.st.current_bytes;
 }
 
 void empty_cache() {
   Cache& c = cache();
-  std::lock_guard<std::mutex> lk(c.mu);
+  std::lock_guard<SpinLock> lk(c.mu);
   for (auto& v : c.small) {
     for (void* p : v) std::free(p);
     v.clear();

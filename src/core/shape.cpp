@@ -20,20 +20,6 @@ void Shape::grow(size_t n) {
   cap_ = n;
 }
 
-void Shape::steal(Shape& o) {
-  size_ = o.size_;
-  if (o.heap_) {
-    heap_ = std::move(o.heap_);
-    cap_ = o.cap_;
-    o.cap_ = kInline;
-  } else {
-    heap_.reset();
-    cap_ = kInline;
-    for (size_t i = 0; i < o.size_; ++i) inline_[i] = o.inline_[i];
-  }
-  o.size_ = 0;
-}
-
 void Shape::open_gap(size_t at, size_t n) {
   reserve(size_ + n);
   int64_t* d = data();

@@ -30,6 +30,16 @@ std::optional<DType> combine_categories(std::optional<DType> higher, std::option
 }
 
 DType result_type_of(std::span<const Tensor> in, uint32_t mask) {
+  // Fast path: operands of one dtype, none a written number, promote to it.
+  std::optional<DType> same;
+  bool uniform = true;
+  for (size_t i = 0; i < in.size() && uniform; ++i) {
+    if (!bit(mask, i) || !in[i].defined()) continue;
+    const auto& im = in[i].impl();
+    uniform = !im.wrapped_number && (!same || *same == im.dtype);
+    same = im.dtype;
+  }
+  if (uniform) return same.value_or(DType::Float32);
   std::optional<DType> dim_t, zero_t, wrapped_t;
   for (size_t i = 0; i < in.size(); ++i) {
     if (!bit(mask, i) || !in[i].defined()) continue;

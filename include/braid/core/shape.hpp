@@ -32,10 +32,19 @@ class Shape {
     assign(first, last);
   }
   Shape(const std::vector<int64_t>& v) { assign(v.begin(), v.end()); }  // NOLINT: implicit
-  Shape(const Shape& o) { copy_from(o.data(), o.size_); }
+  Shape(const Shape& o) {
+    if (o.heap_)
+      copy_from(o.data(), o.size_);
+    else
+      copy_inline(o);
+  }
   Shape(Shape&& o) noexcept { steal(o); }
   Shape& operator=(const Shape& o) {
-    if (this != &o) copy_from(o.data(), o.size_);
+    if (this == &o) return *this;
+    if (o.heap_ || heap_)
+      copy_from(o.data(), o.size_);
+    else
+      copy_inline(o);
     return *this;
   }
   Shape& operator=(Shape&& o) noexcept {
@@ -125,7 +134,19 @@ class Shape {
  private:
   static constexpr size_t kInline = 6;
   void grow(size_t n);
-  void steal(Shape& o);
+  void steal(Shape& o) {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = std::move(o.heap_);
+      cap_ = o.cap_;
+      o.cap_ = kInline;
+    } else {
+      heap_.reset();
+      cap_ = kInline;
+      copy_inline(o);
+    }
+    o.size_ = 0;
+  }
   // A plain loop: std::copy becomes a memmove call, dearer than 2-4 dims.
   void copy_from(const int64_t* p, size_t n) {
     size_ = 0;
@@ -134,8 +155,14 @@ class Shape {
     for (size_t i = 0; i < n; ++i) d[i] = p[i];
     size_ = n;
   }
+  // Inline to inline: all kInline words, a fixed-size copy the compiler
+  // turns into a few moves (inline_ is zero-initialised, so all are defined).
+  void copy_inline(const Shape& o) {
+    for (size_t i = 0; i < kInline; ++i) inline_[i] = o.inline_[i];
+    size_ = o.size_;
+  }
   void open_gap(size_t at, size_t n);
-  int64_t inline_[kInline];
+  int64_t inline_[kInline] = {};
   std::unique_ptr<int64_t[]> heap_;  // holds the dims when more than kInline
   size_t size_ = 0, cap_ = kInline;
 };
