@@ -22,8 +22,8 @@ Reduction reduction_of(std::string_view op, const Attrs& a, bool batchmean_ok = 
   if (r == "mean") return Reduction::Mean;
   if (r == "sum") return Reduction::Sum;
   if (r == "batchmean" && batchmean_ok) return Reduction::BatchMean;
-  BRAID_CHECK(false, ValueError, op, "reduction must be 'none', 'mean', 'sum'{}; got '{}'",
-              batchmean_ok ? " or 'batchmean'" : "", r);
+  BRAID_CHECK(false, ValueError, op, "reduction must be {}; got '{}'",
+              batchmean_ok ? "'none', 'mean', 'sum' or 'batchmean'" : "'none', 'mean' or 'sum'", r);
   return Reduction::None;
 }
 
