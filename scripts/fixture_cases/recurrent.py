@@ -35,38 +35,32 @@ def batched(fn):
     return run
 
 
-@op("lstm_cell")
-def _(name):
-    cell = batched(lambda x, h, c, wi, wh, bi, bh: torch.lstm_cell(x, (h, c), wi, wh, bi, bh))
+def cell_cases(gates, lstm, cell):
+    """Batched, unbatched, without biases, float64, and with transposed weights
+    and a strided input; w_ih sits at index 3 (LSTM: after c) or 2 (GRU)."""
     tl = TOL_ACCUM
     out = [
-        case("batched", cell_inputs(4, 3, 5, 4, True, True), cell, tol=tl[F32]),
-        case("unbatched", cell_inputs(4, 0, 5, 4, True, True), cell, tol=tl[F32]),
-        case("no_bias", cell_inputs(4, 2, 3, 6, True, False), cell, tol=tl[F32]),
-        case("f64_hidden6", cell_inputs(4, 4, 6, 5, True, True, F64), cell, tol=tl[F64]),
+        case("batched", cell_inputs(gates, 3, 5, 4, lstm, True), cell, tol=tl[F32]),
+        case("unbatched", cell_inputs(gates, 0, 5, 4, lstm, True), cell, tol=tl[F32]),
+        case("no_bias", cell_inputs(gates, 2, 3, 6, lstm, False), cell, tol=tl[F32]),
+        case("f64_hidden6", cell_inputs(gates, 4, 6, 5, lstm, True, F64), cell, tol=tl[F64]),
     ]
-    nc = cell_inputs(4, 3, 5, 4, True, True)
-    nc[3], nc[4] = randn(4, 20).t(), randn(5, 20).t()  # weights read transposed
+    nc = cell_inputs(gates, 3, 5, 4, lstm, True)
+    w = 3 if lstm else 2
+    nc[w], nc[w + 1] = randn(4, gates * 5).t(), randn(5, gates * 5).t()
     nc[0] = randn(3, 4).sliced()
     out.append(case("noncontiguous", nc, cell, tol=tl[F32]))
     return out
 
 
+@op("lstm_cell")
+def _(name):
+    return cell_cases(4, True, batched(lambda x, h, c, wi, wh, bi, bh: torch.lstm_cell(x, (h, c), wi, wh, bi, bh)))
+
+
 @op("gru_cell")
 def _(name):
-    # gru_cell's `rest` has no c: only h (index 0) is unsqueezed by `batched`.
-    cell = batched(lambda x, h, wi, wh, bi, bh: torch.gru_cell(x, h, wi, wh, bi, bh))
-    tl = TOL_ACCUM
-    out = [
-        case("batched", cell_inputs(3, 3, 5, 4, False, True), cell, tol=tl[F32]),
-        case("unbatched", cell_inputs(3, 0, 5, 4, False, True), cell, tol=tl[F32]),
-        case("no_bias", cell_inputs(3, 2, 3, 6, False, False), cell, tol=tl[F32]),
-        case("f64_hidden6", cell_inputs(3, 4, 6, 5, False, True, F64), cell, tol=tl[F64]),
-    ]
-    nc = cell_inputs(3, 3, 5, 4, False, True)
-    nc[2], nc[3] = randn(4, 15).t(), randn(5, 15).t()
-    out.append(case("noncontiguous", nc, cell, tol=tl[F32]))
-    return out
+    return cell_cases(3, False, batched(lambda x, h, wi, wh, bi, bh: torch.gru_cell(x, h, wi, wh, bi, bh)))
 
 
 def attention_ref(q, k, v, mask=None, causal=False, scale=None):

@@ -146,7 +146,8 @@ Tensor index_loss(const Tensor& lp, const Tensor& target, const ClassLoss& o) {
   Tensor safe = masked_fill(target, ignored, 0);
   Tensor picked = squeeze(gather(lp, cdim, unsqueeze(safe, cdim)), {cdim});
   Tensor wt;  // w[t], or undefined without class weights
-  if (o.weight.defined()) wt = reshape(index_select(o.weight, 0, reshape(safe, {-1})), safe.shape());
+  if (o.weight.defined())
+    wt = reshape(index_select(o.weight, 0, reshape(safe, {-1})), safe.shape());
   Tensor loss = masked_fill(wt.defined() ? -(picked * wt) : -picked, ignored, 0.0);
   if (o.smoothing > 0) {
     Tensor all = o.weight.defined() ? lp * along_class_dim(o.weight, cdim, lp.dim()) : lp;
@@ -303,8 +304,8 @@ V kl_div_of(std::span<const Tensor> in, const Attrs& a) {
   check_input("kl_div", x, t);
   broadcast_shapes("kl_div", x.shape(), t.shape());  // throws naming both shapes
   Reduction r = reduction_of("kl_div", a, true);
-  Tensor loss = a.b("kl_div", "log_target") ? exp(t) * (t - x)
-                                             : t * (log(masked_fill(t, t == 0.0, 1.0)) - x);
+  Tensor loss =
+      a.b("kl_div", "log_target") ? exp(t) * (t - x) : t * (log(masked_fill(t, t == 0.0, 1.0)) - x);
   if (r != Reduction::BatchMean) return {reduce(loss, r)};
   Tensor s = sum(loss);
   return {x.dim() == 0 ? s : s / static_cast<double>(x.size(0))};

@@ -23,9 +23,9 @@ struct Cell {
 };
 
 void check_cell_dtypes(std::string_view op, const Cell& a) {
-  std::pair<const Tensor*, const char*> all[] = {{&a.x, "input"}, {&a.h, "h"},       {&a.c, "c"},
-                                                 {&a.w_ih, "w_ih"}, {&a.w_hh, "w_hh"}, {&a.b_ih, "b_ih"},
-                                                 {&a.b_hh, "b_hh"}};
+  std::pair<const Tensor*, const char*> all[] = {
+      {&a.x, "input"},   {&a.h, "h"},       {&a.c, "c"},      {&a.w_ih, "w_ih"},
+      {&a.w_hh, "w_hh"}, {&a.b_ih, "b_ih"}, {&a.b_hh, "b_hh"}};
   for (const auto& [t, name] : all)
     BRAID_CHECK(!t->defined() || t->is_floating_point(), DTypeError, op,
                 "{} must be floating; got {}", name, dtype_name(t->dtype()));
@@ -44,16 +44,15 @@ int64_t check_cell(std::string_view op, int64_t gates, const Cell& a, bool has_c
               "w_hh must be ({}H, H); got w_hh={}", gates, shape_str(a.w_hh.shape()));
   const int64_t hs = a.w_hh.size(1), in = a.x.size(-1);
   BRAID_CHECK(a.w_ih.shape() == (Shape{gates * hs, in}), ShapeError, op,
-              "w_ih must be ({}H, I) = ({}, {}); got input={}, w_ih={}, w_hh={}", gates,
-              gates * hs, in, shape_str(a.x.shape()), shape_str(a.w_ih.shape()),
-              shape_str(a.w_hh.shape()));
+              "w_ih must be ({}H, I) = ({}, {}); got input={}, w_ih={}, w_hh={}", gates, gates * hs,
+              in, shape_str(a.x.shape()), shape_str(a.w_ih.shape()), shape_str(a.w_hh.shape()));
   const Shape hshape = a.x.dim() == 2 ? Shape{a.x.size(0), hs} : Shape{hs};
   BRAID_CHECK(a.h.shape() == hshape, ShapeError, op,
               "h must be {} (input's batch, H); got input={}, h={}, w_hh={}", shape_str(hshape),
               shape_str(a.x.shape()), shape_str(a.h.shape()), shape_str(a.w_hh.shape()));
   BRAID_CHECK(!has_c || a.c.shape() == hshape, ShapeError, op,
-              "c must have h's shape {}; got h={}, c={}", shape_str(hshape),
-              shape_str(a.h.shape()), shape_str(a.c.shape()));
+              "c must have h's shape {}; got h={}, c={}", shape_str(hshape), shape_str(a.h.shape()),
+              shape_str(a.c.shape()));
   for (const auto& [b, name] : {std::pair{&a.b_ih, "b_ih"}, std::pair{&a.b_hh, "b_hh"}})
     BRAID_CHECK(!b->defined() || b->shape() == Shape{gates * hs}, ShapeError, op,
                 "{} must be ({}H) = ({}); got {}={}", name, gates, gates * hs, name,
@@ -99,7 +98,8 @@ bool can_broadcast(const Shape& a, const Shape& b) {
 Shape broadcast(const Shape& a, const Shape& b) {
   Shape out(std::max(a.size(), b.size()), 1);
   for (size_t i = 1; i <= out.size(); ++i) {
-    const int64_t da = i <= a.size() ? a[a.size() - i] : 1, db = i <= b.size() ? b[b.size() - i] : 1;
+    const int64_t da = i <= a.size() ? a[a.size() - i] : 1,
+                  db = i <= b.size() ? b[b.size() - i] : 1;
     out[out.size() - i] = da == 1 ? db : da;
   }
   return out;
@@ -113,8 +113,8 @@ Shape check_attention(const Tensor& q, const Tensor& k, const Tensor& v, const T
   BRAID_CHECK(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2, ShapeError, op,
               "q, k and v must be (..., L, E), (..., S, E), (..., S, Ev); got q={}, k={}, v={}",
               shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
-  BRAID_CHECK(q.is_floating_point() && k.dtype() == q.dtype() && v.dtype() == q.dtype(),
-              DTypeError, op, "q, k and v must share one floating dtype; got q={}, k={}, v={}",
+  BRAID_CHECK(q.is_floating_point() && k.dtype() == q.dtype() && v.dtype() == q.dtype(), DTypeError,
+              op, "q, k and v must share one floating dtype; got q={}, k={}, v={}",
               dtype_name(q.dtype()), dtype_name(k.dtype()), dtype_name(v.dtype()));
   BRAID_CHECK(q.size(-1) == k.size(-1) && k.size(-2) == v.size(-2), ShapeError, op,
               "q and k must share E (dim -1), k and v S (dim -2); got q={}, k={}, v={}",
@@ -129,12 +129,12 @@ Shape check_attention(const Tensor& q, const Tensor& k, const Tensor& v, const T
   if (!mask.defined()) return scores;
   BRAID_CHECK(mask.dtype() == DType::Bool || mask.is_floating_point(), DTypeError, op,
               "attn_mask must be bool or floating; got {}", dtype_name(mask.dtype()));
-  BRAID_CHECK(mask.dim() >= 1 && can_broadcast(mask.shape(), scores) &&
-                  mask.size(-1) == scores.back(),
-              ShapeError, op, "attn_mask must broadcast to the scores (..., L, S) = {}; got "
-              "q={}, k={}, attn_mask={}",
-              shape_str(scores), shape_str(q.shape()), shape_str(k.shape()),
-              shape_str(mask.shape()));
+  BRAID_CHECK(
+      mask.dim() >= 1 && can_broadcast(mask.shape(), scores) && mask.size(-1) == scores.back(),
+      ShapeError, op,
+      "attn_mask must broadcast to the scores (..., L, S) = {}; got "
+      "q={}, k={}, attn_mask={}",
+      shape_str(scores), shape_str(q.shape()), shape_str(k.shape()), shape_str(mask.shape()));
   return scores;
 }
 
@@ -162,37 +162,39 @@ V attention_of(std::span<const Tensor> in, const Attrs& a) {
   // Dropout draws its keep-mask with the bernoulli factory from braid's
   // default generator (reproducible from the seed whatever the thread count);
   // braid's dropout op may replace these two lines once it lands.
-  if (p == 1) w = w * 0.0;
-  else if (p > 0) w = w * bernoulli(w.shape(), 1.0 - p, w.dtype()) * (1.0 / (1.0 - p));
+  if (p == 1)
+    w = w * 0.0;
+  else if (p > 0)
+    w = w * bernoulli(w.shape(), 1.0 - p, w.dtype()) * (1.0 / (1.0 - p));
   return {matmul(w, v)};
 }
 
-OpDef composite(CompositeFn fn, int num_outputs, std::string_view onnx_note) {
+OpDef composite(CompositeFn fn, int num_inputs, int num_outputs) {
   OpDef d;
   d.kind = OpKind::Composite;
-  d.num_inputs = 0;  // set by the caller
+  d.num_inputs = num_inputs;
   d.num_outputs = num_outputs;
   d.composite = fn;
-  d.onnx_note = onnx_note;
   return d;
 }
 }  // namespace
 
 OpDef make_def_lstm_cell() {
-  OpDef d = composite(lstm_cell_of, 2, "composite: exported as its parts (Gemm, Sigmoid, Tanh)");
-  d.num_inputs = 7;
+  OpDef d = composite(lstm_cell_of, 7, 2);
+  d.onnx = "LSTM";
+  d.onnx_note = "one step: an LSTM node of seq_length 1 (gate order i, o, f, c), or the parts";
   return d;
 }
 OpDef make_def_gru_cell() {
-  OpDef d = composite(gru_cell_of, 1, "composite: exported as its parts (Gemm, Sigmoid, Tanh)");
-  d.num_inputs = 6;
+  OpDef d = composite(gru_cell_of, 6, 1);
+  d.onnx = "GRU";
+  d.onnx_note =
+      "one step: a GRU node of seq_length 1, linear_before_reset = 1 (gate order z, r, h)";
   return d;
 }
 OpDef make_def_scaled_dot_product_attention() {
-  OpDef d = composite(attention_of, 1,
-                      "composite: exported as its parts (MatMul, Mul, Where, Softmax); opset 23 "
-                      "Attention later");
-  d.num_inputs = 4;
+  OpDef d = composite(attention_of, 4, 1);
+  d.onnx_note = "composite: exported as its parts (MatMul, Mul, Where, Softmax)";
   return d;
 }
 

@@ -23,9 +23,7 @@ Tensor probabilities(const Shape& shape, int64_t dim, uint64_t seed) {
 
 Attrs class_attrs(const std::string& reduction, int64_t ignore_index = -100,
                   double smoothing = 0.0) {
-  return {{"ignore_index", ignore_index},
-          {"reduction", reduction},
-          {"label_smoothing", smoothing}};
+  return {{"ignore_index", ignore_index}, {"reduction", reduction}, {"label_smoothing", smoothing}};
 }
 
 Attrs reduction(const std::string& r) { return {{"reduction", r}}; }
@@ -38,7 +36,8 @@ Samples index_samples(bool smoothing_attr) {
   };
   const double s = smoothing_attr ? 0.2 : 0.0;
   Samples out{
-      {"mean", {sample_randn({4, 5}, 30000), indices({1, 0, 4, 2}, {4}), Tensor()},
+      {"mean",
+       {sample_randn({4, 5}, 30000), indices({1, 0, 4, 2}, {4}), Tensor()},
        attrs("mean", -100, 0.0)},
       {"weight_ignore_mean",
        {sample_randn({5, 4}, 30001), indices({3, -100, 0, 1, 3}, {5}),
@@ -89,7 +88,8 @@ Samples pair_samples(uint64_t seed, Attrs extra) {
   };
   return Samples{
       {"mean", {sample_randn({3, 4}, seed), sample_randn({3, 4}, seed + 1)}, with("mean")},
-      {"sum_3d", {sample_randn({2, 3, 2}, seed + 2), sample_randn({2, 3, 2}, seed + 3)},
+      {"sum_3d",
+       {sample_randn({2, 3, 2}, seed + 2), sample_randn({2, 3, 2}, seed + 3)},
        with("sum")},
       {"none_noncontiguous",
        {sample_noncontiguous({3, 4}, seed + 4), sample_randn({3, 4}, seed + 5)},
@@ -136,7 +136,8 @@ void add_binary_losses(SampleTable& t) {
     auto w = [](const Shape& s, uint64_t seed) { return sample_uniform(s, 0.5, 2.0, seed); };
     Tensor big = (sample_randn({3, 4}, 30210, false) * 8.0).detach().requires_grad_();
     return Samples{
-        {"mean", {sample_randn({3, 4}, 30211), u({3, 4}, 30212), Tensor(), Tensor()},
+        {"mean",
+         {sample_randn({3, 4}, 30211), u({3, 4}, 30212), Tensor(), Tensor()},
          reduction("mean")},
         {"pos_weight_sum",
          {sample_randn({3, 4}, 30213), u({3, 4}, 30214), Tensor(), w({4}, 30215)},
@@ -154,11 +155,12 @@ void add_binary_losses(SampleTable& t) {
     auto q = [](const Shape& s, uint64_t seed) { return sample_uniform(s, 0.1, 1.0, seed); };
     return Samples{
         {"batchmean", {sample_randn({3, 4}, 30230), q({3, 4}, 30231)}, kl("batchmean", false)},
-        {"mean_log_target", {sample_randn({3, 4}, 30232), sample_randn({3, 4}, 30233)},
+        {"mean_log_target",
+         {sample_randn({3, 4}, 30232), sample_randn({3, 4}, 30233)},
          kl("mean", true)},
-        {"none_broadcast_target", {sample_randn({3, 4}, 30234), q({4}, 30235)},
-         kl("none", false)},
-        {"sum_noncontiguous", {sample_noncontiguous({3, 4}, 30236), q({3, 4}, 30237)},
+        {"none_broadcast_target", {sample_randn({3, 4}, 30234), q({4}, 30235)}, kl("none", false)},
+        {"sum_noncontiguous",
+         {sample_noncontiguous({3, 4}, 30236), q({3, 4}, 30237)},
          kl("sum", false)},
     };
   };

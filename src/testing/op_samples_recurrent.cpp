@@ -15,8 +15,7 @@ using Samples = std::vector<OpSample>;
 
 // input, h, (c,) w_ih, w_hh, b_ih, b_hh for `gates` gates, input size 3,
 // hidden size 2; batch 0 means unbatched.
-std::vector<Tensor> cell_inputs(int64_t gates, int64_t batch, bool lstm, bool bias,
-                                uint64_t seed) {
+std::vector<Tensor> cell_inputs(int64_t gates, int64_t batch, bool lstm, bool bias, uint64_t seed) {
   auto lead = [&](int64_t n) { return batch ? Shape{batch, n} : Shape{n}; };
   std::vector<Tensor> in{sample_randn(lead(3), seed), sample_randn(lead(2), seed + 1)};
   if (lstm) in.push_back(sample_randn(lead(2), seed + 2));
@@ -49,23 +48,27 @@ Attrs attention(bool causal, std::optional<double> scale = std::nullopt) {
 Samples attention_samples() {
   auto r = [](const Shape& s, uint64_t seed) { return sample_randn(s, seed); };
   // Every query keeps at least one key (a fully masked row is NaN, as PyTorch).
-  Tensor bmask = tensor({{true, false, true, true}, {false, true, false, false},
-                         {true, true, true, false}});
+  Tensor bmask =
+      tensor({{true, false, true, true}, {false, true, false, false}, {true, true, true, false}});
   Samples s{
-      {"plain", {r({2, 3, 4}, 31100), r({2, 5, 4}, 31101), r({2, 5, 3}, 31102), Tensor()},
+      {"plain",
+       {r({2, 3, 4}, 31100), r({2, 5, 4}, 31101), r({2, 5, 3}, 31102), Tensor()},
        attention(false)},
-      {"bool_mask", {r({2, 3, 2}, 31103), r({2, 4, 2}, 31104), r({2, 4, 3}, 31105), bmask},
+      {"bool_mask",
+       {r({2, 3, 2}, 31103), r({2, 4, 2}, 31104), r({2, 4, 3}, 31105), bmask},
        attention(false)},
       {"float_mask_differentiated",
        {r({3, 2}, 31106), r({4, 2}, 31107), r({4, 2}, 31108), r({3, 4}, 31109)},
        attention(false)},
-      {"causal_scale", {r({2, 4, 3}, 31110), r({2, 4, 3}, 31111), r({2, 4, 2}, 31112), Tensor()},
+      {"causal_scale",
+       {r({2, 4, 3}, 31110), r({2, 4, 3}, 31111), r({2, 4, 2}, 31112), Tensor()},
        attention(true, 0.7)},
       {"broadcast_batch",
        {r({2, 1, 3, 2}, 31113), r({3, 4, 2}, 31114), r({1, 4, 2}, 31115), Tensor()},
        attention(false)},
-      {"noncontiguous", {sample_noncontiguous({3, 4}, 31116), r({5, 4}, 31117),
-                         sample_noncontiguous({5, 2}, 31118), Tensor()},
+      {"noncontiguous",
+       {sample_noncontiguous({3, 4}, 31116), r({5, 4}, 31117), sample_noncontiguous({5, 2}, 31118),
+        Tensor()},
        attention(false)},
   };
   for (OpSample& x : s) x.gradgrad = true;

@@ -167,8 +167,8 @@ TEST(CrossEntropy, GradientIsSoftmaxMinusOneHotOverN) {
   Tensor x = randn({64, 10}).requires_grad_();
   Tensor t = randint(0, 10, {64});
   cross_entropy(x, t).backward();
-  Tensor want = (softmax(x.detach(), 1) - to(eq(unsqueeze(t, 1), arange(10)), DType::Float32)) /
-                64.0;
+  Tensor want =
+      (softmax(x.detach(), 1) - to(eq(unsqueeze(t, 1), arange(10)), DType::Float32)) / 64.0;
   const std::vector<float> g = x.grad().to_vector<float>(), wv = want.to_vector<float>();
   for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], wv[i], 1e-7) << i;
 }
@@ -178,8 +178,7 @@ TEST(NllLoss, PicksTheWeightedLogProbability) {
   Tensor t = tensor(std::vector<int64_t>{2, 0}, {2});
   Tensor w = tensor(D{4.0, 1.0, 2.0}, {3});
   expect_close(nll_loss(lp, t, {.reduction = "none"}).to_vector<double>(), {0.5, 0.1});
-  expect_close(nll_loss(lp, t, {.weight = w, .reduction = "none"}).to_vector<double>(),
-               {1.0, 0.4});
+  expect_close(nll_loss(lp, t, {.weight = w, .reduction = "none"}).to_vector<double>(), {1.0, 0.4});
   EXPECT_NEAR(nll_loss(lp, t, {.weight = w}).item<double>(), 1.4 / 6.0, 1e-15);
   EXPECT_NEAR(nll_loss(lp, t, {.ignore_index = 0}).item<double>(), 0.5, 1e-15);
 }
@@ -194,8 +193,7 @@ TEST(RegressionLosses, MatchTheirFormulas) {
   expect_close(l1_loss(x, y, "none").to_vector<double>(), {0.5, 2, 3, 0});
   EXPECT_DOUBLE_EQ(l1_loss(x, y, "sum").item<double>(), 5.5);
   expect_close(smooth_l1_loss(x, y, "none").to_vector<double>(), {0.125, 1.5, 2.5, 0});
-  expect_close(smooth_l1_loss(x, y, "none", 2.5).to_vector<double>(),
-               {0.05, 0.8, 3 - 1.25, 0});
+  expect_close(smooth_l1_loss(x, y, "none", 2.5).to_vector<double>(), {0.05, 0.8, 3 - 1.25, 0});
   expect_close(smooth_l1_loss(x, y, "none", 0.0).to_vector<double>(),
                l1_loss(x, y, "none").to_vector<double>());
   expect_close(huber_loss(x, y, "none").to_vector<double>(), {0.125, 1.5, 2.5, 0});
@@ -319,20 +317,30 @@ TEST(LossErrors, ClassLosses) {
   expect_error<ShapeError>([&] { cross_entropy(x, narrow(t, 0, 0, 4)); },
                            "[cross_entropy] class-index target must have shape (5) (input's "
                            "without dim 1); got input=(5, 4), target=(4)");
-  expect_error<ShapeError>([&] { cross_entropy(randn({2, 3, 4}), zeros({2, 5}, DType::Int64)); },
-                           "[cross_entropy] class-index target must have shape (2, 4) (input's "
-                           "without dim 1); got input=(2, 3, 4), target=(2, 5)");
-  expect_error<ShapeError>([&] { cross_entropy(x, rand({5, 3})); },
-                           "[cross_entropy] class-probability target must have input's shape; "
-                           "got input=(5, 4), target=(5, 3)");
+  expect_error<ShapeError>(
+      [&] {
+        cross_entropy(randn({2, 3, 4}), zeros({2, 5}, DType::Int64));
+      },
+      "[cross_entropy] class-index target must have shape (2, 4) (input's "
+      "without dim 1); got input=(2, 3, 4), target=(2, 5)");
+  expect_error<ShapeError>(
+      [&] {
+        cross_entropy(x, rand({5, 3}));
+      },
+      "[cross_entropy] class-probability target must have input's shape; "
+      "got input=(5, 4), target=(5, 3)");
   expect_error<ShapeError>([&] { nll_loss(randn({}), scalar_tensor(0, DType::Int64)); },
                            "[nll_loss] input must be (C), (N, C) or (N, C, d1, ...); got input=()");
   expect_error<IndexError>(
-      [&] { cross_entropy(x, tensor(std::vector<int64_t>{0, 1, 7, 3, 1}, {5})); },
+      [&] {
+        cross_entropy(x, tensor(std::vector<int64_t>{0, 1, 7, 3, 1}, {5}));
+      },
       "[cross_entropy] target class index 7 is out of range for 4 classes (valid: 0..3 or "
       "ignore_index -100)");
   expect_error<IndexError>(
-      [&] { nll_loss(x, tensor(std::vector<int64_t>{0, -1, 2, 3, 1}, {5}), {.ignore_index = 9}); },
+      [&] {
+        nll_loss(x, tensor(std::vector<int64_t>{0, -1, 2, 3, 1}, {5}), {.ignore_index = 9});
+      },
       "[nll_loss] target class index -1 is out of range for 4 classes (valid: 0..3 or "
       "ignore_index 9)");
   expect_error<ValueError>([&] { cross_entropy(x, t, {.reduction = "avg"}); },
@@ -372,7 +380,9 @@ TEST(LossErrors, RegressionAndBinaryLosses) {
   expect_error<ValueError>([&] { huber_loss(y, y, "mean", 0.0); },
                            "[huber_loss] delta must be > 0; got 0");
   expect_error<ValueError>(
-      [&] { binary_cross_entropy(tensor({0.5f, 1.5f}), tensor({1.0f, 0.0f})); },
+      [&] {
+        binary_cross_entropy(tensor({0.5f, 1.5f}), tensor({1.0f, 0.0f}));
+      },
       "[binary_cross_entropy] input must hold probabilities in [0, 1]; got 1.5 at flat index 1");
   expect_error<ValueError>(
       [&] { binary_cross_entropy(tensor({NAN}), tensor({1.0f})); },
@@ -380,17 +390,24 @@ TEST(LossErrors, RegressionAndBinaryLosses) {
   expect_error<ShapeError>([&] { binary_cross_entropy(rand({2}), rand({1})); },
                            "[binary_cross_entropy] target must have input's shape; got "
                            "input=(2), target=(1)");
-  expect_error<ShapeError>([&] { binary_cross_entropy(rand({5, 4}), rand({5, 4}), rand({3})); },
-                           "[binary_cross_entropy] weight must broadcast to input's shape; got "
-                           "input=(5, 4), weight=(3)");
   expect_error<ShapeError>(
       [&] {
-        binary_cross_entropy_with_logits(rand({5, 4}), rand({5, 4}), {.pos_weight = rand({2, 1, 4})});
+        binary_cross_entropy(rand({5, 4}), rand({5, 4}), rand({3}));
+      },
+      "[binary_cross_entropy] weight must broadcast to input's shape; got "
+      "input=(5, 4), weight=(3)");
+  expect_error<ShapeError>(
+      [&] {
+        binary_cross_entropy_with_logits(rand({5, 4}), rand({5, 4}),
+                                         {.pos_weight = rand({2, 1, 4})});
       },
       "[binary_cross_entropy_with_logits] pos_weight must broadcast to input's shape; got "
       "input=(5, 4), pos_weight=(2, 1, 4)");
-  expect_error<ShapeError>([&] { kl_div(rand({5, 4}), rand({3})); },
-                           "[kl_div] shapes (5, 4) and (3) cannot be broadcast: dim -1 is 4 vs 3");
+  expect_error<ShapeError>(
+      [&] {
+        kl_div(rand({5, 4}), rand({3}));
+      },
+      "[kl_div] shapes (5, 4) and (3) cannot be broadcast: dim -1 is 4 vs 3");
   expect_error<ValueError>([&] { kl_div(y, y, "avg"); },
                            "[kl_div] reduction must be 'none', 'mean', 'sum' or 'batchmean'; got "
                            "'avg'");

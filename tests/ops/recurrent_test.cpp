@@ -100,8 +100,7 @@ TEST(LstmCell, MatchesTheNaiveLoops) {
 TEST(GruCell, MatchesTheNaiveLoops) {
   manual_seed(11);
   auto r = [](Shape s) { return randn(s, DType::Float64); };
-  Tensor x = r({3, 4}), h = r({3, 5}), wi = r({15, 4}), wh = r({15, 5}), bi = r({15}),
-         bh = r({15});
+  Tensor x = r({3, 4}), h = r({3, 5}), wi = r({15, 4}), wh = r({15, 5}), bi = r({15}), bh = r({15});
   for (bool bias : {true, false}) {
     SCOPED_TRACE(bias);
     Tensor b1 = bias ? bi : Tensor(), b2 = bias ? bh : Tensor();
@@ -261,28 +260,52 @@ TEST(Recurrent, SameResultsForOneAndTwoThreads) {
 TEST(RecurrentErrors, Cells) {
   Tensor x = randn({2, 3}), h = randn({2, 4}), c = randn({2, 4});
   Tensor wi = randn({16, 3}), wh = randn({16, 4});
-  expect_error<ShapeError>([&] { lstm_cell(randn({2, 2, 3}), h, c, wi, wh); },
-                           "[lstm_cell] input must be (N, I) or unbatched (I); got "
-                           "input=(2, 2, 3)");
-  expect_error<ShapeError>([&] { lstm_cell(x, h, c, wi, randn({12, 4})); },
-                           "[lstm_cell] w_hh must be (4H, H); got w_hh=(12, 4)");
-  expect_error<ShapeError>([&] { lstm_cell(x, h, c, randn({16, 5}), wh); },
-                           "[lstm_cell] w_ih must be (4H, I) = (16, 3); got input=(2, 3), "
-                           "w_ih=(16, 5), w_hh=(16, 4)");
-  expect_error<ShapeError>([&] { lstm_cell(x, randn({3, 4}), c, wi, wh); },
-                           "[lstm_cell] h must be (2, 4) (input's batch, H); got input=(2, 3), "
-                           "h=(3, 4), w_hh=(16, 4)");
-  expect_error<ShapeError>([&] { lstm_cell(x, h, randn({2, 5}), wi, wh); },
-                           "[lstm_cell] c must have h's shape (2, 4); got h=(2, 4), c=(2, 5)");
+  expect_error<ShapeError>(
+      [&] {
+        lstm_cell(randn({2, 2, 3}), h, c, wi, wh);
+      },
+      "[lstm_cell] input must be (N, I) or unbatched (I); got "
+      "input=(2, 2, 3)");
+  expect_error<ShapeError>(
+      [&] {
+        lstm_cell(x, h, c, wi, randn({12, 4}));
+      },
+      "[lstm_cell] w_hh must be (4H, H); got w_hh=(12, 4)");
+  expect_error<ShapeError>(
+      [&] {
+        lstm_cell(x, h, c, randn({16, 5}), wh);
+      },
+      "[lstm_cell] w_ih must be (4H, I) = (16, 3); got input=(2, 3), "
+      "w_ih=(16, 5), w_hh=(16, 4)");
+  expect_error<ShapeError>(
+      [&] {
+        lstm_cell(x, randn({3, 4}), c, wi, wh);
+      },
+      "[lstm_cell] h must be (2, 4) (input's batch, H); got input=(2, 3), "
+      "h=(3, 4), w_hh=(16, 4)");
+  expect_error<ShapeError>(
+      [&] {
+        lstm_cell(x, h, randn({2, 5}), wi, wh);
+      },
+      "[lstm_cell] c must have h's shape (2, 4); got h=(2, 4), c=(2, 5)");
   expect_error<ShapeError>([&] { lstm_cell(x, h, c, wi, wh, randn({12})); },
                            "[lstm_cell] b_ih must be (4H) = (16); got b_ih=(12)");
-  expect_error<ShapeError>([&] { gru_cell(x, h, randn({12, 3}), randn({12, 4}), {}, randn({16})); },
-                           "[gru_cell] b_hh must be (3H) = (12); got b_hh=(16)");
-  expect_error<ShapeError>([&] { gru_cell(x, randn({4}), randn({12, 3}), randn({12, 4})); },
-                           "[gru_cell] h must be (2, 4) (input's batch, H); got input=(2, 3), "
-                           "h=(4), w_hh=(12, 4)");
-  expect_error<DTypeError>([&] { gru_cell(ones({2, 3}, DType::Int64), h, wi, wh); },
-                           "[gru_cell] input must be floating; got int64");
+  expect_error<ShapeError>(
+      [&] {
+        gru_cell(x, h, randn({12, 3}), randn({12, 4}), {}, randn({16}));
+      },
+      "[gru_cell] b_hh must be (3H) = (12); got b_hh=(16)");
+  expect_error<ShapeError>(
+      [&] {
+        gru_cell(x, randn({4}), randn({12, 3}), randn({12, 4}));
+      },
+      "[gru_cell] h must be (2, 4) (input's batch, H); got input=(2, 3), "
+      "h=(4), w_hh=(12, 4)");
+  expect_error<DTypeError>(
+      [&] {
+        gru_cell(ones({2, 3}, DType::Int64), h, wi, wh);
+      },
+      "[gru_cell] input must be floating; got int64");
   expect_error<ValueError>([&] { lstm_cell(x, h, Tensor(), wi, wh); },
                            "[lstm_cell] c must be defined");
 }
@@ -293,24 +316,38 @@ TEST(RecurrentErrors, Attention) {
   expect_error<ShapeError>([&] { scaled_dot_product_attention(randn({4}), k, v); },
                            op + "q, k and v must be (..., L, E), (..., S, E), (..., S, Ev); got "
                                 "q=(4), k=(2, 5, 4), v=(2, 5, 6)");
-  expect_error<ShapeError>([&] { scaled_dot_product_attention(q, randn({2, 5, 3}), v); },
-                           op + "q and k must share E (dim -1), k and v S (dim -2); got "
-                                "q=(2, 3, 4), k=(2, 5, 3), v=(2, 5, 6)");
-  expect_error<ShapeError>([&] { scaled_dot_product_attention(q, k, randn({2, 4, 6})); },
-                           op + "q and k must share E (dim -1), k and v S (dim -2); got "
-                                "q=(2, 3, 4), k=(2, 5, 4), v=(2, 4, 6)");
-  expect_error<ShapeError>([&] { scaled_dot_product_attention(q, randn({3, 5, 4}), v); },
-                           op + "the batch dims of q, k and v must broadcast; got q=(2, 3, 4), "
-                                "k=(3, 5, 4), v=(2, 5, 6)");
+  expect_error<ShapeError>(
+      [&] {
+        scaled_dot_product_attention(q, randn({2, 5, 3}), v);
+      },
+      op + "q and k must share E (dim -1), k and v S (dim -2); got "
+           "q=(2, 3, 4), k=(2, 5, 3), v=(2, 5, 6)");
+  expect_error<ShapeError>(
+      [&] {
+        scaled_dot_product_attention(q, k, randn({2, 4, 6}));
+      },
+      op + "q and k must share E (dim -1), k and v S (dim -2); got "
+           "q=(2, 3, 4), k=(2, 5, 4), v=(2, 4, 6)");
+  expect_error<ShapeError>(
+      [&] {
+        scaled_dot_product_attention(q, randn({3, 5, 4}), v);
+      },
+      op + "the batch dims of q, k and v must broadcast; got q=(2, 3, 4), "
+           "k=(3, 5, 4), v=(2, 5, 6)");
   expect_error<DTypeError>(
       [&] { scaled_dot_product_attention(q, to(k, DType::Float64), v); },
       op + "q, k and v must share one floating dtype; got q=float32, k=float64, v=float32");
   expect_error<DTypeError>(
-      [&] { scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 5}, DType::Int64)}); },
+      [&] {
+        scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 5}, DType::Int64)});
+      },
       op + "attn_mask must be bool or floating; got int64");
-  expect_error<ShapeError>([&] { scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 4})}); },
-                           op + "attn_mask must broadcast to the scores (..., L, S) = (2, 3, 5); "
-                                "got q=(2, 3, 4), k=(2, 5, 4), attn_mask=(3, 4)");
+  expect_error<ShapeError>(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 4})});
+      },
+      op + "attn_mask must broadcast to the scores (..., L, S) = (2, 3, 5); "
+           "got q=(2, 3, 4), k=(2, 5, 4), attn_mask=(3, 4)");
   expect_error<ValueError>([&] { scaled_dot_product_attention(q, k, v, {.dropout_p = 1.5}); },
                            op + "dropout_p must be in [0, 1]; got 1.5");
   expect_error<ValueError>(
