@@ -97,6 +97,7 @@ def _(name):
         c("bool_mask", [randn(2, 3, 4), randn(2, 5, 4), randn(2, 5, 6), bmask]),
         c("bool_mask_batched", [randn(2, 3, 4), randn(2, 5, 4), randn(2, 5, 6), gen(lambda: torch.rand(2, 1, 5) < 0.7)]),
         c("float_mask", [randn(2, 3, 4), randn(2, 5, 4), randn(2, 5, 6), randn(3, 5)]),
+        c("float_mask_per_query", [randn(2, 3, 4), randn(2, 5, 4), randn(2, 5, 6), randn(2, 3, 1)]),
         c("float_mask_neg_inf", [randn(3, 4), randn(5, 4), randn(5, 2), vals([[0.0, -INF, 1.0, 0.0, -INF]])]),
         c("causal", [randn(2, 4, 4), randn(2, 4, 4), randn(2, 4, 3), UNDEF], causal=True),
         c("causal_rect_scale", [randn(3, 4), randn(5, 4), randn(5, 2), UNDEF], causal=True, scale=0.3),

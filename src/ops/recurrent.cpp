@@ -129,12 +129,11 @@ Shape check_attention(const Tensor& q, const Tensor& k, const Tensor& v, const T
   if (!mask.defined()) return scores;
   BRAID_CHECK(mask.dtype() == DType::Bool || mask.is_floating_point(), DTypeError, op,
               "attn_mask must be bool or floating; got {}", dtype_name(mask.dtype()));
-  BRAID_CHECK(
-      mask.dim() >= 1 && can_broadcast(mask.shape(), scores) && mask.size(-1) == scores.back(),
-      ShapeError, op,
-      "attn_mask must broadcast to the scores (..., L, S) = {}; got "
-      "q={}, k={}, attn_mask={}",
-      shape_str(scores), shape_str(q.shape()), shape_str(k.shape()), shape_str(mask.shape()));
+  BRAID_CHECK(can_broadcast(mask.shape(), scores), ShapeError, op,
+              "attn_mask must broadcast to the scores (..., L, S) = {}; got "
+              "q={}, k={}, attn_mask={}",
+              shape_str(scores), shape_str(q.shape()), shape_str(k.shape()),
+              shape_str(mask.shape()));
   return scores;
 }
 
