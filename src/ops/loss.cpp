@@ -27,7 +27,8 @@ Reduction reduction_of(std::string_view op, const Attrs& a, bool batchmean_ok = 
   return Reduction::None;
 }
 
-// "mean" of a loss without class weights (BatchMean is kl_div's own).
+// The reduced loss, "mean" over all elements (the class losses and kl_div's
+// "batchmean" divide by other counts and reduce themselves).
 Tensor reduce(const Tensor& loss, Reduction r) {
   if (r == Reduction::None) return loss;
   return r == Reduction::Sum ? sum(loss) : mean(loss);
@@ -100,8 +101,6 @@ ClassLoss class_options(std::string_view op, const Tensor& input, const Tensor& 
   BRAID_CHECK(weight.dim() == 1 && weight.size(0) == c, ShapeError, op,
               "weight must hold one value per class, shape ({}); got input={}, weight={}", c,
               shape_str(input.shape()), shape_str(weight.shape()));
-  // The loss keeps input's dtype, as PyTorch (which refuses a weight of another dtype).
-  if (weight.dtype() != input.dtype()) o.weight = to(weight, input.dtype());
   return o;
 }
 
@@ -126,6 +125,12 @@ void check_class_indices(std::string_view op, const Tensor& input, const Tensor&
                 p[i], c, c - 1, ignore_index);
 }
 
+// The class weights in lp's dtype: the loss keeps input's dtype, as in
+// PyTorch (which refuses a weight of another dtype).
+Tensor weight_like(const Tensor& w, const Tensor& lp) {
+  return !w.defined() || w.dtype() == lp.dtype() ? w : to(w, lp.dtype());
+}
+
 // w (C) shaped to broadcast along the class dim of an `ndim`-dim input.
 Tensor along_class_dim(const Tensor& w, int64_t cdim, int64_t ndim) {
   Shape s(static_cast<size_t>(ndim), 1);
@@ -145,12 +150,12 @@ Tensor index_loss(const Tensor& lp, const Tensor& target, const ClassLoss& o) {
   Tensor ignored = target == o.ignore_index;
   Tensor safe = masked_fill(target, ignored, 0);
   Tensor picked = squeeze(gather(lp, cdim, unsqueeze(safe, cdim)), {cdim});
+  const Tensor w = weight_like(o.weight, lp);
   Tensor wt;  // w[t], or undefined without class weights
-  if (o.weight.defined())
-    wt = reshape(index_select(o.weight, 0, reshape(safe, {-1})), safe.shape());
+  if (w.defined()) wt = reshape(index_select(w, 0, reshape(safe, {-1})), safe.shape());
   Tensor loss = masked_fill(wt.defined() ? -(picked * wt) : -picked, ignored, 0.0);
   if (o.smoothing > 0) {
-    Tensor all = o.weight.defined() ? lp * along_class_dim(o.weight, cdim, lp.dim()) : lp;
+    Tensor all = w.defined() ? lp * along_class_dim(w, cdim, lp.dim()) : lp;
     Tensor smooth = masked_fill(-sum(all, {cdim}), ignored, 0.0);
     loss = loss * (1.0 - o.smoothing) + smooth * (o.smoothing / static_cast<double>(c));
   }
@@ -168,7 +173,7 @@ Tensor prob_loss(const Tensor& lp, const Tensor& target, const ClassLoss& o) {
   Tensor p = target;
   if (o.smoothing > 0) p = p * (1.0 - o.smoothing) + o.smoothing / static_cast<double>(c);
   Tensor prod = lp * p;
-  if (o.weight.defined()) prod = prod * along_class_dim(o.weight, cdim, lp.dim());
+  if (o.weight.defined()) prod = prod * along_class_dim(weight_like(o.weight, lp), cdim, lp.dim());
   if (o.reduction == Reduction::None) return -sum(prod, {cdim});
   if (o.reduction == Reduction::Sum) return -sum(prod);
   return -sum(prod) / (static_cast<double>(lp.numel()) / static_cast<double>(c));
