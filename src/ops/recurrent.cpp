@@ -31,9 +31,9 @@ void check_cell_dtypes(std::string_view op, const Cell& a) {
                 "{} must be floating; got {}", name, dtype_name(t->dtype()));
 }
 
-// Checks the shapes of one step with `gates` gates (LSTM 4, GRU 3) and
-// returns the hidden size H (from w_hh, which is (gates * H, H)).
-int64_t check_cell(std::string_view op, int64_t gates, const Cell& a, bool has_c) {
+// Checks the shapes of one step with `gates` gates (LSTM 4, GRU 3); the
+// hidden size H comes from w_hh, which is (gates * H, H).
+void check_cell(std::string_view op, int64_t gates, const Cell& a, bool has_c) {
   for (const Tensor* t : {&a.x, &a.h, &a.w_ih, &a.w_hh})
     BRAID_CHECK(t->defined(), ValueError, op, "input, h, w_ih and w_hh must be defined");
   BRAID_CHECK(!has_c || a.c.defined(), ValueError, op, "c must be defined");
@@ -57,7 +57,6 @@ int64_t check_cell(std::string_view op, int64_t gates, const Cell& a, bool has_c
     BRAID_CHECK(!b->defined() || b->shape() == Shape{gates * hs}, ShapeError, op,
                 "{} must be ({}H) = ({}); got {}={}", name, gates, gates * hs, name,
                 shape_str(b->shape()));
-  return hs;
 }
 
 // in: input, h, c, w_ih, w_hh, b_ih, b_hh.

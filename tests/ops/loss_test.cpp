@@ -181,6 +181,8 @@ TEST(NllLoss, PicksTheWeightedLogProbability) {
   expect_close(nll_loss(lp, t, {.weight = w, .reduction = "none"}).to_vector<double>(), {1.0, 0.4});
   EXPECT_NEAR(nll_loss(lp, t, {.weight = w}).item<double>(), 1.4 / 6.0, 1e-15);
   EXPECT_NEAR(nll_loss(lp, t, {.ignore_index = 0}).item<double>(), 0.5, 1e-15);
+  // A float64 weight does not promote a float32 loss.
+  EXPECT_EQ(nll_loss(to(lp, DType::Float32), t, {.weight = w}).dtype(), DType::Float32);
 }
 
 // -- regression losses -------------------------------------------------------------------
