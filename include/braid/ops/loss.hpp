@@ -24,7 +24,8 @@ struct CrossEntropyOptions {
   /// Class-index targets equal to this are skipped (no loss, no weight).
   int64_t ignore_index = -100;
   std::string reduction = "mean";
-  /// In [0, 1]: the target becomes (1 - s) * target + s / C.
+  /// In [0, 1]: the target becomes (1 - s) * target + s / C. (PyTorch 1.13
+  /// checks only s <= 1 and computes nonsense for s < 0; braid refuses it.)
   double label_smoothing = 0.0;
 };
 
