@@ -1,0 +1,156 @@
+#include "kernels/portable/norm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "braid/core/parallel.hpp"
+#include "braid/core/strided.hpp"
+#include "kernels/portable/copy.hpp"
+#include "kernels/portable/loops.hpp"
+
+namespace braid::kernels {
+namespace {
+
+// t itself when contiguous, else a contiguous copy (made here, outside autograd).
+Tensor dense(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor c = empty(t.shape(), t.dtype());
+  copy(c, t);
+  return c;
+}
+
+constexpr int kLanes = 8;
+
+// Pairwise sum of the lanes: a fixed order, so the result is reproducible.
+double combine(const double (&acc)[kLanes]) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// sum(p[i]) over a row, in double, in kLanes interleaved lanes.
+template <class T>
+double row_sum(const T* p, int64_t n) {
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<double>(p[i + l]);
+  for (; i < n; ++i) acc[i % kLanes] += static_cast<double>(p[i]);
+  return combine(acc);
+}
+
+// sum((p[i] - m)^2) over a row, as row_sum.
+template <class T>
+double row_sq_dev(const T* p, int64_t n, double m) {
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      double d = static_cast<double>(p[i + l]) - m;
+      acc[l] += d * d;
+    }
+  for (; i < n; ++i) {
+    double d = static_cast<double>(p[i]) - m;
+    acc[i % kLanes] += d * d;
+  }
+  return combine(acc);
+}
+
+template <class T>
+void batch_norm_impl(const BatchNormArgs& a) {
+  const Tensor x = dense(a.x), w = dense(a.weight), b = dense(a.bias);
+  const Tensor rm = dense(a.running_mean), rv = dense(a.running_var);
+  const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const int64_t n = N * S;
+  const T *xp = static_cast<const T*>(x.raw_data()), *wp = static_cast<const T*>(w.raw_data());
+  const T *bp = static_cast<const T*>(b.raw_data()), *rmp = static_cast<const T*>(rm.raw_data());
+  const T* rvp = static_cast<const T*>(rv.raw_data());
+  T* mean_out = static_cast<T*>(a.save_mean.raw_data());
+  T* invstd_out = static_cast<T*>(a.save_invstd.raw_data());
+  T* nrm = static_cast<T*>(a.new_running_mean.raw_data());
+  T* nrv = static_cast<T*>(a.new_running_var.raw_data());
+  std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+
+  // Statistics, one channel per iteration (Note [batch norm statistics]).
+  parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t c0,
+                                                                              int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double mean, invstd;
+      if (a.training) {
+        double s = 0, ss = 0;
+        for (int64_t i = 0; i < N; ++i) s += row_sum(xp + (i * C + c) * S, S);
+        mean = n > 0 ? s / static_cast<double>(n) : 0.0;
+        for (int64_t i = 0; i < N; ++i) ss += row_sq_dev(xp + (i * C + c) * S, S, mean);
+        const double var = n > 0 ? ss / static_cast<double>(n) : 0.0;
+        invstd = 1.0 / std::sqrt(var + a.eps);
+        const double m = a.momentum, old_m = rmp[c], old_v = rvp[c];
+        const double unbiased =
+            n > 1 ? ss / static_cast<double>(n - 1) : std::numeric_limits<double>::quiet_NaN();
+        nrm[c] = static_cast<T>(n > 0 ? (1 - m) * old_m + m * mean : old_m);
+        nrv[c] = static_cast<T>(n > 0 ? (1 - m) * old_v + m * unbiased : old_v);
+      } else {
+        mean = static_cast<double>(rmp[c]);
+        invstd = 1.0 / std::sqrt(static_cast<double>(rvp[c]) + a.eps);
+        nrm[c] = rmp[c];
+        nrv[c] = rvp[c];
+      }
+      mean_out[c] = static_cast<T>(mean);
+      invstd_out[c] = static_cast<T>(invstd);
+      const double sc = invstd * static_cast<double>(wp[c]);
+      scale[c] = static_cast<T>(sc);
+      shift[c] = static_cast<T>(static_cast<double>(bp[c]) - mean * sc);
+    }
+  });
+
+  // y = x * scale + shift, one (n, c) row of S values per iteration.
+  T* yp = static_cast<T*>(a.y.raw_data());
+  parallel_for(N * C, std::max<int64_t>(1, kGrain / std::max<int64_t>(S, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const T sc = scale[r % C], sh = shift[r % C];
+                   const T* xr = xp + r * S;
+                   T* yr = yp + r * S;
+                   for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * sc + sh;
+                 }
+               });
+}
+
+template <class I>
+IntRange int_range_impl(const Tensor& index) {
+  IntRange r{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+  const I* p = static_cast<const I*>(index.storage()->data());
+  braid::detail::for_each_offset(index.shape(), index.strides(), index.storage_offset(),
+                                 [&](int64_t o) {
+                                   r.min = std::min<int64_t>(r.min, p[o]);
+                                   r.max = std::max<int64_t>(r.max, p[o]);
+                                 });
+  return r;
+}
+}  // namespace
+
+void batch_norm_forward(const BatchNormArgs& a) {
+  BRAID_DISPATCH_FLOAT(a.x.dtype(), "batch_norm", [&] { batch_norm_impl<scalar_t>(a); });
+}
+
+IntRange int_range(const Tensor& index) {
+  return index.dtype() == DType::Int32 ? int_range_impl<int32_t>(index)
+                                       : int_range_impl<int64_t>(index);
+}
+
+void one_hot(const Tensor& out, const Tensor& index) {
+  const Tensor idx = dense(index.dtype() == DType::Int64 ? index : [&] {
+    Tensor t = empty(index.shape(), DType::Int64);
+    copy(t, index);
+    return t;
+  }());
+  const int64_t* ip = static_cast<const int64_t*>(idx.raw_data());
+  int64_t* op = static_cast<int64_t*>(out.raw_data());
+  const int64_t m = idx.numel(), k = out.dim() > 0 ? out.size(-1) : 0;
+  parallel_for(m, std::max<int64_t>(1, kGrain / std::max<int64_t>(k, 1)),
+               [&](int64_t b, int64_t e) {
+                 std::fill(op + b * k, op + e * k, int64_t{0});
+                 for (int64_t i = b; i < e; ++i) op[i * k + ip[i]] = 1;
+               });
+}
+
+}  // namespace braid::kernels

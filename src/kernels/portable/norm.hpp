@@ -1,0 +1,51 @@
+#pragma once
+// Normalisation and one-hot kernels (src/ops/norm.cpp, src/ops/dropout_embedding.cpp).
+//
+// Note [batch norm statistics]: per channel, the mean and the biased variance
+// come from two passes over the channel's values (sum, then sum of squared
+// deviations from that mean), both accumulated in double in a fixed order:
+// row by row, each row in 8 interleaved lanes combined pairwise. One thread
+// computes one channel, so the statistics do not depend on the thread count
+// (Note [deterministic reductions]); the normalising pass writes each output
+// element from its channel's scale and shift, y = x * scale + shift with
+// scale = invstd * weight and shift = bias - mean * scale, as PyTorch's CPU
+// kernel does.
+#include <cstdint>
+
+#include "braid/core/tensor.hpp"
+
+namespace braid::kernels {
+
+/// Everything one batch-norm forward reads and writes. x is (N, C, S) (any
+/// rank >= 2 seen as N, C and the product S of the rest); weight, bias,
+/// running_mean, running_var are (C); y has x's shape; the four (C) outputs
+/// are save_mean, save_invstd (the statistics y was normalised with) and the
+/// new running statistics. All of one dtype, float32 or float64; outputs
+/// contiguous, inputs of any strides.
+struct BatchNormArgs {
+  const Tensor &y, &save_mean, &save_invstd, &new_running_mean, &new_running_var;
+  const Tensor &x, &weight, &bias, &running_mean, &running_var;
+  bool training;
+  double momentum, eps;
+};
+
+/// Training: normalise with the batch statistics (biased variance) and return
+/// running = (1 - momentum) * running + momentum * batch statistic, with the
+/// unbiased variance for running_var (NaN when a channel has one value). An
+/// empty batch (N * S == 0) leaves the running statistics as they are and
+/// saves mean 0, invstd 1 / sqrt(eps). Eval: normalise with the running
+/// statistics, which are returned unchanged.
+void batch_norm_forward(const BatchNormArgs& a);
+
+/// The smallest and largest value of an int32/int64 tensor (any strides,
+/// at least one element).
+struct IntRange {
+  int64_t min, max;
+};
+IntRange int_range(const Tensor& index);
+
+/// out (..., num_classes), int64, contiguous: out[p, k] = (index[p] == k).
+/// Indices already checked to lie in [0, num_classes).
+void one_hot(const Tensor& out, const Tensor& index);
+
+}  // namespace braid::kernels
