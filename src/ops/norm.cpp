@@ -27,6 +27,9 @@
 // rather than per block, is applied after, with mul and add.
 #include "braid/ops/norm.hpp"
 
+#include <array>
+#include <optional>
+
 #include "kernels/portable/norm.hpp"
 #include "ops/common.hpp"
 
@@ -194,6 +197,18 @@ V batch_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   return {r[0]};
 }
 
+// float16/bfloat16: fn runs on float32 copies, and the result is rounded
+// once, as PyTorch does (rounding after the normalisation and again after
+// the affine part was 2 bf16 ulp off).
+template <class F>
+std::optional<V> in_float32(const F& fn, std::span<const Tensor> in, const Attrs& a) {
+  if (!has_half(in)) return std::nullopt;
+  const DType half = in[0].dtype();
+  std::array<Tensor, 3> wide;
+  for (size_t i = 0; i < in.size(); ++i) wide[i] = in[i].defined() ? to(in[i], DType::Float32) : in[i];
+  return V{to(fn(wide, a)[0], half)};
+}
+
 // Normalises x viewed as (1, blocks, block_size) over its last dim
 // (Note [normalising through batch norm]); returns x's shape.
 Tensor normalize_blocks(const Tensor& x, int64_t blocks, int64_t block_size, double eps) {
@@ -222,6 +237,7 @@ V layer_norm_composite(std::span<const Tensor> in, const Attrs& a) {
                 "{} must have x's dtype; got x {}, {} {}", name, dtype_name(x.dtype()), name,
                 dtype_name(p->dtype()));
   }
+  if (auto r = in_float32(layer_norm_composite, in, a)) return *r;
   const int64_t block = numel_of(norm_shape);
   const int64_t blocks = numel_of(Shape(x.shape().begin(), x.shape().end() - k));
   Tensor y = normalize_blocks(x, blocks, block, a.f("layer_norm", "eps"));
@@ -240,6 +256,7 @@ V group_norm_composite(std::span<const Tensor> in, const Attrs& a) {
               shape_str(x.shape()), g);
   check_param("group_norm", x, w, "weight", c);
   check_param("group_norm", x, b, "bias", c);
+  if (auto r = in_float32(group_norm_composite, in, a)) return *r;
   const int64_t n = x.size(0), block = n * c > 0 ? x.numel() / (n * g) : 0;
   Tensor y = normalize_blocks(x, n * g, block, a.f("group_norm", "eps"));
   if (w.defined()) y = y * reshape(w, channel_shape(x));

@@ -69,7 +69,7 @@ void batch_norm_impl(const BatchNormArgs& a) {
   T* invstd_out = static_cast<T*>(a.save_invstd.raw_data());
   T* nrm = static_cast<T*>(a.new_running_mean.raw_data());
   T* nrv = static_cast<T*>(a.new_running_var.raw_data());
-  std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+  std::vector<T> center(static_cast<size_t>(C)), scale(static_cast<size_t>(C));
 
   // Statistics, one channel per iteration (Note [batch norm statistics]).
   parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t c0,
@@ -94,23 +94,21 @@ void batch_norm_impl(const BatchNormArgs& a) {
         nrm[c] = rmp[c];
         nrv[c] = rvp[c];
       }
-      mean_out[c] = static_cast<T>(mean);
+      mean_out[c] = center[c] = static_cast<T>(mean);
       invstd_out[c] = static_cast<T>(invstd);
-      const double sc = invstd * static_cast<double>(wp[c]);
-      scale[c] = static_cast<T>(sc);
-      shift[c] = static_cast<T>(static_cast<double>(bp[c]) - mean * sc);
+      scale[c] = static_cast<T>(invstd * static_cast<double>(wp[c]));
     }
   });
 
-  // y = x * scale + shift, one (n, c) row of S values per iteration.
+  // y = (x - mean) * scale + bias, one (n, c) row of S values per iteration.
   T* yp = static_cast<T*>(a.y.raw_data());
   parallel_for(N * C, std::max<int64_t>(1, kGrain / std::max<int64_t>(S, 1)),
                [&](int64_t r0, int64_t r1) {
                  for (int64_t r = r0; r < r1; ++r) {
-                   const T sc = scale[r % C], sh = shift[r % C];
+                   const T m = center[r % C], sc = scale[r % C], sh = bp[r % C];
                    const T* xr = xp + r * S;
                    T* yr = yp + r * S;
-                   for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * sc + sh;
+                   for (int64_t i = 0; i < S; ++i) yr[i] = (xr[i] - m) * sc + sh;
                  }
                });
 }
