@@ -117,39 +117,44 @@ void native_batch_norm_portable(const KernelArgs& k) {
 // Training: with xhat = (x - mean) * invstd, n values per channel and
 // gxhat = gy * weight, the gradient of y is the usual
 //   invstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),
-// and the (C) outputs add a per-channel affine term a + b * xhat:
-//   mean = sum(x) / n                      -> a += g_mean / n
-//   invstd = (var + eps)^-1/2              -> b -= g_invstd * invstd^2 / n
-//   new running mean = ... + m * mean      -> a += g_rm * m / n
-//   new running var = ... + m * var(x, unbiased) -> b += g_rv * 2m / ((n - 1) * invstd)
+// where mean(gxhat) = weight * sum(gy) / n and mean(gxhat * xhat) =
+// weight * sum(gy * xhat) / n reuse the sums that the weight and bias
+// gradients need, so gx = gy * A + xhat * B + C with per-channel A, B, C:
+// seven full-size ops and two reductions. The (C) outputs add to B and C:
+//   mean = sum(x) / n                      -> C += g_mean / n
+//   invstd = (var + eps)^-1/2              -> B -= g_invstd * invstd^2 / n
+//   new running mean = ... + m * mean      -> C += g_rm * m / n
+//   new running var = ... + m * var(x, unbiased) -> B += g_rv * 2m / ((n - 1) * invstd)
 // Eval: y = x * invstd * weight + const; the (C) outputs do not depend on x.
 V native_batch_norm_vjp(const VjpCtx& c) {
   const Tensor &x = c.inputs[0], &w = c.inputs[1];
   const bool training = c.attrs.b("native_batch_norm", "training");
   const double m = c.attrs.f("native_batch_norm", "momentum");
-  const Shape bs = channel_shape(x);
+  const Shape bs = channel_shape(x), cs{x.size(1)};
   const std::vector<int64_t> dims = non_channel_dims(x.dim());
-  const int64_t cn = x.size(1);
-  const double n = cn > 0 ? static_cast<double>(x.numel() / cn) : 0.0;
+  const double n = x.size(1) > 0 ? static_cast<double>(x.numel() / x.size(1)) : 0.0;
   const Tensor mu = reshape(c.outputs[1], bs), invstd = reshape(c.outputs[2], bs);
   const Tensor& gy = c.grads[0];
-  const Tensor xhat = (x - mu) * invstd;
+  const bool need_x = c.needs_grad[0], x_stats = need_x && training;
+  const Tensor xhat = x_stats || c.needs_grad[1] ? (x - mu) * invstd : Tensor();
+  const Tensor sum_gy = x_stats || c.needs_grad[2] ? sum(gy, dims, true) : Tensor();
+  const Tensor sum_gy_xhat = x_stats || c.needs_grad[1] ? sum(gy * xhat, dims, true) : Tensor();
   V out(5);
-  if (c.needs_grad[1]) out[1] = sum(gy * xhat, dims);
-  if (c.needs_grad[2]) out[2] = sum(gy, dims);
-  if (!c.needs_grad[0]) return out;
-  const Tensor gxhat = gy * reshape(w, bs);
+  if (c.needs_grad[1]) out[1] = reshape(sum_gy_xhat, cs);
+  if (c.needs_grad[2]) out[2] = reshape(sum_gy, cs);
+  if (!need_x) return out;
+  const Tensor a = invstd * reshape(w, bs);
   if (!training) {
-    out[0] = gxhat * invstd;
+    out[0] = gy * a;
     return out;
   }
   const double inv_n = n > 0 ? 1.0 / n : 0.0, rv_coef = n > 1 ? 2.0 * m / (n - 1.0) : 0.0;
-  const Tensor g_mean = reshape(c.grads[1] + c.grads[3] * m, bs) * inv_n;
+  const Tensor g_mean = reshape(c.grads[1] + c.grads[3] * m, bs);
   const Tensor g_invstd = reshape(c.grads[2], bs), g_rv = reshape(c.grads[4], bs);
-  const Tensor coef0 = g_mean - invstd * mean(gxhat, dims, true);
-  const Tensor coef1 = g_rv * rv_coef / invstd - g_invstd * square(invstd) * inv_n -
-                       invstd * mean(gxhat * xhat, dims, true);
-  out[0] = invstd * gxhat + xhat * coef1 + coef0;
+  const Tensor coef0 = (g_mean - a * sum_gy) * inv_n;
+  const Tensor coef1 =
+      g_rv * rv_coef / invstd - (g_invstd * square(invstd) + a * sum_gy_xhat) * inv_n;
+  out[0] = gy * a + xhat * coef1 + coef0;
   return out;
 }
 
