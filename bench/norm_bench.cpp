@@ -18,8 +18,7 @@ static void BM_norm_batch_norm_fwd(benchmark::State& state) {
   set_num_threads(2);
   Shape s = bn_shape(state.range(0));
   Tensor x = randn(s), rm = zeros({s[1]}), rv = ones({s[1]}), w = ones({s[1]}), b = zeros({s[1]});
-  for (auto _ : state)
-    benchmark::DoNotOptimize(batch_norm(x, rm, rv, w, b, {.training = true}));
+  for (auto _ : state) benchmark::DoNotOptimize(batch_norm(x, rm, rv, w, b, {.training = true}));
 }
 BENCHMARK(BM_norm_batch_norm_fwd)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -34,11 +33,7 @@ static void BM_norm_batch_norm_fwd_bwd(benchmark::State& state) {
     benchmark::DoNotOptimize(autograd::grad({y}, {x, w, b}, {g}));
   }
 }
-BENCHMARK(BM_norm_batch_norm_fwd_bwd)
-    ->Arg(0)
-    ->Arg(1)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_norm_batch_norm_fwd_bwd)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // A transformer-sized layer norm: 4096 rows of 768.
 static void BM_norm_layer_norm_fwd_bwd(benchmark::State& state) {

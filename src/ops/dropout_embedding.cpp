@@ -35,8 +35,9 @@ void check_rows(const Tensor& indices, int64_t rows) {
   std::string at =
       indices.dim() > 0 ? fmt::format(" at position {}", shape_str(bad->position)) : "";
   std::string valid = rows > 0 ? fmt::format("valid: 0 to {}", rows - 1) : "weight has no rows";
-  throw IndexError(fmt::format("[embedding] index {}{} is out of range for weight with {} rows ({})",
-                               bad->value, at, rows, valid));
+  throw IndexError(
+      fmt::format("[embedding] index {}{} is out of range for weight with {} rows ({})", bad->value,
+                  at, rows, valid));
 }
 
 // index_select of the rows (its gradient is index_add). Rows picked by
@@ -84,12 +85,12 @@ std::vector<TensorMeta> infer_one_hot(std::span<const Tensor> in, const Attrs& a
     classes = std::max<int64_t>(kernels::int_range(idx).max + 1, 0);
   }
   if (auto bad = kernels::find_bad_index(idx, classes)) {
-    std::string at =
-        idx.dim() > 0 ? fmt::format(" at position {}", shape_str(bad->position)) : "";
-    BRAID_CHECK(bad->value >= 0, IndexError, "one_hot", "class values must be non-negative; got {}{}",
-                bad->value, at);
-    throw IndexError(fmt::format("[one_hot] class values must be smaller than num_classes = {}; got {}{}",
-                                 classes, bad->value, at));
+    std::string at = idx.dim() > 0 ? fmt::format(" at position {}", shape_str(bad->position)) : "";
+    BRAID_CHECK(bad->value >= 0, IndexError, "one_hot",
+                "class values must be non-negative; got {}{}", bad->value, at);
+    throw IndexError(
+        fmt::format("[one_hot] class values must be smaller than num_classes = {}; got {}{}",
+                    classes, bad->value, at));
   }
   Shape out = idx.shape();
   out.push_back(classes);

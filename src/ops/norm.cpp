@@ -164,7 +164,8 @@ V native_bn(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm,
             bool training, double momentum, double eps) {
   const Shape c{x.size(1)};
   auto or_fill = [&](const Tensor& t, int v) { return t.defined() ? t : full(c, v, x.dtype()); };
-  return call(OpId::native_batch_norm, {x, or_fill(w, 1), or_fill(b, 0), or_fill(rm, 0), or_fill(rv, 1)},
+  return call(OpId::native_batch_norm,
+              {x, or_fill(w, 1), or_fill(b, 0), or_fill(rm, 0), or_fill(rv, 1)},
               {{"training", training}, {"momentum", momentum}, {"eps", eps}});
 }
 
@@ -193,8 +194,8 @@ V batch_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   BRAID_CHECK(!training || values_per_channel(x) != 1, ValueError, "batch_norm",
               "expected more than 1 value per channel when training; got x={}",
               shape_str(x.shape()));
-  V r = native_bn(x, w, b, rm, rv, training, a.f("batch_norm", "momentum"),
-                  a.f("batch_norm", "eps"));
+  V r =
+      native_bn(x, w, b, rm, rv, training, a.f("batch_norm", "momentum"), a.f("batch_norm", "eps"));
   if (training) {
     update_stat(rm, r[3]);
     update_stat(rv, r[4]);
@@ -210,7 +211,8 @@ std::optional<V> in_float32(const F& fn, std::span<const Tensor> in, const Attrs
   if (!has_half(in)) return std::nullopt;
   const DType half = in[0].dtype();
   std::array<Tensor, 3> wide;
-  for (size_t i = 0; i < in.size(); ++i) wide[i] = in[i].defined() ? to(in[i], DType::Float32) : in[i];
+  for (size_t i = 0; i < in.size(); ++i)
+    wide[i] = in[i].defined() ? to(in[i], DType::Float32) : in[i];
   return V{to(fn(wide, a)[0], half)};
 }
 
@@ -230,8 +232,8 @@ V layer_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   BRAID_CHECK(!ns.empty(), ValueError, "layer_norm",
               "normalized_shape must have at least one dim; got ()");
   const int64_t k = static_cast<int64_t>(ns.size());
-  BRAID_CHECK(x.dim() >= k && Shape(x.shape().end() - k, x.shape().end()) == norm_shape,
-              ShapeError, "layer_norm", "x must end with normalized_shape; got x={}, normalized_shape={}",
+  BRAID_CHECK(x.dim() >= k && Shape(x.shape().end() - k, x.shape().end()) == norm_shape, ShapeError,
+              "layer_norm", "x must end with normalized_shape; got x={}, normalized_shape={}",
               shape_str(x.shape()), shape_str(norm_shape));
   for (auto [p, name] : {std::pair{&w, "weight"}, std::pair{&b, "bias"}}) {
     if (!p->defined()) continue;
@@ -276,7 +278,8 @@ V instance_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   BRAID_CHECK(use_input_stats || (rm.defined() && rv.defined()), ValueError, "instance_norm",
               "running_mean and running_var must be given when use_input_stats is false");
   check_bn_params("instance_norm", x, w, b, rm, rv);
-  const int64_t n = x.size(0), c = x.size(1), spatial = values_per_channel(x) / std::max<int64_t>(n, 1);
+  const int64_t n = x.size(0), c = x.size(1),
+                spatial = values_per_channel(x) / std::max<int64_t>(n, 1);
   BRAID_CHECK(!use_input_stats || n == 0 || spatial != 1, ValueError, "instance_norm",
               "expected more than 1 spatial element when use_input_stats is true; got x={}",
               shape_str(x.shape()));
@@ -320,12 +323,8 @@ OpDef make_def_native_batch_norm() {
       "save_mean and save_invstd are recomputed where a graph needs them";
   return d;
 }
-OpDef make_def_batch_norm() {
-  return composite_def(batch_norm_composite, 5, "BatchNormalization");
-}
-OpDef make_def_layer_norm() {
-  return composite_def(layer_norm_composite, 3, "LayerNormalization");
-}
+OpDef make_def_batch_norm() { return composite_def(batch_norm_composite, 5, "BatchNormalization"); }
+OpDef make_def_layer_norm() { return composite_def(layer_norm_composite, 3, "LayerNormalization"); }
 OpDef make_def_group_norm() {
   return composite_def(group_norm_composite, 3, "",
                        "composite: exported as its parts (Reshape, InstanceNormalization-style "
@@ -342,8 +341,9 @@ using detail::call1;
 BatchNormOutputs native_batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                    const Tensor& running_mean, const Tensor& running_var,
                                    bool training, double momentum, double eps) {
-  std::vector<Tensor> r = call(OpId::native_batch_norm, {x, weight, bias, running_mean, running_var},
-             {{"training", training}, {"momentum", momentum}, {"eps", eps}});
+  std::vector<Tensor> r =
+      call(OpId::native_batch_norm, {x, weight, bias, running_mean, running_var},
+           {{"training", training}, {"momentum", momentum}, {"eps", eps}});
   return {r[0], r[1], r[2], r[3], r[4]};
 }
 

@@ -41,15 +41,15 @@ std::vector<OpSample> batch_norm_samples() {
   // Inputs in F.batch_norm's order: x, running_mean, running_var, weight, bias.
   auto s = [](std::string label, Tensor x, bool training, bool stats, bool affine, uint64_t seed) {
     const int64_t c = x.size(1);
-    return OpSample{std::move(label),
-                    {std::move(x), stats ? stat_mean(c, seed) : Tensor(),
-                     stats ? stat_var(c, seed + 1) : Tensor(),
-                     affine ? sample_randn({c}, seed + 2) : Tensor(),
-                     affine ? sample_randn({c}, seed + 3) : Tensor()},
-                    bn_attrs(training),
-                    1e-5,
-                    1e-3,
-                    true};
+    return OpSample{
+        std::move(label),
+        {std::move(x), stats ? stat_mean(c, seed) : Tensor(),
+         stats ? stat_var(c, seed + 1) : Tensor(), affine ? sample_randn({c}, seed + 2) : Tensor(),
+         affine ? sample_randn({c}, seed + 3) : Tensor()},
+        bn_attrs(training),
+        1e-5,
+        1e-3,
+        true};
   };
   return {
       s("train_2d", sample_randn({4, 3}, 101), true, true, true, 110),
@@ -107,15 +107,15 @@ std::vector<OpSample> instance_norm_samples() {
   auto s = [](std::string label, Tensor x, bool use_input_stats, bool stats, bool affine,
               uint64_t seed) {
     const int64_t c = x.size(1);
-    return OpSample{std::move(label),
-                    {std::move(x), stats ? stat_mean(c, seed) : Tensor(),
-                     stats ? stat_var(c, seed + 1) : Tensor(),
-                     affine ? sample_randn({c}, seed + 2) : Tensor(),
-                     affine ? sample_randn({c}, seed + 3) : Tensor()},
-                    {{"use_input_stats", use_input_stats}, {"momentum", 0.1}, {"eps", 1e-5}},
-                    1e-5,
-                    1e-3,
-                    true};
+    return OpSample{
+        std::move(label),
+        {std::move(x), stats ? stat_mean(c, seed) : Tensor(),
+         stats ? stat_var(c, seed + 1) : Tensor(), affine ? sample_randn({c}, seed + 2) : Tensor(),
+         affine ? sample_randn({c}, seed + 3) : Tensor()},
+        {{"use_input_stats", use_input_stats}, {"momentum", 0.1}, {"eps", 1e-5}},
+        1e-5,
+        1e-3,
+        true};
   };
   return {
       s("3d_affine", sample_randn({2, 3, 4}, 401), true, false, true, 410),

@@ -47,7 +47,8 @@ struct BatchNormOptions {
 /// ValueError (eval without running statistics; training with one value per
 /// channel; running statistics that require grad).
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight = {}, const Tensor& bias = {}, BatchNormOptions options = {});
+                  const Tensor& weight = {}, const Tensor& bias = {},
+                  BatchNormOptions options = {});
 
 /// torch.nn.functional.layer_norm: normalises over the trailing dims given by
 /// normalized_shape (mean and biased variance), then y * weight + bias.

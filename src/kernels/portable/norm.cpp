@@ -56,59 +56,85 @@ double row_sq_dev(const T* p, int64_t n, double m) {
   return combine(acc);
 }
 
+// One channel's training statistics from x (N, C, S) contiguous: the mean,
+// the sum of squared deviations, and the count n = N * S.
+struct Moments {
+  double mean, ss;
+  int64_t n;
+};
+template <class T>
+Moments channel_moments(const T* x, int64_t N, int64_t C, int64_t S, int64_t c) {
+  double s = 0, ss = 0;
+  const int64_t n = N * S;
+  for (int64_t i = 0; i < N; ++i) s += row_sum(x + (i * C + c) * S, S);
+  const double mean = n > 0 ? s / static_cast<double>(n) : 0.0;
+  for (int64_t i = 0; i < N; ++i) ss += row_sq_dev(x + (i * C + c) * S, S, mean);
+  return {mean, ss, n};
+}
+
+// Per-channel terms of y = ((x - hi) - lo) * scale + bias. The mean is split
+// into hi + lo, both of x's type: x - hi is exact for x near the mean, so the
+// centring keeps the mean's double precision at float speed.
+template <class T>
+struct Affine {
+  std::vector<T> hi, lo, scale;
+  explicit Affine(int64_t c) : hi(c), lo(c), scale(c) {}
+  void set(int64_t c, double mean, double scale_c) {
+    hi[c] = static_cast<T>(mean);
+    lo[c] = static_cast<T>(mean - static_cast<double>(hi[c]));
+    scale[c] = static_cast<T>(scale_c);
+  }
+};
+
 template <class T>
 void batch_norm_impl(const BatchNormArgs& a) {
   const Tensor x = dense(a.x), w = dense(a.weight), b = dense(a.bias);
   const Tensor rm = dense(a.running_mean), rv = dense(a.running_var);
   const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
-  const int64_t n = N * S;
   const T *xp = static_cast<const T*>(x.raw_data()), *wp = static_cast<const T*>(w.raw_data());
   const T *bp = static_cast<const T*>(b.raw_data()), *rmp = static_cast<const T*>(rm.raw_data());
   const T* rvp = static_cast<const T*>(rv.raw_data());
-  T* mean_out = static_cast<T*>(a.save_mean.raw_data());
-  T* invstd_out = static_cast<T*>(a.save_invstd.raw_data());
-  T* nrm = static_cast<T*>(a.new_running_mean.raw_data());
-  T* nrv = static_cast<T*>(a.new_running_var.raw_data());
-  std::vector<T> center(static_cast<size_t>(C)), scale(static_cast<size_t>(C));
+  T *mean_out = static_cast<T*>(a.save_mean.raw_data()),
+    *invstd_out = static_cast<T*>(a.save_invstd.raw_data());
+  T *nrm = static_cast<T*>(a.new_running_mean.raw_data()),
+    *nrv = static_cast<T*>(a.new_running_var.raw_data());
+  Affine<T> aff(C);
 
   // Statistics, one channel per iteration (Note [batch norm statistics]).
-  parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t c0,
-                                                                              int64_t c1) {
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1));
+  parallel_for(C, grain, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      double mean, invstd;
+      double mean = rmp[c], var = rvp[c];
+      nrm[c] = rmp[c];
+      nrv[c] = rvp[c];
       if (a.training) {
-        double s = 0, ss = 0;
-        for (int64_t i = 0; i < N; ++i) s += row_sum(xp + (i * C + c) * S, S);
-        mean = n > 0 ? s / static_cast<double>(n) : 0.0;
-        for (int64_t i = 0; i < N; ++i) ss += row_sq_dev(xp + (i * C + c) * S, S, mean);
-        const double var = n > 0 ? ss / static_cast<double>(n) : 0.0;
-        invstd = 1.0 / std::sqrt(var + a.eps);
-        const double m = a.momentum, old_m = rmp[c], old_v = rvp[c];
-        const double unbiased =
-            n > 1 ? ss / static_cast<double>(n - 1) : std::numeric_limits<double>::quiet_NaN();
-        nrm[c] = static_cast<T>(n > 0 ? (1 - m) * old_m + m * mean : old_m);
-        nrv[c] = static_cast<T>(n > 0 ? (1 - m) * old_v + m * unbiased : old_v);
-      } else {
-        mean = static_cast<double>(rmp[c]);
-        invstd = 1.0 / std::sqrt(static_cast<double>(rvp[c]) + a.eps);
-        nrm[c] = rmp[c];
-        nrv[c] = rvp[c];
+        const Moments mo = channel_moments(xp, N, C, S, c);
+        const double nd = static_cast<double>(mo.n), m = a.momentum;
+        mean = mo.mean;
+        var = mo.n > 0 ? mo.ss / nd : 0.0;
+        const double unbiased = mo.n > 1 ? mo.ss / (nd - 1) : std::nan("");
+        if (mo.n > 0) {  // an empty batch leaves the running statistics alone
+          nrm[c] = static_cast<T>((1 - m) * rmp[c] + m * mean);
+          nrv[c] = static_cast<T>((1 - m) * rvp[c] + m * unbiased);
+        }
       }
-      mean_out[c] = center[c] = static_cast<T>(mean);
+      const double invstd = 1.0 / std::sqrt(var + a.eps);
+      mean_out[c] = static_cast<T>(mean);
       invstd_out[c] = static_cast<T>(invstd);
-      scale[c] = static_cast<T>(invstd * static_cast<double>(wp[c]));
+      aff.set(c, mean, invstd * static_cast<double>(wp[c]));
     }
   });
 
-  // y = (x - mean) * scale + bias, one (n, c) row of S values per iteration.
+  // y, one (n, c) row of S values per iteration.
   T* yp = static_cast<T*>(a.y.raw_data());
   parallel_for(N * C, std::max<int64_t>(1, kGrain / std::max<int64_t>(S, 1)),
                [&](int64_t r0, int64_t r1) {
                  for (int64_t r = r0; r < r1; ++r) {
-                   const T m = center[r % C], sc = scale[r % C], sh = bp[r % C];
+                   const int64_t c = r % C;
+                   const T hi = aff.hi[c], lo = aff.lo[c], sc = aff.scale[c], sh = bp[c];
                    const T* xr = xp + r * S;
                    T* yr = yp + r * S;
-                   for (int64_t i = 0; i < S; ++i) yr[i] = (xr[i] - m) * sc + sh;
+                   for (int64_t i = 0; i < S; ++i) yr[i] = ((xr[i] - hi) - lo) * sc + sh;
                  }
                });
 }
