@@ -278,6 +278,26 @@ TEST(Embedding, PaddingRowGetsNoGradient) {
   EXPECT_EQ(g2.to_vector<double>(), (D{0, 0, 0, 0, 0, 0, 0, 0}));
 }
 
+// Embedding's gradient is index_add over whole rows (the kernel's row path):
+// the same bits as the element-wise path (a transposed gradient takes that
+// one) and for any thread count.
+TEST(Embedding, GradientIsTheSameForAnyLayoutAndThreadCount) {
+  const int before = get_num_threads();
+  Tensor idx = randint(0, 50, {3000});
+  Tensor g = testing::sample_randn({3000, 40}, 16, false);
+  Tensor gt = transpose(contiguous(transpose(g, 0, 1)), 0, 1);  // same values, column-major
+  set_num_threads(1);
+  Tensor one = index_add(zeros({50, 40}, DType::Float64), 0, idx, g);
+  set_num_threads(2);
+  Tensor two = index_add(zeros({50, 40}, DType::Float64), 0, idx, g);
+  set_num_threads(before);
+  expect_same_bits(one, two);
+  expect_same_bits(one, index_add(zeros({50, 40}, DType::Float64), 0, idx, gt));
+  Tensor w = testing::sample_randn({50, 40}, 17, false);
+  expect_same_bits(embedding(w, idx),
+                   index_select(transpose(contiguous(transpose(w, 0, 1)), 0, 1), 0, idx));
+}
+
 TEST(OneHot, ValuesAndInferredClasses) {
   Tensor y = one_hot(ivec({2, 0, 1}, {3}));
   EXPECT_EQ(y.dtype(), DType::Int64);
