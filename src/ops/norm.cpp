@@ -114,32 +114,63 @@ void native_batch_norm_portable(const KernelArgs& k) {
                                a.f("native_batch_norm", "eps")});
 }
 
+// Note [batch norm backward]: native_batch_norm's vjp has two forms with the
+// same values. Without graph recording (a plain backward: the engine turns
+// grad mode off unless create_graph) it calls native_batch_norm_backward, a
+// fused kernel that reads gy and x twice (a per-channel pass for the sums,
+// one for gx); the braid-ops form below took about ten full-size passes and
+// made a BatchNorm CNN's training step ~3x slower than PyTorch's. When a
+// graph is recorded (create_graph: second derivatives) the vjp is the
+// braid-ops form, which is differentiable; the kernel op therefore never
+// needs a derivative of its own (PyTorch writes one by hand instead:
+// batchnorm_double_backward). Both forms are checked: gradcheck runs the
+// kernel, gradgradcheck the braid ops, and tests/ops/norm_test.cpp compares them.
+//
 // Training: with xhat = (x - mean) * invstd, n values per channel and
 // gxhat = gy * weight, the gradient of y is the usual
 //   invstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),
 // where mean(gxhat) = weight * sum(gy) / n and mean(gxhat * xhat) =
 // weight * sum(gy * xhat) / n reuse the sums that the weight and bias
-// gradients need, so gx = gy * A + xhat * B + C with per-channel A, B, C:
-// seven full-size ops and two reductions. The (C) outputs add to B and C:
+// gradients need, so gx = gy * A + xhat * B + C with per-channel A, B, C.
+// The (C) outputs add per-channel terms to B (grad_scale) and C (grad_shift):
 //   mean = sum(x) / n                      -> C += g_mean / n
 //   invstd = (var + eps)^-1/2              -> B -= g_invstd * invstd^2 / n
 //   new running mean = ... + m * mean      -> C += g_rm * m / n
 //   new running var = ... + m * var(x, unbiased) -> B += g_rv * 2m / ((n - 1) * invstd)
 // Eval: y = x * invstd * weight + const; the (C) outputs do not depend on x.
-V native_batch_norm_vjp(const VjpCtx& c) {
-  const Tensor &x = c.inputs[0], &w = c.inputs[1];
-  const bool training = c.attrs.b("native_batch_norm", "training");
+struct StatGrads {
+  Tensor shift, scale;  // (C)
+};
+StatGrads stat_grads(const VjpCtx& c, double n) {
   const double m = c.attrs.f("native_batch_norm", "momentum");
-  const Shape bs = channel_shape(x), cs{x.size(1)};
-  const std::vector<int64_t> dims = non_channel_dims(x.dim());
+  const double inv_n = n > 0 ? 1.0 / n : 0.0, rv_coef = n > 1 ? 2.0 * m / (n - 1.0) : 0.0;
+  const Tensor& invstd = c.outputs[2];
+  return {(c.grads[1] + c.grads[3] * m) * inv_n,
+          c.grads[4] * rv_coef / invstd - c.grads[2] * square(invstd) * inv_n};
+}
+
+V native_batch_norm_vjp(const VjpCtx& c) {
+  const Tensor &x = c.inputs[0], &w = c.inputs[1], &gy = c.grads[0];
+  const bool training = c.attrs.b("native_batch_norm", "training");
+  const Shape cs{x.size(1)};
   const double n = x.size(1) > 0 ? static_cast<double>(x.numel() / x.size(1)) : 0.0;
+  V out(5);
+  if (!is_grad_enabled()) {  // Note [batch norm backward]: the fused kernel
+    StatGrads e =
+        training ? stat_grads(c, n) : StatGrads{zeros(cs, x.dtype()), zeros(cs, x.dtype())};
+    V r = call(OpId::native_batch_norm_backward,
+               {gy, x, w, c.outputs[1], c.outputs[2], e.shift, e.scale}, {{"training", training}});
+    for (size_t i = 0; i < 3; ++i)
+      if (c.needs_grad[i]) out[i] = r[i];
+    return out;
+  }
+  const Shape bs = channel_shape(x);
+  const std::vector<int64_t> dims = non_channel_dims(x.dim());
   const Tensor mu = reshape(c.outputs[1], bs), invstd = reshape(c.outputs[2], bs);
-  const Tensor& gy = c.grads[0];
   const bool need_x = c.needs_grad[0], x_stats = need_x && training;
   const Tensor xhat = x_stats || c.needs_grad[1] ? (x - mu) * invstd : Tensor();
   const Tensor sum_gy = x_stats || c.needs_grad[2] ? sum(gy, dims, true) : Tensor();
   const Tensor sum_gy_xhat = x_stats || c.needs_grad[1] ? sum(gy * xhat, dims, true) : Tensor();
-  V out(5);
   if (c.needs_grad[1]) out[1] = reshape(sum_gy_xhat, cs);
   if (c.needs_grad[2]) out[2] = reshape(sum_gy, cs);
   if (!need_x) return out;
@@ -148,14 +179,36 @@ V native_batch_norm_vjp(const VjpCtx& c) {
     out[0] = gy * a;
     return out;
   }
-  const double inv_n = n > 0 ? 1.0 / n : 0.0, rv_coef = n > 1 ? 2.0 * m / (n - 1.0) : 0.0;
-  const Tensor g_mean = reshape(c.grads[1] + c.grads[3] * m, bs);
-  const Tensor g_invstd = reshape(c.grads[2], bs), g_rv = reshape(c.grads[4], bs);
-  const Tensor coef0 = (g_mean - a * sum_gy) * inv_n;
-  const Tensor coef1 =
-      g_rv * rv_coef / invstd - (g_invstd * square(invstd) + a * sum_gy_xhat) * inv_n;
+  const double inv_n = n > 0 ? 1.0 / n : 0.0;
+  const StatGrads e = stat_grads(c, n);
+  const Tensor coef0 = reshape(e.shift, bs) - a * sum_gy * inv_n;
+  const Tensor coef1 = reshape(e.scale, bs) - a * sum_gy_xhat * inv_n;
   out[0] = gy * a + xhat * coef1 + coef0;
   return out;
+}
+
+std::vector<TensorMeta> infer_native_batch_norm_backward(std::span<const Tensor> in,
+                                                         const Attrs& a) {
+  constexpr std::string_view op = "native_batch_norm_backward";
+  const Tensor &gy = in[0], &x = in[1];
+  check_nc(op, x);
+  BRAID_CHECK(gy.shape() == x.shape() && gy.dtype() == x.dtype(), ShapeError, op,
+              "grad_out must have x's shape and dtype; got x={} {}, grad_out={} {}",
+              shape_str(x.shape()), dtype_name(x.dtype()), shape_str(gy.shape()),
+              dtype_name(gy.dtype()));
+  const char* names[] = {"weight", "save_mean", "save_invstd", "grad_shift", "grad_scale"};
+  for (size_t i = 0; i < 5; ++i) check_param(op, x, in[i + 2], names[i], x.size(1));
+  a.b(op, "training");
+  std::vector<TensorMeta> out;
+  out.push_back({x.shape(), x.dtype()});
+  for (int i = 0; i < 2; ++i) out.push_back({{x.size(1)}, x.dtype()});
+  return out;
+}
+
+void native_batch_norm_backward_portable(const KernelArgs& k) {
+  kernels::batch_norm_backward({k.out[0], k.out[1], k.out[2], k.in[0], k.in[1], k.in[2], k.in[3],
+                                k.in[4], k.in[5], k.in[6],
+                                k.attrs.b("native_batch_norm_backward", "training")});
 }
 
 // native_batch_norm takes no undefined input (a kernel op): an absent weight
@@ -323,6 +376,18 @@ OpDef make_def_native_batch_norm() {
       "save_mean and save_invstd are recomputed where a graph needs them";
   return d;
 }
+OpDef make_def_native_batch_norm_backward() {
+  OpDef d;
+  d.num_inputs = 7;
+  d.num_outputs = 3;
+  d.infer = infer_native_batch_norm_backward;
+  d.portable = native_batch_norm_backward_portable;
+  d.nondiff_reason =
+      "runs only without graph recording; with create_graph native_batch_norm's vjp is written "
+      "in braid ops (Note [batch norm backward])";
+  d.onnx_note = "a gradient op: training graphs are not exported";
+  return d;
+}
 OpDef make_def_batch_norm() { return composite_def(batch_norm_composite, 5, "BatchNormalization"); }
 OpDef make_def_layer_norm() { return composite_def(layer_norm_composite, 3, "LayerNormalization"); }
 OpDef make_def_group_norm() {
@@ -345,6 +410,17 @@ BatchNormOutputs native_batch_norm(const Tensor& x, const Tensor& weight, const 
       call(OpId::native_batch_norm, {x, weight, bias, running_mean, running_var},
            {{"training", training}, {"momentum", momentum}, {"eps", eps}});
   return {r[0], r[1], r[2], r[3], r[4]};
+}
+
+BatchNormGrads native_batch_norm_backward(const Tensor& grad_out, const Tensor& x,
+                                          const Tensor& weight, const Tensor& save_mean,
+                                          const Tensor& save_invstd, const Tensor& grad_shift,
+                                          const Tensor& grad_scale, bool training) {
+  std::vector<Tensor> r =
+      call(OpId::native_batch_norm_backward,
+           {grad_out, x, weight, save_mean, save_invstd, grad_shift, grad_scale},
+           {{"training", training}});
+  return {r[0], r[1], r[2]};
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,

@@ -98,6 +98,28 @@ TEST(BatchNorm, KernelMatchesTheCompositeReference) {
   }
 }
 
+// Note [batch norm backward]: the fused kernel (plain backward) and the
+// braid-ops form (create_graph) give the same gradients, including those
+// flowing in through the statistics outputs.
+TEST(BatchNorm, FusedAndGraphBackwardAgree) {
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "eval");
+    Tensor x = testing::sample_noncontiguous({3, 4, 2, 5}, 21);
+    Tensor w = testing::sample_randn({4}, 22), b = testing::sample_randn({4}, 23);
+    Tensor rm = testing::sample_randn({4}, 24, false), rv = full({4}, 1.5, DType::Float64);
+    BatchNormOutputs o = native_batch_norm(x, w, b, rm, rv, training, 0.3, 1e-5);
+    std::vector<Tensor> outs{o.output, o.save_mean, o.save_invstd, o.running_mean, o.running_var};
+    std::vector<Tensor> seeds;
+    for (size_t i = 0; i < outs.size(); ++i)
+      seeds.push_back(testing::sample_randn(outs[i].shape(), 30 + i, false));
+    auto fused = autograd::grad(outs, {x, w, b}, seeds, true, false);
+    auto graph = autograd::grad(outs, {x, w, b}, seeds, true, true);
+    for (size_t i = 0; i < 3; ++i) expect_close(fused[i], graph[i], 1e-12);
+    EXPECT_TRUE(graph[0].requires_grad());
+    EXPECT_FALSE(fused[0].requires_grad());
+  }
+}
+
 TEST(BatchNorm, Float32IsCloseToTheFloat64Reference) {
   Tensor x = testing::sample_randn({8, 4, 5, 5}, 5, false);
   Tensor y = batch_norm(to(x, DType::Float32), {}, {}, {}, {}, {.training = true});
@@ -355,6 +377,22 @@ TEST(NormErrors, NativeBatchNorm) {
       },
       "[native_batch_norm] running_var must have shape (3,) (one value per "
       "channel of x); got x=(2, 3), running_var=(2)");
+}
+
+TEST(NormErrors, NativeBatchNormBackward) {
+  Tensor c = ones({3});
+  expect_error<ShapeError>(
+      [&] {
+        native_batch_norm_backward(ones({2, 2}), pattern({2, 3}), c, c, c, c, c, true);
+      },
+      "[native_batch_norm_backward] grad_out must have x's shape and dtype; got x=(2, 3) float32, "
+      "grad_out=(2, 2) float32");
+  expect_error<ShapeError>(
+      [&] {
+        native_batch_norm_backward(ones({2, 3}), pattern({2, 3}), c, c, c, c, ones({4}), true);
+      },
+      "[native_batch_norm_backward] grad_scale must have shape (3,) (one value per channel of x); "
+      "got x=(2, 3), grad_scale=(4)");
 }
 
 TEST(NormErrors, LayerGroupInstanceNorm) {

@@ -31,6 +31,22 @@ BatchNormOutputs native_batch_norm(const Tensor& x, const Tensor& weight, const 
                                    const Tensor& running_mean, const Tensor& running_var,
                                    bool training, double momentum, double eps);
 
+struct BatchNormGrads {
+  Tensor grad_input, grad_weight, grad_bias;
+};
+
+/// native_batch_norm's gradient as one fused kernel (Note [batch norm
+/// backward] in src/ops/norm.cpp); its vjp calls this when no graph is
+/// recorded. grad_out, x: (N, C, *); weight, save_mean, save_invstd (as
+/// native_batch_norm returned them), grad_shift, grad_scale: (C), the
+/// gradient's per-channel terms from native_batch_norm's (C) outputs
+/// (training only; zeros when only the output has a gradient). Not
+/// differentiable. Throws ShapeError, DTypeError.
+BatchNormGrads native_batch_norm_backward(const Tensor& grad_out, const Tensor& x,
+                                          const Tensor& weight, const Tensor& save_mean,
+                                          const Tensor& save_invstd, const Tensor& grad_shift,
+                                          const Tensor& grad_scale, bool training);
+
 struct BatchNormOptions {
   bool training = false;
   double momentum = 0.1;

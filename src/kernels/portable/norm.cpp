@@ -139,6 +139,70 @@ void batch_norm_impl(const BatchNormArgs& a) {
                });
 }
 
+// sum(g[i] * (p[i] - m)) over a row, as row_sum.
+template <class T>
+double row_dot_dev(const T* g, const T* p, int64_t n, double m) {
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l)
+      acc[l] += static_cast<double>(g[i + l]) * (static_cast<double>(p[i + l]) - m);
+  for (; i < n; ++i) acc[i % kLanes] += static_cast<double>(g[i]) * (static_cast<double>(p[i]) - m);
+  return combine(acc);
+}
+
+template <class T>
+const T* data(const Tensor& t) {
+  return static_cast<const T*>(t.raw_data());
+}
+
+template <class T>
+void batch_norm_backward_impl(const BatchNormBackwardArgs& a) {
+  const Tensor gy = dense(a.gy), x = dense(a.x), w = dense(a.weight), mu = dense(a.save_mean);
+  const Tensor is = dense(a.save_invstd), shift = dense(a.grad_shift), scl = dense(a.grad_scale);
+  const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const double n = static_cast<double>(N * S), inv_n = n > 0 ? 1.0 / n : 0.0;
+  const T *gp = data<T>(gy), *xp = data<T>(x);
+  T *gw = static_cast<T*>(a.gw.raw_data()), *gb = static_cast<T*>(a.gb.raw_data());
+  // gx = gy * k_gy[c] + (x - mean) * k_x[c] + k_0[c]. Centring first, as
+  // the forward does: folding the mean into k_0 cancels for a large mean.
+  std::vector<T> k_gy(C), k_x(C), k_0(C);
+  parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1)),
+               [&](int64_t c0, int64_t c1) {
+                 for (int64_t c = c0; c < c1; ++c) {
+                   const double m = data<T>(mu)[c], invstd = data<T>(is)[c];
+                   double s = 0, sd = 0;
+                   for (int64_t i = 0; i < N; ++i) {
+                     const int64_t off = (i * C + c) * S;
+                     s += row_sum(gp + off, S);
+                     sd += row_dot_dev(gp + off, xp + off, S, m);
+                   }
+                   gb[c] = static_cast<T>(s);
+                   gw[c] = static_cast<T>(sd * invstd);
+                   const double ac = invstd * static_cast<double>(data<T>(w)[c]);
+                   double b = 0, c0_ = 0;  // gx = gy * ac + xhat * b + c0_
+                   if (a.training) {
+                     b = static_cast<double>(data<T>(scl)[c]) - ac * sd * invstd * inv_n;
+                     c0_ = static_cast<double>(data<T>(shift)[c]) - ac * s * inv_n;
+                   }
+                   k_gy[c] = static_cast<T>(ac);
+                   k_x[c] = static_cast<T>(b * invstd);
+                   k_0[c] = static_cast<T>(c0_);
+                 }
+               });
+  T* gx = static_cast<T*>(a.gx.raw_data());
+  parallel_for(N * C, std::max<int64_t>(1, kGrain / std::max<int64_t>(S, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t c = r % C;
+                   const T kg = k_gy[c], kx = k_x[c], k0 = k_0[c], m = data<T>(mu)[c];
+                   const T *g = gp + r * S, *xr = xp + r * S;
+                   T* o = gx + r * S;
+                   for (int64_t i = 0; i < S; ++i) o[i] = g[i] * kg + (xr[i] - m) * kx + k0;
+                 }
+               });
+}
+
 template <class I>
 IntRange int_range_impl(const Tensor& index) {
   IntRange r{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
@@ -154,6 +218,11 @@ IntRange int_range_impl(const Tensor& index) {
 
 void batch_norm_forward(const BatchNormArgs& a) {
   BRAID_DISPATCH_FLOAT(a.x.dtype(), "batch_norm", [&] { batch_norm_impl<scalar_t>(a); });
+}
+
+void batch_norm_backward(const BatchNormBackwardArgs& a) {
+  BRAID_DISPATCH_FLOAT(a.x.dtype(), "native_batch_norm_backward",
+                       [&] { batch_norm_backward_impl<scalar_t>(a); });
 }
 
 IntRange int_range(const Tensor& index) {

@@ -40,6 +40,21 @@ struct BatchNormArgs {
 /// statistics, which are returned unchanged.
 void batch_norm_forward(const BatchNormArgs& a);
 
+/// The gradients of batch norm, fused (Note [batch norm backward] in
+/// src/ops/norm.cpp). gy, x: (N, C, S); weight, save_mean, save_invstd,
+/// grad_shift, grad_scale: (C); gx: x's shape; gw, gb: (C). With
+/// xhat = (x - mean) * invstd and n = N * S:
+///   gb = sum(gy), gw = sum(gy * xhat);
+///   training: gx = gy * a + xhat * (grad_scale - a * gw / n) + grad_shift - a * gb / n,
+///   eval:     gx = gy * a,  with a = invstd * weight.
+/// Per-channel sums accumulate in double, one channel per thread.
+struct BatchNormBackwardArgs {
+  const Tensor &gx, &gw, &gb;
+  const Tensor &gy, &x, &weight, &save_mean, &save_invstd, &grad_shift, &grad_scale;
+  bool training;
+};
+void batch_norm_backward(const BatchNormBackwardArgs& a);
+
 /// The smallest and largest value of an int32/int64 tensor (any strides,
 /// at least one element).
 struct IntRange {
