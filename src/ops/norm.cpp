@@ -230,11 +230,11 @@ void update_stat(const Tensor& stat, const Tensor& value) {
   s.copy_(value);
 }
 
-// N times the product of the spatial sizes: the values each channel is normalised over.
-int64_t values_per_channel(const Tensor& x) {
-  int64_t n = x.size(0);
-  for (int64_t d = 2; d < x.dim(); ++d) n *= x.size(d);
-  return n;
+// The product of the spatial sizes (dims 2 on) of x (N, C, *).
+int64_t spatial_size(const Tensor& x) {
+  int64_t s = 1;
+  for (int64_t d = 2; d < x.dim(); ++d) s *= x.size(d);
+  return s;
 }
 
 V batch_norm_composite(std::span<const Tensor> in, const Attrs& a) {
@@ -244,7 +244,7 @@ V batch_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   BRAID_CHECK(training || (rm.defined() && rv.defined()), ValueError, "batch_norm",
               "running_mean and running_var must be given in eval mode (training = false)");
   check_bn_params("batch_norm", x, w, b, rm, rv);
-  BRAID_CHECK(!training || values_per_channel(x) != 1, ValueError, "batch_norm",
+  BRAID_CHECK(!training || x.size(0) * spatial_size(x) != 1, ValueError, "batch_norm",
               "expected more than 1 value per channel when training; got x={}",
               shape_str(x.shape()));
   V r =
@@ -331,9 +331,8 @@ V instance_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   BRAID_CHECK(use_input_stats || (rm.defined() && rv.defined()), ValueError, "instance_norm",
               "running_mean and running_var must be given when use_input_stats is false");
   check_bn_params("instance_norm", x, w, b, rm, rv);
-  const int64_t n = x.size(0), c = x.size(1),
-                spatial = values_per_channel(x) / std::max<int64_t>(n, 1);
-  BRAID_CHECK(!use_input_stats || n == 0 || spatial != 1, ValueError, "instance_norm",
+  const int64_t n = x.size(0), c = x.size(1), spatial = spatial_size(x);
+  BRAID_CHECK(!use_input_stats || spatial != 1, ValueError, "instance_norm",
               "expected more than 1 spatial element when use_input_stats is true; got x={}",
               shape_str(x.shape()));
   // Each (sample, channel) pair is a channel of a batch of one (as PyTorch does

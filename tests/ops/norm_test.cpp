@@ -204,6 +204,12 @@ TEST(BatchNorm, Bfloat16ComputesInFloat32) {
   expect_close(y, batch_norm(pattern({4, 2, 3}), {}, {}, {}, {}, {.training = true}), 1e-2);
 }
 
+TEST(InstanceNorm, EmptyBatch) {
+  Tensor rm = vec({0.5f, -0.25f, 1.0f});
+  EXPECT_EQ(instance_norm(empty({0, 3, 5}), rm, ones({3})).shape(), (Shape{0, 3, 5}));
+  expect_close(rm, vec({0.5f, -0.25f, 1.0f}), 0);
+}
+
 TEST(InstanceNorm, RunningStatsAverageOverSamplesAsTorch) {
   Tensor rm = vec({0.5f, -0.25f}), rv = vec({1.5f, 0.75f});
   instance_norm(pattern({3, 2, 4}), rm, rv, {}, {}, {.momentum = 0.2});
