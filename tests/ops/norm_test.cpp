@@ -223,10 +223,13 @@ TEST(NormOps, ResultsDoNotDependOnTheThreadCount) {
   const int before = get_num_threads();
   Tensor x = testing::sample_randn({16, 32, 12, 12}, 9, false);
   Tensor x32 = to(x, DType::Float32);
+  Tensor g = to(testing::sample_randn({16, 32, 12, 12}, 10, false), DType::Float32);
   auto run = [&] {
-    Tensor rm = zeros({32}), rv = ones({32});
-    std::vector<Tensor> r{batch_norm(x32, rm, rv, {}, {}, {.training = true}), rm, rv,
-                          layer_norm(x32, {12, 12}), group_norm(x32, 4)};
+    Tensor rm = zeros({32}), rv = ones({32}), xg = x32.detach().requires_grad_();
+    Tensor w = ones({32}).requires_grad_();
+    Tensor y = batch_norm(xg, rm, rv, w, {}, {.training = true});
+    std::vector<Tensor> r = autograd::grad({y}, {xg, w}, {g});  // the fused backward
+    for (Tensor t : {y, rm, rv, layer_norm(x32, {12, 12}), group_norm(x32, 4)}) r.push_back(t);
     manual_seed(3);
     r.push_back(dropout(x32, 0.3));
     return r;
