@@ -13,10 +13,10 @@
 //   adjoint op (the *_backward ops here), and the vjp of each of the pair is
 //   the other one. Windows overlap, pad and divide unevenly, so neither is a
 //   clean composition of existing ops.
-#include "kernels/portable/index.hpp"
 #include "kernels/portable/pool.hpp"
-#include "kernels/portable/copy.hpp"
 #include "braid/ops/pool.hpp"
+#include "kernels/portable/copy.hpp"
+#include "kernels/portable/index.hpp"
 #include "ops/common.hpp"
 
 namespace braid {
@@ -76,8 +76,9 @@ Pool2d parse_pool(std::string_view op, const Shape& x, const Attrs& a, bool has_
   const Ints& stride = a.has("stride") ? a.ints(op, "stride") : Ints{};
   p.stride = stride.empty() ? p.kernel : pair_of(op, "stride", stride);
   p.padding = a.has("padding") ? pair_of(op, "padding", a.ints(op, "padding"))
-                              : std::array<int64_t, 2>{0, 0};
-  if (has_dilation && a.has("dilation")) p.dilation = pair_of(op, "dilation", a.ints(op, "dilation"));
+                               : std::array<int64_t, 2>{0, 0};
+  if (has_dilation && a.has("dilation"))
+    p.dilation = pair_of(op, "dilation", a.ints(op, "dilation"));
   p.ceil_mode = a.has("ceil_mode") && a.b(op, "ceil_mode");
   BRAID_CHECK(p.kernel[0] > 0 && p.kernel[1] > 0, ValueError, op,
               "kernel_size must be greater than zero; got kernel_size={}", pair_str(p.kernel));
@@ -96,8 +97,8 @@ Pool2d parse_pool(std::string_view op, const Shape& x, const Attrs& a, bool has_
               "x must have non-zero C, H and W (only N may be 0); got x={}", shape_str(x));
   p.in = {x[r - 2], x[r - 1]};
   for (int i = 0; i < 2; ++i)
-    p.out[i] = pooled_size(p.in[i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i],
-                           p.ceil_mode);
+    p.out[i] =
+        pooled_size(p.in[i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceil_mode);
   BRAID_CHECK(p.out[0] >= 1 && p.out[1] >= 1, ShapeError, op,
               "output size {} is too small; got x={}, kernel_size={}, stride={}, padding={}, "
               "dilation={}",
@@ -116,9 +117,8 @@ std::array<int64_t, 2> input_size_of(std::string_view op, const Attrs& a) {
 
 // The gradient an adjoint op takes must have the pooled shape.
 void check_grad_shape(std::string_view op, const Tensor& g, const Shape& want) {
-  BRAID_CHECK(g.shape() == want, ShapeError, op,
-              "grad must have the pooled shape {}; got grad={}", shape_str(want),
-              shape_str(g.shape()));
+  BRAID_CHECK(g.shape() == want, ShapeError, op, "grad must have the pooled shape {}; got grad={}",
+              shape_str(want), shape_str(g.shape()));
 }
 
 Shape grad_input_shape(std::string_view op, const Tensor& g, const Attrs& a) {
@@ -252,8 +252,8 @@ void run_avg_pool2d_backward(const KernelArgs& k) {
   constexpr std::string_view op = "avg_pool2d_backward";
   const Pool2d p = parse_pool(op, k.out[0].shape(), k.attrs, false);
   const bool incl = count_include_pad(op, k.attrs);
-  kernels::avg_pool2d_backward(k.out[0], contiguous_of(k.in[0]), p.axis(0, incl),
-                               p.axis(1, incl), divisor_of(op, k.attrs, false));
+  kernels::avg_pool2d_backward(k.out[0], contiguous_of(k.in[0]), p.axis(0, incl), p.axis(1, incl),
+                               divisor_of(op, k.attrs, false));
 }
 
 V avg_pool2d_backward_vjp(const VjpCtx& c) {
@@ -338,12 +338,12 @@ OpDef make_def_max_pool2d() {
 }
 
 OpDef make_def_max_pool2d_backward() {
-  OpDef d = kernel_def(infer_max_pool2d_backward,
-                       [](const KernelArgs& k) {
-                         kernels::max_pool2d_backward(k.out[0], contiguous_of(k.in[0]),
-                                                      contiguous_of(k.in[1]));
-                       },
-                       max_pool2d_backward_vjp, "");
+  OpDef d = kernel_def(
+      infer_max_pool2d_backward,
+      [](const KernelArgs& k) {
+        kernels::max_pool2d_backward(k.out[0], contiguous_of(k.in[0]), contiguous_of(k.in[1]));
+      },
+      max_pool2d_backward_vjp, "");
   d.num_inputs = 2;
   d.save_inputs = 2;  // indices
   d.onnx_note = "a gradient op: training graphs are not exported";
@@ -357,8 +357,8 @@ OpDef make_def_avg_pool2d() {
 }
 
 OpDef make_def_avg_pool2d_backward() {
-  OpDef d = kernel_def(infer_avg_pool2d_backward, run_avg_pool2d_backward,
-                       avg_pool2d_backward_vjp, "");
+  OpDef d =
+      kernel_def(infer_avg_pool2d_backward, run_avg_pool2d_backward, avg_pool2d_backward_vjp, "");
   d.onnx_note = "a gradient op: training graphs are not exported";
   return d;
 }
@@ -399,8 +399,11 @@ using detail::call1;
 
 namespace {
 Attrs max_attrs(const std::vector<int64_t>& kernel_size, const MaxPool2dOptions& o) {
-  return {{"kernel_size", kernel_size}, {"stride", o.stride},       {"padding", o.padding},
-          {"dilation", o.dilation},     {"ceil_mode", o.ceil_mode}};
+  return {{"kernel_size", kernel_size},
+          {"stride", o.stride},
+          {"padding", o.padding},
+          {"dilation", o.dilation},
+          {"ceil_mode", o.ceil_mode}};
 }
 Attrs avg_attrs(const std::vector<int64_t>& kernel_size, const AvgPool2dOptions& o) {
   Attrs a{{"kernel_size", kernel_size},

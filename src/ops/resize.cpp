@@ -88,8 +88,8 @@ Ints pad_positions(const PadArgs& a, int64_t d, int64_t l, int64_t r) {
 Tensor constant_pad_dim(const PadArgs& a, Tensor x, int64_t d, int64_t l, int64_t r) {
   const int64_t n = x.size(d), lo = std::max<int64_t>(-l, 0), hi = std::max<int64_t>(-r, 0);
   BRAID_CHECK(n - lo - hi >= 0, ShapeError, "pad",
-              "negative pads ({}, {}) remove more than the size {} of dim {}; got x={}, pads={}",
-              l, r, n, d, shape_str(a.x.shape()), pads_str(a.pads));
+              "negative pads ({}, {}) remove more than the size {} of dim {}; got x={}, pads={}", l,
+              r, n, d, shape_str(a.x.shape()), pads_str(a.pads));
   if (lo > 0 || hi > 0) x = slice(x, d, lo, n - hi);
   if (l <= 0 && r <= 0) return x;
   auto block = [&](int64_t len) {
@@ -177,8 +177,9 @@ LinearTaps linear_taps(int64_t in, int64_t out, bool align, std::optional<double
       continue;
     }
     // As PyTorch: (o + 0.5) is a double, the product rounds to Acc.
-    Acc real = align ? ratio * static_cast<Acc>(o)
-                     : static_cast<Acc>(static_cast<double>(ratio) * (static_cast<double>(o) + 0.5) - 0.5);
+    Acc real =
+        align ? ratio * static_cast<Acc>(o)
+              : static_cast<Acc>(static_cast<double>(ratio) * (static_cast<double>(o) + 0.5) - 0.5);
     if (!align && real < 0) real = 0;
     const auto i0 = static_cast<int64_t>(real);
     const Acc l1 = std::min(std::max(real - static_cast<Acc>(i0), Acc(0)), Acc(1));
@@ -271,9 +272,8 @@ V interpolate_composite(std::span<const Tensor> in, const Attrs& attrs) {
       if (m != n) y = index_select(y, d, positions(nearest_positions(n, m, r.scale[i])));
     } else if (m != n) {
       y = bilinear_dim(y, d,
-                       y.dtype() == DType::Float64
-                           ? linear_taps<double>(n, m, r.align, r.scale[i])
-                           : linear_taps<float>(n, m, r.align, r.scale[i]));
+                       y.dtype() == DType::Float64 ? linear_taps<double>(n, m, r.align, r.scale[i])
+                                                   : linear_taps<float>(n, m, r.align, r.scale[i]));
     }
   }
   if (half && r.mode == "bilinear") y = to(y, in[0].dtype());

@@ -34,7 +34,7 @@ PoolAxis adaptive_axis(int64_t in, int64_t out) {
   PoolAxis a;
   a.in = in;
   for (int64_t o = 0; o < out; ++o) {
-    a.start.push_back(o * in / out);              // floor(o * in / out)
+    a.start.push_back(o * in / out);                  // floor(o * in / out)
     a.end.push_back(((o + 1) * in + out - 1) / out);  // ceil((o + 1) * in / out)
     a.count.push_back(a.end.back() - a.start.back());
   }
@@ -194,8 +194,8 @@ void avg_backward_plane(T* gx, const T* g, const PoolAxis& r, const PoolAxis& c,
 }
 
 template <class T>
-void avg_impl(const Tensor& y, const Tensor& x, const PoolAxis& r, const PoolAxis& c,
-              AvgDivisor d, bool adjoint) {
+void avg_impl(const Tensor& y, const Tensor& x, const PoolAxis& r, const PoolAxis& c, AvgDivisor d,
+              bool adjoint) {
   // Forward: x is the (P, H, W) input, y the (P, OH, OW) output; adjoint: the reverse.
   const int64_t hw = r.in * c.in, ohw = r.out() * c.out();
   const Tensor& big = adjoint ? y : x;

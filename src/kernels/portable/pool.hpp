@@ -46,7 +46,7 @@ void max_pool2d_backward(const Tensor& gx, const Tensor& g, const Tensor& indice
 /// What an average divides a window's sum by.
 struct AvgDivisor {
   enum Kind {
-    kProduct,  ///< rows.count * cols.count, one division (avg_pool2d)
+    kProduct,   ///< rows.count * cols.count, one division (avg_pool2d)
     kEachAxis,  ///< rows.count, then cols.count (adaptive_avg_pool2d, as PyTorch)
     kFixed,     ///< `fixed` (divisor_override)
   } kind = kProduct;
