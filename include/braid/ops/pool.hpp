@@ -15,8 +15,10 @@
 namespace braid {
 
 // -- max pooling ---------------------------------------------------------------
+// Every field has an initializer (even `= {}`): g++ -Wextra warns about
+// designated initializers that skip a field without one.
 struct MaxPool2dOptions {
-  std::vector<int64_t> stride;  ///< empty: kernel_size
+  std::vector<int64_t> stride = {};  ///< empty: kernel_size
   std::vector<int64_t> padding = {0};
   std::vector<int64_t> dilation = {1};
   bool ceil_mode = false;
@@ -42,13 +44,13 @@ Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices,
 
 // -- average pooling -------------------------------------------------------------
 struct AvgPool2dOptions {
-  std::vector<int64_t> stride;  ///< empty: kernel_size
+  std::vector<int64_t> stride = {};  ///< empty: kernel_size
   std::vector<int64_t> padding = {0};
   bool ceil_mode = false;
   /// Count the zero padding in each window's divisor (not what ceil_mode adds past it).
   bool count_include_pad = true;
   /// Divide every window's sum by this instead (must not be 0).
-  std::optional<int64_t> divisor_override;
+  std::optional<int64_t> divisor_override = {};
 };
 /// Mean over each window; shapes as max_pool2d (dilation 1). x may also be
 /// int64 (integer division, as PyTorch). Throws as max_pool2d, and
@@ -89,16 +91,16 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, const std::string&
 
 struct InterpolateOptions {
   /// Output spatial size: one int for every spatial dim, or one per dim.
-  std::vector<int64_t> size;
+  std::vector<int64_t> size = {};
   /// Or a scale per spatial dim (one for all): the output is floor(in * scale),
   /// and the source positions use the scale as given, as PyTorch does.
-  std::vector<double> scale_factor;
+  std::vector<double> scale_factor = {};
   std::string mode = "nearest";  ///< "nearest" or "bilinear"
   /// bilinear only: map the corner pixels' centres onto each other.
-  std::optional<bool> align_corners;
+  std::optional<bool> align_corners = {};
   /// true: compute the output size from scale_factor, then use the sizes'
   /// ratio instead of the scale (PyTorch's recompute_scale_factor).
-  std::optional<bool> recompute_scale_factor;
+  std::optional<bool> recompute_scale_factor = {};
 };
 /// Resizes the spatial dims. x: (N, C, H, W) ("nearest", "bilinear") or
 /// (N, C, L) ("nearest") -> same with the new size. Nearest takes
