@@ -184,10 +184,12 @@ M infer_max_pool2d_backward(std::span<const Tensor> in, const Attrs& a) {
               shape_str(idx.shape()));
   Shape out = grad_input_shape(op, g, a);
   const int64_t plane = out[out.size() - 1] * out[out.size() - 2];
-  if (auto bad = kernels::find_bad_index(idx, plane))
+  if (!kernels::indices_in_range(contiguous_of(idx), plane)) {
+    const auto bad = kernels::find_bad_index(idx, plane);
     BRAID_CHECK(false, IndexError, op,
                 "indices must lie in [0, H * W) = [0, {}); got {} at position {}", plane,
                 bad->value, shape_str(bad->position));
+  }
   return {{out, g.dtype()}};
 }
 

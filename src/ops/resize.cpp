@@ -281,7 +281,7 @@ OpDef make_def_pad() {
   d.kind = OpKind::Composite;
   d.composite = pad_composite;
   d.onnx = "Pad";
-  d.onnx_note = "composite: exported as its Slice/Concat/Gather ops until the exporter maps Pad";
+  d.onnx_note = "modes constant, reflect, edge (= replicate); negative pads crop";
   return d;
 }
 
@@ -289,7 +289,10 @@ OpDef make_def_interpolate() {
   OpDef d;
   d.kind = OpKind::Composite;
   d.composite = interpolate_composite;
-  d.onnx_note = "composite: exported as its Gather/Mul/Add ops (ONNX Resize later)";
+  d.onnx = "Resize";
+  d.onnx_note =
+      "nearest: nearest_mode floor, asymmetric coordinates; bilinear: linear with half_pixel "
+      "(align_corners: align_corners) coordinates";
   return d;
 }
 }  // namespace detail

@@ -26,10 +26,10 @@ struct MaxPool2dOptions {
 /// Max over each window. x: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) with
 /// OH = floor((H + 2 padding - dilation (k - 1) - 1) / stride) + 1 (ceil with
 /// ceil_mode, keeping the last window's start inside input + left padding).
-/// NaN propagates. Throws ShapeError for a bad rank, an empty C/H/W, padding
-/// over half the kernel, an output size below 1; ValueError for a
-/// non-positive kernel/stride/dilation, negative padding or a wrong list
-/// length; DTypeError for integer x.
+/// NaN propagates; ties go to the first maximum. Throws ShapeError for a bad
+/// rank, an empty C/H/W or an output size below 1; ValueError for a
+/// non-positive kernel/stride/dilation, negative padding, padding over half
+/// the kernel or a wrong list length; DTypeError for integer x.
 Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& kernel_size,
                   const MaxPool2dOptions& options = {});
 /// As max_pool2d, also returning each maximum's int64 position in its

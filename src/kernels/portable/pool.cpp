@@ -220,6 +220,21 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, const
                        [&] { max_pool_impl<scalar_t>(out, indices, x, rows, cols); });
 }
 
+bool indices_in_range(const Tensor& indices, int64_t n) {
+  BRAID_ASSERT(indices.dtype() == DType::Int64 && indices.is_contiguous());
+  const int64_t* p = static_cast<const int64_t*>(indices.raw_data());
+  const int64_t total = indices.numel();
+  std::vector<char> bad(static_cast<size_t>((total + kGrain - 1) / kGrain), 0);
+  parallel_for(total, kGrain, [&](int64_t b, int64_t e) {
+    // Unsigned: a negative index wraps to a huge value, so one compare covers both ends.
+    const auto limit = static_cast<uint64_t>(n);
+    int64_t any = 0;
+    for (int64_t i = b; i < e; ++i) any |= static_cast<uint64_t>(p[i]) >= limit;
+    bad[static_cast<size_t>(b / kGrain)] = any != 0;
+  });
+  return std::find(bad.begin(), bad.end(), 1) == bad.end();
+}
+
 void max_pool2d_backward(const Tensor& gx, const Tensor& g, const Tensor& indices) {
   BRAID_DISPATCH_FLOAT(gx.dtype(), "max_pool2d_backward",
                        [&] { max_backward_impl<scalar_t>(gx, g, indices); });

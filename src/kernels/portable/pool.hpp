@@ -43,6 +43,11 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, const
 /// gx = 0, then gx[p, indices[p, k]] += g[p, k] in k order.
 void max_pool2d_backward(const Tensor& gx, const Tensor& g, const Tensor& indices);
 
+/// Whether every value of the int64 tensor `indices` lies in [0, n): one
+/// vectorised parallel pass (the backward's input check runs on every
+/// training step; index.hpp's find_bad_index then names the culprit).
+bool indices_in_range(const Tensor& indices, int64_t n);
+
 /// What an average divides a window's sum by.
 struct AvgDivisor {
   enum Kind {
@@ -53,12 +58,13 @@ struct AvgDivisor {
   int64_t fixed = 0;
 };
 
-/// out: (P, OH, OW) = window sums / divisor; x: (P, H, W); contiguous, any
-/// float dtype. A window with no input element (possible with ceil_mode) gives 0.
+/// out: (P, OH, OW) = window sums / divisor; x: (P, H, W); contiguous,
+/// float32/float64/int64 (int64: integer division). A window with no input
+/// element (possible with ceil_mode) gives 0.
 void avg_pool2d(const Tensor& out, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols,
                 AvgDivisor divisor);
-/// The adjoint: gx: (P, H, W) = 0, then g[p, i, j] / divisor added to each
-/// element of window (i, j), windows in row-major order.
+/// The adjoint (float32/float64): gx: (P, H, W) = 0, then g[p, i, j] / divisor
+/// added to each element of window (i, j), windows in row-major order.
 void avg_pool2d_backward(const Tensor& gx, const Tensor& g, const PoolAxis& rows,
                          const PoolAxis& cols, AvgDivisor divisor);
 
