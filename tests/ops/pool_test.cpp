@@ -278,6 +278,8 @@ TEST(Interpolate, NearestDoublesAndBilinearKeepsRamps) {
   for (int row = 0; row < 3; ++row)
     for (int j = 0; j < 9; ++j) want.push_back(j * 1.0);
   EXPECT_EQ(r.to_vector<double>(), want);
+  EXPECT_EQ(interpolate(zeros({0, 3, 4, 4}), {.scale_factor = {1.5}, .mode = "bilinear"}).shape(),
+            (Shape{0, 3, 6, 6}));
   Tensor l = interpolate(reshape(arange(3.0f), {1, 1, 3}), {.size = {6}});
   EXPECT_EQ(l.to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 2, 2}));
 }
