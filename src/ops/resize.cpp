@@ -80,11 +80,15 @@ Ints pad_positions(const PadArgs& a, int64_t d, int64_t l, int64_t r) {
   return idx;
 }
 
-Tensor constant_pad_dim(const PadArgs& a, Tensor x, int64_t d, int64_t l, int64_t r) {
-  const int64_t n = x.size(d), lo = std::max<int64_t>(-l, 0), hi = std::max<int64_t>(-r, 0);
-  BRAID_CHECK(n - lo - hi >= 0, ShapeError, "pad",
+void check_crop(const PadArgs& a, int64_t d, int64_t l, int64_t r) {
+  const int64_t n = a.x.size(d);
+  BRAID_CHECK(n - std::max<int64_t>(-l, 0) - std::max<int64_t>(-r, 0) >= 0, ShapeError, "pad",
               "negative pads ({}, {}) remove more than the size {} of dim {}; got x={}, pads={}", l,
               r, n, d, shape_str(a.x.shape()), pads_str(a.pads));
+}
+
+Tensor constant_pad_dim(const PadArgs& a, Tensor x, int64_t d, int64_t l, int64_t r) {
+  const int64_t n = x.size(d), lo = std::max<int64_t>(-l, 0), hi = std::max<int64_t>(-r, 0);
   if (lo > 0 || hi > 0) x = slice(x, d, lo, n - hi);
   if (l <= 0 && r <= 0) return x;
   auto block = [&](int64_t len) {
@@ -108,9 +112,14 @@ V pad_composite(std::span<const Tensor> in, const Attrs& attrs) {
   // Tables first: every check runs before any op does.
   const int64_t k = static_cast<int64_t>(a.pads.size()) / 2;
   std::vector<Ints> tables(static_cast<size_t>(k));
-  if (a.mode != "constant")
-    for (int64_t i = 0; i < k; ++i)
-      tables[i] = pad_positions(a, a.x.dim() - 1 - i, a.pads[2 * i], a.pads[2 * i + 1]);
+  for (int64_t i = 0; i < k; ++i) {
+    const int64_t d = a.x.dim() - 1 - i, l = a.pads[2 * i], r = a.pads[2 * i + 1];
+    if (a.mode == "constant") {
+      check_crop(a, d, l, r);
+    } else {
+      tables[i] = pad_positions(a, d, l, r);
+    }
+  }
   Tensor y = a.x;
   for (int64_t i = 0; i < k; ++i) {
     const int64_t d = a.x.dim() - 1 - i, l = a.pads[2 * i], r = a.pads[2 * i + 1];
