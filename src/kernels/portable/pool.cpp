@@ -185,8 +185,9 @@ void avg_backward_plane(T* gx, const T* g, const PoolAxis& r, const PoolAxis& c,
   const int64_t w = c.in;
   std::memset(gx, 0, static_cast<size_t>(r.in * w) * sizeof(T));
   for (int64_t i = 0; i < r.out(); ++i) {
-    for (int64_t j = 0; j < c.out(); ++j) {
-      const T share = average(*g++, r.count[i], c.count[j], d);
+    for (int64_t j = 0; j < c.out(); ++j, ++g) {
+      if (r.start[i] >= r.end[i] || c.start[j] >= c.end[j]) continue;  // its count may be 0
+      const T share = average(*g, r.count[i], c.count[j], d);
       for (int64_t h = r.start[i]; h < r.end[i]; ++h)
         for (int64_t v = c.start[j]; v < c.end[j]; ++v) gx[h * w + v] += share;
     }
