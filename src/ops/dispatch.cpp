@@ -204,14 +204,17 @@ TensorList& TensorList::operator=(TensorList&& o) noexcept {
   for (size_t i = 0; i < kInline; ++i) inline_[i] = std::move(o.inline_[i]);
   heap_ = std::move(o.heap_);
   n_ = o.n_;
+  on_heap_ = o.on_heap_;
   o.heap_.clear();
   o.n_ = 0;
+  o.on_heap_ = false;
   return *this;
 }
 
 void TensorList::assign(const Tensor* p, size_t n) {
   n_ = n;
-  if (n > kInline) {
+  on_heap_ = n > kInline;
+  if (on_heap_) {
     heap_.assign(p, p + n);
     return;
   }
@@ -219,14 +222,20 @@ void TensorList::assign(const Tensor* p, size_t n) {
 }
 
 void TensorList::resize(size_t n) {
-  if (n > kInline && heap_.empty()) heap_.assign(inline_.begin(), inline_.begin() + n_);
-  if (!heap_.empty()) heap_.resize(n);
-  for (size_t i = n; i < n_ && i < kInline; ++i) inline_[i] = Tensor();
+  if (!on_heap_ && n > kInline) {
+    heap_.resize(n);
+    for (size_t i = 0; i < n_; ++i) heap_[i] = std::move(inline_[i]);
+    on_heap_ = true;
+  } else if (on_heap_) {
+    heap_.resize(n);
+  } else {
+    for (size_t i = n; i < n_; ++i) inline_[i] = Tensor();
+  }
   n_ = n;
 }
 
 std::vector<Tensor> TensorList::to_vector() && {
-  if (!heap_.empty()) return std::move(heap_);
+  if (on_heap_) return std::move(heap_);
   std::vector<Tensor> v;
   v.reserve(n_);
   for (size_t i = 0; i < n_; ++i) v.push_back(std::move(inline_[i]));

@@ -75,7 +75,7 @@ V embedding_composite(std::span<const Tensor> in, const Attrs& a) {
 // num_classes = -1 reads the indices here, before anything runs, so the
 // output shape depends on values (as nonzero's): a traced graph has to fix
 // num_classes. Every index is range-checked here too (DESIGN rule 6).
-std::vector<TensorMeta> infer_one_hot(std::span<const Tensor> in, const Attrs& a) {
+TensorMetas infer_one_hot(std::span<const Tensor> in, const Attrs& a) {
   const Tensor& idx = in[0];
   BRAID_CHECK(idx.dtype() == DType::Int64 || idx.dtype() == DType::Int32, DTypeError, "one_hot",
               "indices must be int64 or int32; got {}", dtype_name(idx.dtype()));

@@ -93,14 +93,14 @@ void check_bn_params(std::string_view op, const Tensor& x, const Tensor& w, cons
   check_stat(op, rv, "running_var");
 }
 
-std::vector<TensorMeta> infer_native_batch_norm(std::span<const Tensor> in, const Attrs& a) {
+TensorMetas infer_native_batch_norm(std::span<const Tensor> in, const Attrs& a) {
   const Tensor& x = in[0];
   check_nc("native_batch_norm", x);
   check_bn_params("native_batch_norm", x, in[1], in[2], in[3], in[4]);
   a.b("native_batch_norm", "training");
   a.f("native_batch_norm", "momentum");
   a.f("native_batch_norm", "eps");
-  std::vector<TensorMeta> out;
+  TensorMetas out;
   out.push_back({x.shape(), x.dtype()});
   for (int i = 0; i < 4; ++i) out.push_back({{x.size(1)}, x.dtype()});
   return out;
@@ -187,7 +187,7 @@ V native_batch_norm_vjp(const VjpCtx& c) {
   return out;
 }
 
-std::vector<TensorMeta> infer_native_batch_norm_backward(std::span<const Tensor> in,
+TensorMetas infer_native_batch_norm_backward(std::span<const Tensor> in,
                                                          const Attrs& a) {
   constexpr std::string_view op = "native_batch_norm_backward";
   const Tensor &gy = in[0], &x = in[1];
@@ -199,7 +199,7 @@ std::vector<TensorMeta> infer_native_batch_norm_backward(std::span<const Tensor>
   const char* names[] = {"weight", "save_mean", "save_invstd", "grad_shift", "grad_scale"};
   for (size_t i = 0; i < 5; ++i) check_param(op, x, in[i + 2], names[i], x.size(1));
   a.b(op, "training");
-  std::vector<TensorMeta> out;
+  TensorMetas out;
   out.push_back({x.shape(), x.dtype()});
   for (int i = 0; i < 2; ++i) out.push_back({{x.size(1)}, x.dtype()});
   return out;

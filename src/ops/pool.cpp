@@ -25,7 +25,7 @@ namespace braid {
 namespace detail {
 namespace {
 using V = std::vector<Tensor>;
-using M = std::vector<TensorMeta>;
+using M = TensorMetas;
 using Ints = std::vector<int64_t>;
 using kernels::PoolAxis;
 

@@ -164,8 +164,8 @@ class TensorList {
 
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
-  Tensor* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
-  const Tensor* data() const { return heap_.empty() ? inline_.data() : heap_.data(); }
+  Tensor* data() { return on_heap_ ? heap_.data() : inline_.data(); }
+  const Tensor* data() const { return on_heap_ ? heap_.data() : inline_.data(); }
   Tensor& operator[](size_t i) { return data()[i]; }
   const Tensor& operator[](size_t i) const { return data()[i]; }
   Tensor* begin() { return data(); }
@@ -184,6 +184,7 @@ class TensorList {
   std::array<Tensor, kInline> inline_;
   std::vector<Tensor> heap_;  // used instead of inline_ when more than kInline
   size_t n_ = 0;
+  bool on_heap_ = false;
 };
 
 /// Calls op `id` generically: promotes, infers (validating), runs the kernel
