@@ -5,7 +5,8 @@
 #   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures
 set -euo pipefail
 want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
-      libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache)
+      libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
+      zlib1g-dev libprotobuf-dev protobuf-compiler)
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev)
 fi

@@ -8,6 +8,9 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/rng.hpp"
 #include "braid/core/tensor.hpp"
+#include "braid/data/data.hpp"
+#include "braid/log/log.hpp"
+#include "braid/nn/nn.hpp"
 #include "braid/ops/conv.hpp"
 #include "braid/ops/loss.hpp"
 #include "braid/ops/norm.hpp"
@@ -15,6 +18,8 @@
 #include "braid/ops/pool.hpp"
 #include "braid/ops/recurrent.hpp"
 #include "braid/ops/registry.hpp"
+#include "braid/optim/optim.hpp"
+#include "braid/train/train.hpp"
 
 namespace braid {
 /// "0.1.0"

@@ -11,7 +11,21 @@ namespace braid {
 
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& msg) : std::runtime_error(msg), msg_(msg) {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+  /// Whether a module already said where the error happened.
+  bool has_context() const { return has_context_; }
+  /// Appends "\n  in <where>" once: the innermost module that sees the
+  /// error names its full path; the modules around it leave it alone.
+  void add_context(const std::string& where) {
+    if (has_context_) return;
+    msg_ += "\n  in " + where;
+    has_context_ = true;
+  }
+
+ private:
+  std::string msg_;
+  bool has_context_ = false;
 };
 class ShapeError : public Error {
   using Error::Error;

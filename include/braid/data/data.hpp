@@ -1,0 +1,2 @@
+#pragma once
+/// braid::data: datasets, readers (MNIST IDX, CSV), transforms, DataLoader.

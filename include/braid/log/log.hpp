@@ -1,0 +1,2 @@
+#pragma once
+/// braid::log: TensorBoard event files (SummaryWriter).

@@ -1,0 +1,2 @@
+#pragma once
+/// braid::optim: optimizers, learning-rate schedules, gradient clipping.

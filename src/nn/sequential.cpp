@@ -1,0 +1,17 @@
+#include "braid/nn/sequential.hpp"
+
+namespace braid::nn {
+
+Module& Sequential::operator[](size_t i) const {
+  BRAID_CHECK(i < size(), IndexError, "Sequential", "index {} is out of range for {} layers", i,
+              size());
+  return *children()[i];
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (Module* m : children()) y = (*m)(y);
+  return y;
+}
+
+}  // namespace braid::nn

@@ -1,0 +1,2 @@
+// The braid_optim library (see include/braid/optim/optim.hpp).
+#include "braid/optim/optim.hpp"

@@ -1,0 +1,2 @@
+// The braid_train library (see include/braid/train/train.hpp).
+#include "braid/train/train.hpp"
