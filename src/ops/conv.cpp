@@ -39,7 +39,8 @@ Pair per_dim(std::string_view op, const Attrs& a, std::string_view name, int nd,
   if (!a.has(name)) return {nd == 2 ? dflt : neutral, dflt};
   const std::vector<int64_t>& v = a.ints(op, name);
   BRAID_CHECK(v.size() == 1 || static_cast<int>(v.size()) == nd, ValueError, op,
-              "{} needs 1 or {} values; got {}={}", name, nd, name, shape_str(v));
+              "{} needs {}; got {}={}", name, nd == 2 ? "1 or 2 values" : "1 value", name,
+              shape_str(v));
   const int64_t hi = v.front(), wi = v.back();
   BRAID_CHECK(hi >= dflt && wi >= dflt, ValueError, op, "{} must be >= {}; got {}={}", name, dflt,
               name, shape_str(v));

@@ -259,8 +259,9 @@ TEST(Conv, HalfInputsComputeInFloat) {
 TEST(Conv, PortableIsThreadCountIndependent) {
   manual_seed(8);
   const int saved = get_num_threads();
-  Tensor x = randn({9, 6, 12, 11}, DType::Float64).requires_grad_();
-  Tensor w = randn({8, 3, 3, 3}, DType::Float64).requires_grad_();
+  // Large enough that every kernel splits its work across threads.
+  Tensor x = randn({9, 6, 24, 23}, DType::Float64).requires_grad_();
+  Tensor w = randn({16, 3, 3, 3}, DType::Float64).requires_grad_();
   std::vector<std::vector<double>> runs;
   for (int threads : {1, 2, 3}) {
     set_num_threads(threads);

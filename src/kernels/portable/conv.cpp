@@ -14,6 +14,16 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Below this many multiply-adds a piece of work stays on one thread: waking
+// the team costs more, and on a busy machine a barrier can wait for a whole
+// time slice. Where the split falls never changes the bits.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
+
+int64_t macs_per_image(const ConvGeom& g) { return std::max<int64_t>(1, g.c_out * g.k_g() * g.oh * g.ow); }
+
+// Images per parallel chunk for the per-image loops.
+int64_t image_grain(const ConvGeom& g) { return std::max<int64_t>(1, kMinParallelMacs / macs_per_image(g)); }
+
 // The outputs o in [lo, hi) whose tap o * stride + off lands inside [0, size).
 struct Range {
   int64_t lo, hi;
@@ -93,13 +103,14 @@ const T* columns(const ConvGeom& g, const T* x, int64_t img, int64_t grp) {
   return buf.data();
 }
 
-// How many partial sums the weight gradient splits the batch into. A
-// function of the shape only (Note [deterministic conv]); the partials are
-// capped near 64 MiB of doubles.
+// How many partial sums the weight gradient splits the batch into: enough
+// to share out, none for small work, the partials capped near 64 MiB of
+// doubles. A function of the shape only (Note [deterministic conv]).
 int64_t weight_grad_chunks(const ConvGeom& g) {
   constexpr int64_t kMaxChunks = 16, kMaxPartialElems = int64_t{1} << 23;
   const int64_t wsize = std::max<int64_t>(1, g.c_out * g.k_g());
-  return std::clamp<int64_t>(std::min(kMaxChunks, kMaxPartialElems / wsize), 1, g.n);
+  const int64_t by_work = g.n * macs_per_image(g) / kMinParallelMacs;
+  return std::clamp<int64_t>(std::min({kMaxChunks, kMaxPartialElems / wsize, by_work}), 1, g.n);
 }
 
 // dst (c_out, k_g) = sum over images [i0, i1) of gy(img) @ columns(img)^T,
@@ -123,7 +134,7 @@ template <class T>
 void conv2d_forward_portable(const ConvGeom& g, const T* x, const T* wt, const T* bias, T* y) {
   const int64_t ohw = g.oh * g.ow, kg = g.k_g(), cog = g.c_out_g();
   if (ohw == 0) return;
-  parallel_for(g.n, 1, [&](int64_t b, int64_t e) {
+  parallel_for(g.n, image_grain(g), [&](int64_t b, int64_t e) {
     for (int64_t img = b; img < e; ++img) {
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         T* yg = y + (img * g.c_out + grp * cog) * ohw;
@@ -142,7 +153,7 @@ template <class T>
 void conv2d_input_grad_portable(const ConvGeom& g, const T* gy, const T* wt, T* gx) {
   const int64_t ohw = g.oh * g.ow, hw = g.h * g.w, kg = g.k_g(), cog = g.c_out_g();
   const bool direct = pointwise(g);
-  parallel_for(g.n, 1, [&](int64_t b, int64_t e) {
+  parallel_for(g.n, image_grain(g), [&](int64_t b, int64_t e) {
     thread_local std::vector<T> col;
     col.resize(static_cast<size_t>(direct ? 0 : kg * ohw));
     for (int64_t img = b; img < e; ++img) {
