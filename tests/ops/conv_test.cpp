@@ -66,10 +66,16 @@ Geo geo_of(const Case& c) {
              dw};
 }
 
+// Columns of c_in/groups * kH * kW <= 32 take the portable kernels' direct
+// loops, longer ones im2col + GEMM (kernels/portable/conv_direct.hpp): both
+// kinds are here.
 std::vector<Case> cases() {
   return {
-      {"3x3", {2, 3, 7, 6}, {4, 3, 3, 3}, {}, 0, 0},
-      {"stride 2, padding 1", {2, 3, 8, 7}, {5, 3, 3, 3}, {.stride = 2, .padding = 1}, 1, 1},
+      {"3x3", {2, 5, 7, 6}, {4, 5, 3, 3}, {}, 0, 0},
+      {"3x3, 3 channels", {2, 3, 7, 6}, {4, 3, 3, 3}, {}, 0, 0},
+      {"stride 2, padding 1", {2, 4, 8, 7}, {5, 4, 3, 3}, {.stride = 2, .padding = 1}, 1, 1},
+      {"stride 2, padding 1, direct", {2, 3, 8, 7}, {5, 3, 3, 3}, {.stride = 2, .padding = 1}, 1,
+       1},
       {"dilation 2, padding (1, 2)",
        {1, 2, 9, 9},
        {3, 2, 3, 2},
@@ -80,6 +86,7 @@ std::vector<Case> cases() {
       {"depthwise", {2, 4, 7, 7}, {4, 1, 3, 3}, {.padding = 1, .groups = 4}, 1, 1},
       {"depthwise x2", {1, 3, 5, 6}, {6, 1, 3, 3}, {.stride = 2, .groups = 3}, 0, 0},
       {"1x1", {2, 5, 4, 3}, {7, 5, 1, 1}, {}, 0, 0},
+      {"1x1, 40 channels", {2, 40, 3, 4}, {6, 40, 1, 1}, {}, 0, 0},
       {"1x1 stride 2", {2, 5, 5, 4}, {3, 5, 1, 1}, {.stride = 2}, 0, 0, false},
       {"stride (2, 1), padding (0, 2)",
        {2, 3, 9, 5},
@@ -87,7 +94,10 @@ std::vector<Case> cases() {
        {.stride = {2, 1}, .padding = {0, 2}},
        0,
        2},
-      {"odd sizes", {3, 3, 11, 5}, {2, 3, 5, 2}, {.stride = {3, 2}}, 0, 0},
+      {"odd sizes", {3, 4, 11, 5}, {2, 4, 5, 2}, {.stride = {3, 2}}, 0, 0},
+      {"odd sizes, direct", {3, 3, 11, 5}, {2, 3, 5, 2}, {.stride = {3, 2}}, 0, 0},
+      {"groups 2, dilated", {2, 8, 9, 9}, {6, 4, 3, 3}, {.padding = 2, .dilation = 2, .groups = 2},
+       2, 2},
       {"kernel = input", {1, 2, 3, 3}, {1, 2, 3, 3}, {}, 0, 0},
       {"same, odd kernel", {2, 2, 5, 6}, {3, 2, 3, 5}, {.padding = "same"}, 1, 2},
       {"same, even kernel", {1, 2, 5, 6}, {3, 2, 4, 2}, {.padding = "same"}, 1, 0},

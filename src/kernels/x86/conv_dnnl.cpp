@@ -1,28 +1,40 @@
 // oneDNN fp32 convolution: forward, backward-data and backward-weights
 // primitives over braid's NCHW buffers.
 //
-// Layouts. oneDNN's fast direct kernels want channel-blocked activations
-// (nChw16c); with plain NCHW it falls back to im2col + its GEMM. Which is
-// faster depends on the shape, so each primitive is built with one of two
-// layouts (see choose_layout, measured with bench/conv_bench.cpp):
-//   plain:   activations NCHW as braid holds them; weights in whatever
-//            layout the primitive asks for (a reorder of a small tensor);
-//   blocked: every operand in the primitive's own layout, reordered from and
-//            to NCHW around the call (what PyTorch does on NCHW tensors).
+// Plans. How fast a oneDNN convolution is depends on the layout its
+// activations are in and on the algorithm, and no choice wins everywhere,
+// so each call gets a plan (choose_plan, from measurements with
+// bench/conv_bench.cpp and single-thread CPU times of each option on this
+// machine's AVX-512 cores; see the numbers there):
+//   plain:         NCHW activations as braid holds them (oneDNN's im2col +
+//                  GEMM): 1x1 kernels, and the forward of short columns;
+//   blocked:       nChw16c, reordered from and to NCHW around the call
+//                  (what PyTorch does on NCHW tensors): input gradients,
+//                  grouped and depthwise convolutions;
+//   channels-last: NHWC, reordered likewise (oneDNN's brgemm kernels):
+//                  forward and weight gradient of the remaining shapes;
+//   Winograd:      blocked, F(4x4, 3x3): 3x3, stride 1 convolutions with
+//                  channels in multiples of 16, where it is up to twice as
+//                  fast as the direct kernels. Its rounding error is ~10x
+//                  the direct one's (a few 1e-6 of the sum of the terms'
+//                  magnitudes instead of a few 1e-7), as with cuDNN's.
+// Short columns (groups 1, c_in * kh * kw <= kSmallK: first layers) take the
+// portable kernels for both gradients: they stream the large gradient once,
+// which beats every oneDNN plan there. Weights are always in the layout the
+// primitive asks for (a small reorder).
 // Reorder buffers and the primitive's scratchpad come from braid's caching
 // allocator, so a warm training step makes no system allocation.
 //
-// Primitives are cached by geometry, layout and thread count: creating one
+// Primitives are cached by geometry, plan and thread count: creating one
 // costs far more than running a small one, and oneDNN's kernels fix their
 // thread partition when they are created.
 //
 // Note [oneDNN conv determinism]: at a fixed thread count a primitive always
 // splits the work the same way and reduces in the same order, so results are
-// bit-identical run to run (tests/ops/conv_test.cpp checks it). The
-// backward-weights kernels split the batch sum across threads, so results for
-// different thread counts differ in the last bits; forward and backward-data
-// write each output from one thread and match across thread counts as long
-// as oneDNN picks the same kernel for both.
+// bit-identical run to run (tests/kernels/conv_kernel_test.cpp checks it).
+// Across thread counts they may differ in the last bits: the weight
+// gradients split the batch sum by thread, and some forward kernels split
+// their reductions too.
 #include "kernels/x86/conv_dnnl.hpp"
 
 #include <array>
@@ -38,6 +50,7 @@
 
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
+#include "kernels/portable/conv_small_k.hpp"
 
 namespace braid::kernels {
 namespace {
@@ -45,7 +58,12 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 
 enum class Kind : int64_t { Forward, InputGrad, WeightGrad };
-enum class Layout : int64_t { Plain, Blocked };
+enum class Layout : int64_t { Plain, Blocked, ChannelsLast };
+
+struct Plan {
+  Layout layout;
+  bool winograd;
+};
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -71,10 +89,9 @@ struct Descs {
   memory::desc x, w, y, b;
 };
 
-// Activations NCHW (or `any`), weights OIHW / GOIHW with groups (or `any`).
-Descs descs(const ConvGeom& g, bool any_act, bool any_w) {
+// Activations in `act`, weights OIHW / GOIHW with groups (or `any`).
+Descs descs(const ConvGeom& g, Tag act, bool any_w) {
   const auto f32 = memory::data_type::f32;
-  const Tag act = any_act ? Tag::any : Tag::nchw;
   Descs d;
   d.x = memory::desc({g.n, g.c_in, g.h, g.w}, f32, act);
   d.y = memory::desc({g.n, g.c_out, g.oh, g.ow}, f32, act);
@@ -116,14 +133,18 @@ bool fast(const Pd& pd) {
 
 // Builds the primitive, or nothing when oneDNN has only its reference loop
 // for it (the portable kernel is faster) or the padding crops.
-std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Layout layout) {
+std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
   if (g.pad_bottom() < 0 || g.pad_right() < 0) return std::nullopt;
   using namespace dnnl;
   try {
-    const Descs user = descs(g, false, false);
-    const Descs want = descs(g, layout == Layout::Blocked, true);
+    const Descs user = descs(g, Tag::nchw, false);
+    const Tag act = plan.layout == Layout::Plain     ? Tag::nchw
+                    : plan.layout == Layout::Blocked ? Tag::any
+                                                     : Tag::nhwc;
+    const Descs want = descs(g, act, true);
     const Window win = window(g);
-    const auto alg = algorithm::convolution_direct;
+    const auto alg =
+        plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
     const primitive_attr attr = user_scratchpad();
     const convolution_forward::primitive_desc fwd(
         {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides,
@@ -162,11 +183,12 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Layout layout) {
   }
 }
 
-using Key = std::array<int64_t, 19>;
+using Key = std::array<int64_t, 20>;
 
-Key key_of(Kind kind, const ConvGeom& g, Layout layout) {
+Key key_of(Kind kind, const ConvGeom& g, Plan plan) {
   return {static_cast<int64_t>(kind),
-          static_cast<int64_t>(layout),
+          static_cast<int64_t>(plan.layout),
+          plan.winograd ? 1 : 0,
           get_num_threads(),
           g.n,
           g.c_in,
@@ -188,17 +210,17 @@ Key key_of(Kind kind, const ConvGeom& g, Layout layout) {
 
 // Cached primitives, "cannot" answers included so they are not retried.
 // Cleared when full: a training loop's shapes repeat, so it refills at once.
-std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Layout layout) {
+std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan plan) {
   constexpr size_t kMaxCached = 128;
   static std::mutex mutex;
   static std::map<Key, std::shared_ptr<const Entry>> cache;
-  const Key key = key_of(kind, g, layout);
+  const Key key = key_of(kind, g, plan);
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
   // Created outside the lock: creation is slow and other shapes need not wait.
-  std::optional<Entry> made = make_entry(kind, g, layout);
+  std::optional<Entry> made = make_entry(kind, g, plan);
   auto entry = made ? std::make_shared<const Entry>(std::move(*made)) : nullptr;
   std::lock_guard<std::mutex> lock(mutex);
   if (cache.size() >= kMaxCached) cache.clear();
@@ -241,18 +263,25 @@ void run(const Entry& e, const std::vector<float*>& ptrs) {
   stream.wait();
 }
 
-// Which layout a primitive is built with; see the note at the top.
-Layout choose_layout(Kind kind, const ConvGeom& g) {
-  (void)kind;
-  (void)g;
-  if (const char* env = std::getenv("BRAID_CONV_LAYOUT")) {
-    if (std::string(env) == "plain") return Layout::Plain;
+// The plan for a call (see the note at the top); nothing when the portable
+// kernel is faster.
+std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
+  if (conv2d_winograd_x86(g)) return Plan{Layout::Blocked, true};
+  if (g.groups == 1 && g.k_g() <= kSmallK) {
+    if (kind != Kind::Forward) return std::nullopt;
+    return Plan{Layout::Plain, false};
   }
-  return Layout::Blocked;
+  if (g.groups == 1 && g.kh == 1 && g.kw == 1) return Plan{Layout::Plain, false};
+  if (g.groups > 1 || kind == Kind::InputGrad) return Plan{Layout::Blocked, false};
+  return Plan{Layout::ChannelsLast, false};
 }
 
 bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs) {
-  std::shared_ptr<const Entry> entry = cached_entry(kind, g, choose_layout(kind, g));
+  const std::optional<Plan> plan = choose_plan(kind, g);
+  if (!plan) return false;
+  std::shared_ptr<const Entry> entry = cached_entry(kind, g, *plan);
+  // Winograd needs AVX-512; elsewhere the direct kernels do it.
+  if (!entry && plan->winograd) entry = cached_entry(kind, g, Plan{Layout::Blocked, false});
   if (!entry) return false;
   run(*entry, ptrs);
   return true;
@@ -262,6 +291,12 @@ bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs) {
 float* in(const float* p) { return const_cast<float*>(p); }
 
 }  // namespace
+
+bool conv2d_winograd_x86(const ConvGeom& g) {
+  return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 &&
+         g.dw == 1 && g.c_in % 16 == 0 && g.c_out % 16 == 0 && g.ph <= 1 && g.pw <= 1 &&
+         g.pad_bottom() <= 1 && g.pad_right() <= 1;
+}
 
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
                         float* y) {
