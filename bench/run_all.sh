@@ -6,3 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 /usr/bin/python3 bench/compare_ops.py "$@"
 /usr/bin/python3 bench/gemm_torch.py --braid build/release/bench/braid_bench
+/usr/bin/python3 bench/conv_torch.py --braid build/release/bench/braid_bench

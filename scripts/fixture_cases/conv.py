@@ -193,61 +193,58 @@ def symmetric(x_shape, w_shape, stride, padding, dilation, out):
     )
 
 
-@op("conv2d_forward")
-def _(name):
+def prim_cases(size_name, inputs, fn):
+    """One case per PRIM_GEOMETRIES row. inputs(xs, ws, o, dt) gives the inputs and
+    fn(xs, ws, o, st) the torch function, for x shape xs, weight shape ws, output size o,
+    dtype dt and st = (stride, padding, dilation, groups)."""
     out = []
     for nm, xs, ws, s, p, d, g, o, dt in PRIM_GEOMETRIES:
-        out.append(
-            case(
-                nm,
-                [randn(*xs, dtype=dt), randn(*ws, dtype=dt), randn(ws[0], dtype=dt)],
-                lambda x, w, b, s=s, p=p, d=d, g=g, o=o: forward_def(x, w, b, s, p, d, g, o),
-                prim_attrs(s, p, d, g, "output_size", o),
-                tol=ACC[dt],
-            )
-        )
+        size = {"output_size": o, "input_size": xs[2:], "kernel_size": ws[2:]}[size_name]
+        attrs = prim_attrs(s, p, d, g, size_name, size)
+        out.append(case(nm, inputs(xs, ws, o, dt), fn(xs, ws, o, (s, p, d, g)), attrs, tol=ACC[dt]))
     return out
+
+
+@op("conv2d_forward")
+def _(name):
+    return prim_cases(
+        "output_size",
+        lambda xs, ws, o, dt: [randn(*xs, dtype=dt), randn(*ws, dtype=dt), randn(ws[0], dtype=dt)],
+        lambda xs, ws, o, st: lambda x, w, b: forward_def(x, w, b, *st, o),
+    )
+
+
+def input_grad_fn(xs, ws, o, st):
+    def fn(gy, w):
+        if symmetric(xs, ws, *st[:3], o):
+            return torch.nn.grad.conv2d_input(xs, w, gy, *st)
+        return grad_of("x", xs, w, gy, None, st)
+
+    return fn
 
 
 @op("conv2d_input_grad")
 def _(name):
-    out = []
-    for nm, xs, ws, s, p, d, g, o, dt in PRIM_GEOMETRIES:
+    return prim_cases(
+        "input_size",
+        lambda xs, ws, o, dt: [randn(xs[0], ws[0], *o, dtype=dt), randn(*ws, dtype=dt)],
+        input_grad_fn,
+    )
 
-        def fn(gy, w, xs=xs, s=s, p=p, d=d, g=g):
-            if symmetric(xs, w.shape, s, p, d, gy.shape[2:]):
-                return torch.nn.grad.conv2d_input(xs, w, gy, s, p, d, g)
-            return grad_of("x", xs, w, gy, None, (s, p, d, g))
 
-        out.append(
-            case(
-                nm,
-                [randn(xs[0], ws[0], *o, dtype=dt), randn(*ws, dtype=dt)],
-                fn,
-                prim_attrs(s, p, d, g, "input_size", xs[2:]),
-                tol=ACC[dt],
-            )
-        )
-    return out
+def weight_grad_fn(xs, ws, o, st):
+    def fn(x, gy):
+        if symmetric(xs, ws, *st[:3], o):
+            return torch.nn.grad.conv2d_weight(x, ws, gy, *st)
+        return grad_of("w", xs, tuple(ws), gy, x, st)
+
+    return fn
 
 
 @op("conv2d_weight_grad")
 def _(name):
-    out = []
-    for nm, xs, ws, s, p, d, g, o, dt in PRIM_GEOMETRIES:
-
-        def fn(x, gy, ws=ws, s=s, p=p, d=d, g=g):
-            if symmetric(x.shape, ws, s, p, d, gy.shape[2:]):
-                return torch.nn.grad.conv2d_weight(x, ws, gy, s, p, d, g)
-            return grad_of("w", x.shape, tuple(ws), gy, x, (s, p, d, g))
-
-        out.append(
-            case(
-                nm,
-                [randn(*xs, dtype=dt), randn(xs[0], ws[0], *o, dtype=dt)],
-                fn,
-                prim_attrs(s, p, d, g, "kernel_size", ws[2:]),
-                tol=ACC[dt],
-            )
-        )
-    return out
+    return prim_cases(
+        "kernel_size",
+        lambda xs, ws, o, dt: [randn(*xs, dtype=dt), randn(xs[0], ws[0], *o, dtype=dt)],
+        weight_grad_fn,
+    )

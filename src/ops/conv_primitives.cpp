@@ -192,6 +192,8 @@ bool weight_grad_x86(const KernelArgs& k) {
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), k.out[0].shape(), gy.shape());
   return kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[0]));
 }
+#else
+constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr;
 #endif
 
 // -- vjps: each primitive is bilinear, so its adjoints are the other two ------
@@ -234,12 +236,13 @@ V weight_grad_vjp(const VjpCtx& c) {
   return {gx, ggy};
 }
 
-OpDef primitive(int num_inputs, InferFn infer, KernelFn portable, VjpFn vjp) {
+OpDef primitive(int num_inputs, InferFn infer, KernelFn portable, FastKernelFn x86, VjpFn vjp) {
   OpDef d;
   d.num_inputs = num_inputs;
   d.promote_mask = num_inputs == 3 ? 7u : 3u;
   d.infer = infer;
   d.portable = portable;
+  d.x86 = x86;
   d.vjp = vjp;
   d.save_inputs = 3;  // the two convolved operands; never the bias
   return d;
@@ -264,28 +267,19 @@ Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const Conv
 }
 
 OpDef make_def_conv2d_forward() {
-  OpDef d = primitive(3, infer_forward, forward_portable, forward_vjp);
-#ifdef BRAID_HAVE_DNNL
-  d.x86 = forward_x86;
-#endif
+  OpDef d = primitive(3, infer_forward, forward_portable, forward_x86, forward_vjp);
   d.onnx = "Conv";
   return d;
 }
 
 OpDef make_def_conv2d_input_grad() {
-  OpDef d = primitive(2, infer_input_grad, input_grad_portable, input_grad_vjp);
-#ifdef BRAID_HAVE_DNNL
-  d.x86 = input_grad_x86;
-#endif
+  OpDef d = primitive(2, infer_input_grad, input_grad_portable, input_grad_x86, input_grad_vjp);
   d.onnx = "ConvTranspose";  // weight (C_out, C_in/groups, kH, kW) is ConvTranspose's (C, M/g, ...)
   return d;
 }
 
 OpDef make_def_conv2d_weight_grad() {
-  OpDef d = primitive(2, infer_weight_grad, weight_grad_portable, weight_grad_vjp);
-#ifdef BRAID_HAVE_DNNL
-  d.x86 = weight_grad_x86;
-#endif
+  OpDef d = primitive(2, infer_weight_grad, weight_grad_portable, weight_grad_x86, weight_grad_vjp);
   d.onnx_note = "training only: the weight gradient of Conv has no ONNX operator";
   return d;
 }

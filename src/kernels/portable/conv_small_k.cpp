@@ -1,6 +1,7 @@
-// Short-column convolution products (see conv_small_k.hpp). Each loop keeps
-// a fixed-size block of sums in a flat array with an `omp simd` inner loop,
-// the shape g++ keeps in vector registers (as in gemm.cpp's micro-kernel).
+// Short-column convolution products (see conv_small_k.hpp). The full blocks
+// keep their sums in a flat array with compile-time trip counts, an unrolled
+// outer loop and an `omp simd` inner one: the shape g++ keeps in vector
+// registers (as in gemm.cpp's micro-kernel). Ragged ends take plain loops.
 #include "kernels/portable/conv_small_k.hpp"
 
 #include <algorithm>
@@ -8,39 +9,58 @@
 namespace braid::kernels {
 namespace {
 
-// Columns per block: 4 AVX-512 / 8 AVX2 vectors of sums.
+// Columns per block of the two products: 8 AVX2 / 4 AVX-512 vectors of sums.
 template <class T>
 constexpr int64_t block() {
   return 256 / static_cast<int64_t>(sizeof(T));
 }
 
-// y[i, j0 + j] for j < len (len == B lets the compiler fix the trip count).
+// y[i, j0 + j] for j < B: bias + sum_p a[i, p] * b[p, j0 + j].
 template <class T, int64_t B>
-void product_block(int64_t i, int64_t k, int64_t n, int64_t j0, int64_t len, const T* a,
-                   const T* b, T bias, T* y) {
+void product_block(int64_t k, int64_t n, const T* ai, const T* b, T bias, T* yi) {
   T acc[B];
   for (int64_t j = 0; j < B; ++j) acc[j] = bias;
   for (int64_t p = 0; p < k; ++p) {
-    const T w = a[i * k + p];
-    const T* bp = b + p * n + j0;
+    const T w = ai[p];
+    const T* bp = b + p * n;
 #pragma omp simd
-    for (int64_t j = 0; j < len; ++j) acc[j] += w * bp[j];
+    for (int64_t j = 0; j < B; ++j) acc[j] += w * bp[j];
   }
-  std::copy(acc, acc + len, y + i * n + j0);
+  std::copy(acc, acc + B, yi);
 }
 
-// c[p, j0 + j] for j < len.
+// c[p, j0 + j] for j < B: sum_i a[i, p] * g[i, j0 + j].
 template <class T, int64_t B>
-void transposed_block(int64_t m, int64_t k, int64_t n, int64_t p, int64_t j0, int64_t len,
-                      const T* a, const T* g, T* c) {
+void transposed_block(int64_t m, int64_t k, int64_t n, const T* ap, const T* g, T* cp) {
   T acc[B] = {};
   for (int64_t i = 0; i < m; ++i) {
-    const T w = a[i * k + p];
-    const T* gi = g + i * n + j0;
+    const T w = ap[i * k];
+    const T* gi = g + i * n;
 #pragma omp simd
-    for (int64_t j = 0; j < len; ++j) acc[j] += w * gi[j];
+    for (int64_t j = 0; j < B; ++j) acc[j] += w * gi[j];
   }
-  std::copy(acc, acc + len, c + p * n + j0);
+  std::copy(acc, acc + B, cp);
+}
+
+// P rows of partial sums at once share each load of g's row: acc[q][l] sums
+// g[j] * b[p0 + q, j] over j = l mod L. P x L sums are eight vectors, enough
+// independent chains to hide the FMA latency.
+template <class T, int P>
+void outer_block(int64_t n, const T* gi, const T* b, T* part) {
+  constexpr int64_t L = small_k_lanes<T>();
+  const int64_t full = n / L * L;
+  T acc[P * L] = {};
+  for (int64_t j0 = 0; j0 < full; j0 += L) {
+#pragma GCC unroll 4
+    for (int q = 0; q < P; ++q) {
+      const T* bq = b + q * n + j0;
+#pragma omp simd
+      for (int64_t l = 0; l < L; ++l) acc[q * L + l] += gi[j0 + l] * bq[l];
+    }
+  }
+  for (int q = 0; q < P; ++q)
+    for (int64_t j = full; j < n; ++j) acc[q * L + j - full] += gi[j] * b[q * n + j];
+  for (int64_t t = 0; t < P * L; ++t) part[t] += acc[t];
 }
 
 }  // namespace
@@ -48,41 +68,43 @@ void transposed_block(int64_t m, int64_t k, int64_t n, int64_t p, int64_t j0, in
 template <class T>
 void small_k_product(int64_t m, int64_t k, int64_t n, const T* a, const T* b, const T* bias, T* y) {
   constexpr int64_t B = block<T>();
-  int64_t j0 = 0;
-  for (; j0 + B <= n; j0 += B)
-    for (int64_t i = 0; i < m; ++i) product_block<T, B>(i, k, n, j0, B, a, b, bias[i], y);
-  if (j0 < n)
-    for (int64_t i = 0; i < m; ++i) product_block<T, B>(i, k, n, j0, n - j0, a, b, bias[i], y);
+  const int64_t full = n / B * B;
+  for (int64_t j0 = 0; j0 < full; j0 += B)
+    for (int64_t i = 0; i < m; ++i)
+      product_block<T, B>(k, n, a + i * k, b + j0, bias[i], y + i * n + j0);
+  for (int64_t i = 0; i < m; ++i) {
+    T* yi = y + i * n;
+    for (int64_t j = full; j < n; ++j) yi[j] = bias[i];
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = full; j < n; ++j) yi[j] += a[i * k + p] * b[p * n + j];
+  }
 }
 
 template <class T>
 void small_k_transposed_product(int64_t m, int64_t k, int64_t n, const T* a, const T* g, T* c) {
   constexpr int64_t B = block<T>();
-  int64_t j0 = 0;
-  for (; j0 + B <= n; j0 += B)
-    for (int64_t p = 0; p < k; ++p) transposed_block<T, B>(m, k, n, p, j0, B, a, g, c);
-  if (j0 < n)
-    for (int64_t p = 0; p < k; ++p) transposed_block<T, B>(m, k, n, p, j0, n - j0, a, g, c);
+  const int64_t full = n / B * B;
+  for (int64_t j0 = 0; j0 < full; j0 += B)
+    for (int64_t p = 0; p < k; ++p)
+      transposed_block<T, B>(m, k, n, a + p, g + j0, c + p * n + j0);
+  for (int64_t p = 0; p < k; ++p) {
+    T* cp = c + p * n;
+    for (int64_t j = full; j < n; ++j) cp[j] = T{};
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = full; j < n; ++j) cp[j] += a[i * k + p] * g[i * n + j];
+  }
 }
 
 template <class T>
 void small_k_outer_sums(int64_t m, int64_t k, int64_t n, const T* g, const T* b, T* part) {
   constexpr int64_t L = small_k_lanes<T>();
-  const int64_t full = n / L * L;
+  constexpr int P = 4;
   for (int64_t i = 0; i < m; ++i) {
     const T* gi = g + i * n;
-    for (int64_t p = 0; p < k; ++p) {
-      const T* bp = b + p * n;
-      T acc[L] = {};
-      for (int64_t j0 = 0; j0 < full; j0 += L) {
-#pragma omp simd
-        for (int64_t l = 0; l < L; ++l) acc[l] += gi[j0 + l] * bp[j0 + l];
-      }
-      for (int64_t j = full; j < n; ++j) acc[j - full] += gi[j] * bp[j];
-      T* pp = part + (i * k + p) * L;
-#pragma omp simd
-      for (int64_t l = 0; l < L; ++l) pp[l] += acc[l];
-    }
+    T* pi = part + i * k * L;
+    int64_t p = 0;
+    for (; p + P <= k; p += P) outer_block<T, P>(n, gi, b + p * n, pi + p * L);
+    for (; p < k; ++p) outer_block<T, 1>(n, gi, b + p * n, pi + p * L);
   }
 }
 
