@@ -2,13 +2,17 @@
 """conv2d at the MNIST CNN's shapes: braid (bench/conv_bench.cpp) next to
 PyTorch 1.13 in the same run, as one table of medians and ratios.
 
-    /usr/bin/python3 bench/conv_torch.py [--braid build/release/bench/braid_bench]
+    /usr/bin/python3 bench/conv_torch.py [--braid build/release/bench/braid_bench] [--threads 2]
 
 Shapes: batch 128, float32, 3x3, stride 1, no padding; 1 -> 32 channels on
 28x28 and 32 -> 64 channels on 26x26. Ops: forward (with bias), input
 gradient and weight gradient -- for torch, torch.ops.aten.convolution_backward
-with one output mask bit set, which is what autograd calls. Both sides use 2
-threads and time the op with its output allocation.
+with one output mask bit set, which is what autograd calls. Both sides use the
+same thread count (2, the machine's cores, unless --threads says otherwise)
+and time the op with its output allocation. On a busy shared machine the
+2-thread figures move a lot from run to run (a parallel region waits for
+whichever thread the OS has parked); --threads 1 compares the kernels' work
+with less of that noise.
 
 PyTorch is timed on three paths and the fastest is compared (the table names
 it): its default (oneDNN, "mkldnn", on NCHW tensors, with reorders to
@@ -29,7 +33,6 @@ import time
 import torch
 import torch.nn.functional as F
 
-THREADS = 2
 BATCH = 128
 LAYERS = [(1, 32, 28), (32, 64, 26)]  # (c_in, c_out, input height = width)
 OPS = ["forward", "input_grad", "weight_grad"]
@@ -78,9 +81,9 @@ def torch_round(reps):
     return out
 
 
-def braid_round(binary):
+def braid_round(binary, threads):
     """{(layer, op): ms} from one braid_bench run (its medians of 7 repetitions)."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cmd = [binary, "--benchmark_filter=BM_conv_(forward|input_grad|weight_grad)/", "--benchmark_format=json"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     res = {}
@@ -99,21 +102,22 @@ def main():
     parser.add_argument("--braid", default="build/release/bench/braid_bench", help="path to braid_bench")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reps", type=int, default=7, help="torch samples per round")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn available: "
-          f"{torch.backends.mkldnn.is_available()}; braid_bench with OMP_NUM_THREADS={THREADS}")
+          f"{torch.backends.mkldnn.is_available()}; braid_bench with OMP_NUM_THREADS={args.threads}")
     torch_rounds, braid_rounds = {}, {}
     for r in range(args.rounds):
         for key, paths in torch_round(args.reps).items():
             for path, ms in paths.items():
                 torch_rounds.setdefault(key, {}).setdefault(path, []).append(ms)
-        for key, ms in braid_round(args.braid).items():
+        for key, ms in braid_round(args.braid, args.threads).items():
             braid_rounds.setdefault(key, []).append(ms)
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
-    print(f"\nconv2d, batch {BATCH}, float32, 3x3, {THREADS} threads: ms, median of {args.rounds} rounds")
+    print(f"\nconv2d, batch {BATCH}, float32, 3x3, {args.threads} threads: ms, median of {args.rounds} rounds")
     print(f"{'layer':>18} {'op':>12} {'braid':>8} {'torch':>8} {'torch path':>14} {'braid/torch':>11}"
           f"   (torch mkldnn / thnn / channels_last)")
     for c_in, c_out, hw in LAYERS:

@@ -7,7 +7,7 @@
 // bench/conv_bench.cpp and single-thread CPU times of each option on this
 // machine's AVX-512 cores; see the numbers there):
 //   plain:         NCHW activations as braid holds them (oneDNN's im2col +
-//                  GEMM): 1x1 kernels, and the forward of short columns;
+//                  GEMM): 1x1 kernels;
 //   blocked:       nChw16c, reordered from and to NCHW around the call
 //                  (what PyTorch does on NCHW tensors): input gradients,
 //                  grouped and depthwise convolutions;
@@ -19,9 +19,12 @@
 //                  the direct one's (a few 1e-6 of the sum of the terms'
 //                  magnitudes instead of a few 1e-7), as with cuDNN's.
 // Short columns (groups 1, c_in * kh * kw <= kSmallK: first layers) take the
-// portable kernels for both gradients: they stream the large gradient once,
-// which beats every oneDNN plan there. Weights are always in the layout the
-// primitive asks for (a small reorder).
+// portable kernels (conv_small_k.hpp): they stream the large activation or
+// gradient once, in one parallel loop, which beats every oneDNN plan there
+// (by 10-40% in CPU time, and by far more in wall time on a busy machine,
+// where each of oneDNN's several parallel regions per call waits for a
+// descheduled thread). Weights are always in the layout the primitive asks
+// for (a small reorder).
 // Reorder buffers and the primitive's scratchpad come from braid's caching
 // allocator, so a warm training step makes no system allocation.
 //
@@ -267,10 +270,7 @@ void run(const Entry& e, const std::vector<float*>& ptrs) {
 // kernel is faster.
 std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
   if (conv2d_winograd_x86(g)) return Plan{Layout::Blocked, true};
-  if (g.groups == 1 && g.k_g() <= kSmallK) {
-    if (kind != Kind::Forward) return std::nullopt;
-    return Plan{Layout::Plain, false};
-  }
+  if (g.groups == 1 && g.k_g() <= kSmallK) return std::nullopt;
   if (g.groups == 1 && g.kh == 1 && g.kw == 1) return Plan{Layout::Plain, false};
   if (g.groups > 1 || kind == Kind::InputGrad) return Plan{Layout::Blocked, false};
   return Plan{Layout::ChannelsLast, false};
