@@ -32,14 +32,20 @@
 // costs far more than running a small one, and oneDNN's kernels fix their
 // thread partition when they are created.
 //
+// Batches large enough for at least two chunks per thread run chunked: see
+// Note [chunked oneDNN runs].
+//
 // Note [oneDNN conv determinism]: at a fixed thread count a primitive always
 // splits the work the same way and reduces in the same order, so results are
 // bit-identical run to run (tests/kernels/conv_kernel_test.cpp checks it).
-// Across thread counts they may differ in the last bits: the weight
-// gradients split the batch sum by thread, and some forward kernels split
-// their reductions too.
+// Chunked runs (the MNIST shapes at batch 128 on 1 or 2 threads) give the
+// same bits for any thread count that chunks. A batch run across the team
+// may differ in the last bits from one at another thread count: the weight
+// gradients split the batch sum by thread, some forward kernels their
+// reductions too.
 #include "kernels/x86/conv_dnnl.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <memory>
@@ -50,6 +56,7 @@
 #include <vector>
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
@@ -188,11 +195,11 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
 
 using Key = std::array<int64_t, 20>;
 
-Key key_of(Kind kind, const ConvGeom& g, Plan plan) {
+Key key_of(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   return {static_cast<int64_t>(kind),
           static_cast<int64_t>(plan.layout),
           plan.winograd ? 1 : 0,
-          get_num_threads(),
+          threads,
           g.n,
           g.c_in,
           g.c_out,
@@ -211,36 +218,68 @@ Key key_of(Kind kind, const ConvGeom& g, Plan plan) {
           g.dw};
 }
 
-// Cached primitives, "cannot" answers included so they are not retried.
-// Cleared when full: a training loop's shapes repeat, so it refills at once.
-std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan plan) {
+// oneDNN sizes its kernels' thread partition from omp_get_max_threads() when
+// a primitive is created; this sets it for the creating thread meanwhile.
+class CreationThreads {
+ public:
+  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~CreationThreads() { omp_set_num_threads(saved_); }
+  CreationThreads(const CreationThreads&) = delete;
+  CreationThreads& operator=(const CreationThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Cached primitives built for `threads` threads, "cannot" answers included
+// so they are not retried. Cleared when full: a training loop's shapes
+// repeat, so it refills at once.
+std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   constexpr size_t kMaxCached = 128;
   static std::mutex mutex;
   static std::map<Key, std::shared_ptr<const Entry>> cache;
-  const Key key = key_of(kind, g, plan);
+  const Key key = key_of(kind, g, plan, threads);
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
   // Created outside the lock: creation is slow and other shapes need not wait.
-  std::optional<Entry> made = make_entry(kind, g, plan);
+  std::optional<Entry> made;
+  {
+    CreationThreads t(threads);
+    made = make_entry(kind, g, plan);
+  }
   auto entry = made ? std::make_shared<const Entry>(std::move(*made)) : nullptr;
   std::lock_guard<std::mutex> lock(mutex);
   if (cache.size() >= kMaxCached) cache.clear();
   return cache.emplace(key, std::move(entry)).first->second;
 }
 
-// A buffer of `bytes` from braid's caching allocator (freed with the tensor).
-Tensor buffer(size_t bytes) {
-  return empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))});
+// The entry for a plan; Winograd needs AVX-512, elsewhere the direct kernels
+// stand in.
+std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, int threads) {
+  std::shared_ptr<const Entry> e = cached_entry(kind, g, plan, threads);
+  if (!e && plan.winograd) e = cached_entry(kind, g, Plan{Layout::Blocked, false}, threads);
+  return e;
+}
+
+// Buffers for one run of `e`: one per operand that is reordered (empty
+// otherwise), then the scratchpad; from braid's caching allocator.
+std::vector<Tensor> workspace(const Entry& e) {
+  std::vector<Tensor> ws;
+  auto buffer = [](size_t bytes) {
+    return empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))});
+  };
+  for (const Operand& op : e.operands) ws.push_back(op.convert ? buffer(op.inner.get_size()) : Tensor());
+  ws.push_back(buffer(e.scratchpad.get_size()));
+  return ws;
 }
 
 // Runs the primitive on braid's buffers, one pointer per operand.
-void run(const Entry& e, const std::vector<float*>& ptrs) {
+void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws) {
   auto& engine = cpu_engine();
   thread_local dnnl::stream stream(engine);
   std::unordered_map<int, memory> args;
-  std::vector<Tensor> held;  // reorder buffers and scratchpad, alive until the end
   std::vector<std::pair<const Operand*, memory>> outputs;
   for (size_t i = 0; i < e.operands.size(); ++i) {
     const Operand& op = e.operands[i];
@@ -249,18 +288,15 @@ void run(const Entry& e, const std::vector<float*>& ptrs) {
       args.emplace(op.arg, user);
       continue;
     }
-    held.push_back(buffer(op.inner.get_size()));
-    memory inner(op.inner, engine, held.back().raw_data());
+    memory inner(op.inner, engine, ws[i].raw_data());
     if (op.output)
       outputs.emplace_back(&op, user);
     else
       op.convert->execute(stream, user, inner);
     args.emplace(op.arg, inner);
   }
-  if (e.scratchpad.get_size() > 0) {
-    held.push_back(buffer(e.scratchpad.get_size()));
-    args.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine, held.back().raw_data()));
-  }
+  if (e.scratchpad.get_size() > 0)
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine, ws.back().raw_data()));
   e.prim.execute(stream, args);
   for (auto& [op, user] : outputs) op->convert->execute(stream, args.at(op->arg), user);
   stream.wait();
@@ -276,14 +312,71 @@ std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
   return Plan{Layout::ChannelsLast, false};
 }
 
+// Images per chunk of a chunked run: about 4 MiB of activations (smaller
+// chunks made Winograd's gradients up to 30% slower here, larger ones leave
+// two threads too few chunks to balance). A function of the shape only.
+int64_t chunk_images(const ConvGeom& g) {
+  constexpr int64_t kChunkBytes = int64_t{1} << 22;
+  const int64_t per_image = 4 * (g.c_in * g.h * g.w + g.c_out * g.oh * g.ow);
+  return std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, per_image), 1, g.n);
+}
+
+// The operand pointers of images [i0, i0 + count) (WeightGrad: its own
+// partial sum `part`).
+std::vector<float*> chunk_ptrs(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs,
+                               int64_t i0, float* part) {
+  const int64_t xs = g.c_in * g.h * g.w * i0, ys = g.c_out * g.oh * g.ow * i0;
+  if (kind == Kind::Forward) return {ptrs[0] + xs, ptrs[1], ptrs[2], ptrs[3] + ys};
+  if (kind == Kind::InputGrad) return {ptrs[0] + ys, ptrs[1], ptrs[2] + xs};
+  return {ptrs[0] + xs, ptrs[1] + ys, part};
+}
+
+// Note [chunked oneDNN runs]: one parallel loop over chunks of images, each
+// run start to end (reorders, primitive) by one thread with primitives built
+// for one thread. On a busy machine this beats running each primitive across
+// the team, where each of a call's parallel regions waits for a thread the
+// OS has parked (measured 1.5-2x in wall time here); and the results do not
+// depend on the thread count: chunks are fixed by the shape, and the weight
+// gradient sums the chunks' partial sums in chunk order.
+bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<float*>& ptrs) {
+  const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
+  ConvGeom full = g, tail = g;
+  full.n = nb, tail.n = g.n - (chunks - 1) * nb;
+  const std::shared_ptr<const Entry> ef = entry_for(kind, full, plan, 1);
+  const std::shared_ptr<const Entry> et = tail.n == nb ? ef : entry_for(kind, tail, plan, 1);
+  if (!ef || !et) return false;
+  std::vector<std::vector<Tensor>> ws;
+  for (int t = 0; t < get_num_threads(); ++t) ws.push_back(workspace(*ef));
+  const std::vector<Tensor> ws_tail = workspace(*et);
+  const int64_t wsize = g.c_out * g.k_g();
+  const Tensor part = empty({kind == Kind::WeightGrad ? chunks * wsize : 0});
+  float* parts = static_cast<float*>(part.raw_data());
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const bool last = c == chunks - 1 && et != ef;
+    float* my_part = kind == Kind::WeightGrad ? parts + c * wsize : nullptr;
+    run(last ? *et : *ef, chunk_ptrs(kind, g, ptrs, c * nb, my_part),
+        last ? ws_tail : ws[omp_get_thread_num()]);
+  }
+  if (kind == Kind::WeightGrad) {
+    float* gw = ptrs[2];
+    std::copy(parts, parts + wsize, gw);
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += parts[c * wsize + i];
+  }
+  return true;
+}
+
 bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs) {
   const std::optional<Plan> plan = choose_plan(kind, g);
   if (!plan) return false;
-  std::shared_ptr<const Entry> entry = cached_entry(kind, g, *plan);
-  // Winograd needs AVX-512; elsewhere the direct kernels do it.
-  if (!entry && plan->winograd) entry = cached_entry(kind, g, Plan{Layout::Blocked, false});
+  const int threads = get_num_threads();
+  const int64_t chunks = (g.n + chunk_images(g) - 1) / chunk_images(g);
+  // Too few chunks to share out: the whole batch in one run across the team.
+  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs);
+  const std::shared_ptr<const Entry> entry = entry_for(kind, g, *plan, threads);
   if (!entry) return false;
-  run(*entry, ptrs);
+  run(*entry, ptrs, workspace(*entry));
   return true;
 }
 
