@@ -25,8 +25,7 @@ constexpr int64_t kBatch = 128;
 struct Layer {
   int64_t c_in, c_out, hw;
   Tensor x, w, b, gy;
-  explicit Layer(const benchmark::State& s)
-      : c_in(s.range(0)), c_out(s.range(1)), hw(s.range(2)) {
+  explicit Layer(const benchmark::State& s) : c_in(s.range(0)), c_out(s.range(1)), hw(s.range(2)) {
     manual_seed(0);
     x = randn({kBatch, c_in, hw, hw});
     w = randn({c_out, c_in, 3, 3});

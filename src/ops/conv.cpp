@@ -67,8 +67,8 @@ struct Resolved {
   Pair padding, padded, span, out;
 };
 
-Resolved resolve_padding(std::string_view op, const Attrs& a, int nd, const ConvParams& p,
-                         Pair in, Pair k) {
+Resolved resolve_padding(std::string_view op, const Attrs& a, int nd, const ConvParams& p, Pair in,
+                         Pair k) {
   Pair before{0, 0}, total{0, 0};
   const AttrValue* pad = a.find("padding");
   if (const std::string* mode = pad ? std::get_if<std::string>(pad) : nullptr) {
@@ -103,7 +103,8 @@ Tensor conv_nd(std::string_view op, int nd, std::span<const Tensor> in, const At
   check_defined(op, x, "x");
   check_defined(op, w, "weight");
   check_dtypes(op, x, w, b);
-  const char* x_dims = nd == 2 ? "(C_in, H, W) or 4-D (N, C_in, H, W)" : "(C_in, L) or 3-D (N, C_in, L)";
+  const char* x_dims =
+      nd == 2 ? "(C_in, H, W) or 4-D (N, C_in, H, W)" : "(C_in, L) or 3-D (N, C_in, L)";
   BRAID_CHECK(x.dim() == nd + 1 || x.dim() == nd + 2, ShapeError, op, "x must be {}-D {}; got x={}",
               nd + 1, x_dims, shape_str(x.shape()));
   BRAID_CHECK(w.dim() == nd + 2, ShapeError, op, "weight must be {}-D {}; got weight={}", nd + 2,
@@ -198,21 +199,21 @@ OpDef composite(CompositeFn fn, std::string_view onnx) {
 }  // namespace
 
 OpDef make_def_conv1d() {
-  return composite([](std::span<const Tensor> in, const Attrs& a) -> V {
-    return {conv_nd("conv1d", 1, in, a)};
-  }, "Conv");
+  return composite(
+      [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_nd("conv1d", 1, in, a)}; },
+      "Conv");
 }
 
 OpDef make_def_conv2d() {
-  return composite([](std::span<const Tensor> in, const Attrs& a) -> V {
-    return {conv_nd("conv2d", 2, in, a)};
-  }, "Conv");
+  return composite(
+      [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_nd("conv2d", 2, in, a)}; },
+      "Conv");
 }
 
 OpDef make_def_conv_transpose2d() {
-  return composite([](std::span<const Tensor> in, const Attrs& a) -> V {
-    return {conv_transpose_2d(in, a)};
-  }, "ConvTranspose");
+  return composite(
+      [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_transpose_2d(in, a)}; },
+      "ConvTranspose");
 }
 }  // namespace detail
 

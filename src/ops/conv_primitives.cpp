@@ -54,8 +54,9 @@ Pair size_attr(std::string_view op, const Attrs& a, std::string_view name) {
 // x-like (N, C, H, W) operands and weights are 4-D; `what` names them in errors.
 void check_4d(std::string_view op, const Tensor& a, const char* an, const Tensor& b,
               const char* bn) {
-  BRAID_CHECK(a.dim() == 4 && b.dim() == 4, ShapeError, op, "expects 4-D {} and {}; got {}={}, {}={}",
-              an, bn, an, shape_str(a.shape()), bn, shape_str(b.shape()));
+  BRAID_CHECK(a.dim() == 4 && b.dim() == 4, ShapeError, op,
+              "expects 4-D {} and {}; got {}={}, {}={}", an, bn, an, shape_str(a.shape()), bn,
+              shape_str(b.shape()));
 }
 
 std::vector<TensorMeta> infer_forward(std::span<const Tensor> in, const Attrs& a) {
@@ -65,8 +66,8 @@ std::vector<TensorMeta> infer_forward(std::span<const Tensor> in, const Attrs& a
   const Pair out = size_attr(op, a, "output_size");
   const Tensor &x = in[0], &w = in[1], &b = in[2];
   check_4d(op, x, "x", w, "weight");
-  BRAID_CHECK(w.size(0) % p.groups == 0 && x.size(1) == w.size(1) * p.groups &&
-                  b.dim() == 1 && b.size(0) == w.size(0),
+  BRAID_CHECK(w.size(0) % p.groups == 0 && x.size(1) == w.size(1) * p.groups && b.dim() == 1 &&
+                  b.size(0) == w.size(0),
               ShapeError, op,
               "needs weight (C_out, C_in/groups, kH, kW) and bias (C_out) matching x (N, C_in, H, "
               "W); got x={}, weight={}, bias={}, groups={}",

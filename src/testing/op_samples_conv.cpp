@@ -78,8 +78,10 @@ std::vector<OpSample> conv_transpose2d_samples() {
 // The primitives take every attribute, pairs only, and the third operand's size.
 Attrs prim_attrs(Ints stride, Ints padding, Ints dilation, int64_t groups, const char* size_name,
                  Ints size) {
-  return Attrs{{"stride", std::move(stride)},     {"padding", std::move(padding)},
-               {"dilation", std::move(dilation)}, {"groups", groups},
+  return Attrs{{"stride", std::move(stride)},
+               {"padding", std::move(padding)},
+               {"dilation", std::move(dilation)},
+               {"groups", groups},
                {size_name, std::move(size)}};
 }
 

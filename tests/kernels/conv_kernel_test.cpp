@@ -82,8 +82,10 @@ struct Outputs {
 };
 
 Outputs run_portable_f32(const ConvGeom& g, const Operands& o) {
-  const auto x = cast<float>(o.x), w = cast<float>(o.w), b = cast<float>(o.b), gy = cast<float>(o.y);
-  Outputs r{std::vector<float>(y_len(g)), std::vector<float>(x_len(g)), std::vector<float>(w_len(g))};
+  const auto x = cast<float>(o.x), w = cast<float>(o.w), b = cast<float>(o.b),
+             gy = cast<float>(o.y);
+  Outputs r{std::vector<float>(y_len(g)), std::vector<float>(x_len(g)),
+            std::vector<float>(w_len(g))};
   conv2d_forward_portable(g, x.data(), w.data(), b.data(), r.y.data());
   conv2d_input_grad_portable(g, gy.data(), w.data(), r.gx.data());
   conv2d_weight_grad_portable(g, x.data(), gy.data(), r.gw.data());
@@ -130,7 +132,7 @@ void expect_near(const std::vector<float>& got, const std::vector<double>& want,
     if (err > worst) worst = err, at = i;
   }
   EXPECT_LE(worst, tol) << what << ": element " << at << " is " << got[at] << ", expected "
-                         << want[at] << " (terms' magnitudes sum to " << scale[at] << ")";
+                        << want[at] << " (terms' magnitudes sum to " << scale[at] << ")";
 }
 
 void expect_all_near(const Outputs& got, const Expected& e, const std::string& what,
@@ -173,7 +175,8 @@ struct X86Outputs {
 };
 
 X86Outputs run_x86(const ConvGeom& g, const Operands& o) {
-  const auto x = cast<float>(o.x), w = cast<float>(o.w), b = cast<float>(o.b), gy = cast<float>(o.y);
+  const auto x = cast<float>(o.x), w = cast<float>(o.w), b = cast<float>(o.b),
+             gy = cast<float>(o.y);
   const float nan = std::nanf("");
   X86Outputs r{{std::vector<float>(y_len(g), nan), std::vector<float>(x_len(g), nan),
                 std::vector<float>(w_len(g), nan)},

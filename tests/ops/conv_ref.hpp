@@ -33,8 +33,7 @@ void for_each_term(const Geo& s, const F& f) {
 }
 
 inline std::vector<double> ref_forward(const Geo& s, const std::vector<double>& x,
-                                       const std::vector<double>& w,
-                                       const std::vector<double>& b) {
+                                       const std::vector<double>& w, const std::vector<double>& b) {
   std::vector<double> y(static_cast<size_t>(s.n * s.co * s.oh * s.ow), 0.0);
   for (size_t k = 0; k < y.size(); ++k)
     y[k] = b.empty() ? 0.0 : b[(k / static_cast<size_t>(s.oh * s.ow)) % s.co];

@@ -74,7 +74,11 @@ std::vector<Case> cases() {
       {"3x3", {2, 5, 7, 6}, {4, 5, 3, 3}, {}, 0, 0},
       {"3x3, 3 channels", {2, 3, 7, 6}, {4, 3, 3, 3}, {}, 0, 0},
       {"stride 2, padding 1", {2, 4, 8, 7}, {5, 4, 3, 3}, {.stride = 2, .padding = 1}, 1, 1},
-      {"stride 2, padding 1, direct", {2, 3, 8, 7}, {5, 3, 3, 3}, {.stride = 2, .padding = 1}, 1,
+      {"stride 2, padding 1, direct",
+       {2, 3, 8, 7},
+       {5, 3, 3, 3},
+       {.stride = 2, .padding = 1},
+       1,
        1},
       {"dilation 2, padding (1, 2)",
        {1, 2, 9, 9},
@@ -96,12 +100,20 @@ std::vector<Case> cases() {
        2},
       {"odd sizes", {3, 4, 11, 5}, {2, 4, 5, 2}, {.stride = {3, 2}}, 0, 0},
       {"odd sizes, direct", {3, 3, 11, 5}, {2, 3, 5, 2}, {.stride = {3, 2}}, 0, 0},
-      {"groups 2, dilated", {2, 8, 9, 9}, {6, 4, 3, 3}, {.padding = 2, .dilation = 2, .groups = 2},
-       2, 2},
+      {"groups 2, dilated",
+       {2, 8, 9, 9},
+       {6, 4, 3, 3},
+       {.padding = 2, .dilation = 2, .groups = 2},
+       2,
+       2},
       {"kernel = input", {1, 2, 3, 3}, {1, 2, 3, 3}, {}, 0, 0},
       {"same, odd kernel", {2, 2, 5, 6}, {3, 2, 3, 5}, {.padding = "same"}, 1, 2},
       {"same, even kernel", {1, 2, 5, 6}, {3, 2, 4, 2}, {.padding = "same"}, 1, 0},
-      {"same, dilated even", {1, 1, 7, 7}, {2, 1, 2, 4}, {.padding = "same", .dilation = {3, 1}}, 1,
+      {"same, dilated even",
+       {1, 1, 7, 7},
+       {2, 1, 2, 4},
+       {.padding = "same", .dilation = {3, 1}},
+       1,
        1},
       {"valid", {1, 2, 6, 5}, {2, 2, 2, 3}, {.padding = "valid"}, 0, 0},
       {"padding larger than kernel", {1, 1, 3, 3}, {1, 1, 2, 2}, {.stride = 2, .padding = 3}, 3, 3},
@@ -120,7 +132,8 @@ TEST(Conv, Conv2dMatchesReferenceLoops) {
       ASSERT_EQ(y.shape(), (Shape{g.n, g.co, g.oh, g.ow})) << c.what;
       EXPECT_EQ(y.dtype(), dt);
       expect_close(values(y),
-                   conv_test::ref_forward(g, values(x), values(w), b.defined() ? values(b) : std::vector<double>{}),
+                   conv_test::ref_forward(g, values(x), values(w),
+                                          b.defined() ? values(b) : std::vector<double>{}),
                    dt == DType::Float32 ? 2e-5 : 1e-12, c.what);
     }
   }
@@ -189,8 +202,9 @@ TEST(Conv, Conv1dIsConv2dOverOneRow) {
     Tensor x = randn(c.x, DType::Float64), w = randn(c.w, DType::Float64);
     Tensor b = randn({c.w[0]}, DType::Float64);
     const ConvOptions o2{.stride = {1, c.opt.stride.sizes[0]},
-                         .padding = c.opt.padding.mode.empty() ? ConvPadding{0, c.opt.padding.sizes[0]}
-                                                               : c.opt.padding,
+                         .padding = c.opt.padding.mode.empty()
+                                        ? ConvPadding{0, c.opt.padding.sizes[0]}
+                                        : c.opt.padding,
                          .dilation = {1, c.opt.dilation.sizes[0]},
                          .groups = c.opt.groups};
     Tensor y = conv1d(x, w, b, c.opt);
@@ -260,7 +274,8 @@ TEST(Conv, HalfInputsComputeInFloat) {
   Tensor x = randn({1, 2, 5, 5}), w = randn({3, 2, 3, 3});
   Tensor y = conv2d(x.to(DType::BFloat16), w.to(DType::BFloat16));
   EXPECT_EQ(y.dtype(), DType::BFloat16);
-  Tensor ref = conv2d(x.to(DType::BFloat16).to(DType::Float32), w.to(DType::BFloat16).to(DType::Float32));
+  Tensor ref =
+      conv2d(x.to(DType::BFloat16).to(DType::Float32), w.to(DType::BFloat16).to(DType::Float32));
   EXPECT_EQ(values(y), values(ref.to(DType::BFloat16)));
 }
 

@@ -24,7 +24,7 @@ struct ConvSize {
 /// end).
 struct ConvPadding {
   std::vector<int64_t> sizes;
-  std::string mode;  ///< "same" or "valid"; empty when `sizes` are used
+  std::string mode;                     ///< "same" or "valid"; empty when `sizes` are used
   ConvPadding(int64_t v) : sizes{v} {}  // NOLINT: implicit, as above
   ConvPadding(std::initializer_list<int64_t> v) : sizes(v) {}
   ConvPadding(std::string m) : mode(std::move(m)) {}  // NOLINT: implicit, as above

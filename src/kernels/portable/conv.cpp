@@ -30,10 +30,14 @@ TapRange tap_range(int64_t out, int64_t size, int64_t stride, int64_t off) {
   return {lo, std::clamp(hi, lo, out)};
 }
 
-int64_t macs_per_image(const ConvGeom& g) { return std::max<int64_t>(1, g.c_out * g.k_g() * g.oh * g.ow); }
+int64_t macs_per_image(const ConvGeom& g) {
+  return std::max<int64_t>(1, g.c_out * g.k_g() * g.oh * g.ow);
+}
 
 // Images per parallel chunk for the per-image loops.
-int64_t image_grain(const ConvGeom& g) { return std::max<int64_t>(1, kMinParallelMacs / macs_per_image(g)); }
+int64_t image_grain(const ConvGeom& g) {
+  return std::max<int64_t>(1, kMinParallelMacs / macs_per_image(g));
+}
 
 // A 1x1 kernel with unit stride and no padding reads x as it is: the im2col
 // matrix of a group is its (c_in_g, h * w) block, so no copy is made.
@@ -157,8 +161,8 @@ void forward_image(const ConvGeom& g, const T* x, const T* wt, const T* bias, T*
                       yg);
       continue;
     }
-    gemm_portable<T>(gemm_args_row_major(cog, ohw, kg), wt + grp * cog * kg, columns(g, x, img, grp),
-                     yg);
+    gemm_portable<T>(gemm_args_row_major(cog, ohw, kg), wt + grp * cog * kg,
+                     columns(g, x, img, grp), yg);
     for (int64_t o = 0; o < cog; ++o) {
       const T bo = bias[grp * cog + o];
       for (int64_t j = 0; j < ohw; ++j) yg[o * ohw + j] += bo;

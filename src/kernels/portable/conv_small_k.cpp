@@ -67,15 +67,24 @@ constexpr int kRowsAtOnce = 9;  // a 3x3 kernel's column on one channel
 template <class T>
 void transposed_rows(int p, int64_t m, int64_t k, int64_t n, const T* a, const T* g, T* c) {
   switch (p) {
-    case 1: return transposed_block<T, 1>(m, k, n, a, g, c);
-    case 2: return transposed_block<T, 2>(m, k, n, a, g, c);
-    case 3: return transposed_block<T, 3>(m, k, n, a, g, c);
-    case 4: return transposed_block<T, 4>(m, k, n, a, g, c);
-    case 5: return transposed_block<T, 5>(m, k, n, a, g, c);
-    case 6: return transposed_block<T, 6>(m, k, n, a, g, c);
-    case 7: return transposed_block<T, 7>(m, k, n, a, g, c);
-    case 8: return transposed_block<T, 8>(m, k, n, a, g, c);
-    default: return transposed_block<T, kRowsAtOnce>(m, k, n, a, g, c);
+    case 1:
+      return transposed_block<T, 1>(m, k, n, a, g, c);
+    case 2:
+      return transposed_block<T, 2>(m, k, n, a, g, c);
+    case 3:
+      return transposed_block<T, 3>(m, k, n, a, g, c);
+    case 4:
+      return transposed_block<T, 4>(m, k, n, a, g, c);
+    case 5:
+      return transposed_block<T, 5>(m, k, n, a, g, c);
+    case 6:
+      return transposed_block<T, 6>(m, k, n, a, g, c);
+    case 7:
+      return transposed_block<T, 7>(m, k, n, a, g, c);
+    case 8:
+      return transposed_block<T, 8>(m, k, n, a, g, c);
+    default:
+      return transposed_block<T, kRowsAtOnce>(m, k, n, a, g, c);
   }
 }
 
@@ -157,12 +166,10 @@ void small_k_reduce(int64_t rows, const T* part, T* out) {
   }
 }
 
-#define BRAID_SMALL_K_INSTANTIATE(T)                                                         \
-  template void small_k_product<T>(int64_t, int64_t, int64_t, const T*, const T*, const T*, \
-                                   T*);                                                    \
-  template void small_k_transposed_product<T>(int64_t, int64_t, int64_t, const T*, const T*, \
-                                              T*);                                         \
-  template void small_k_outer_sums<T>(int64_t, int64_t, int64_t, const T*, const T*, T*);   \
+#define BRAID_SMALL_K_INSTANTIATE(T)                                                              \
+  template void small_k_product<T>(int64_t, int64_t, int64_t, const T*, const T*, const T*, T*);  \
+  template void small_k_transposed_product<T>(int64_t, int64_t, int64_t, const T*, const T*, T*); \
+  template void small_k_outer_sums<T>(int64_t, int64_t, int64_t, const T*, const T*, T*);         \
   template void small_k_reduce<T>(int64_t, const T*, T*);
 BRAID_SMALL_K_INSTANTIATE(float)
 BRAID_SMALL_K_INSTANTIATE(double)

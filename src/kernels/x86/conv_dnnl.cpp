@@ -55,8 +55,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <dnnl.hpp>
 #include <omp.h>
+#include <dnnl.hpp>
 
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
@@ -157,13 +157,14 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
         plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
     const primitive_attr attr = user_scratchpad();
     const convolution_forward::primitive_desc fwd(
-        {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides,
-         win.dilates, win.pad_l, win.pad_r},
+        {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides, win.dilates,
+         win.pad_l, win.pad_r},
         attr, cpu_engine());
     Entry e;
     if (kind == Kind::Forward) {
       if (!fast(fwd)) return std::nullopt;
-      e = {convolution_forward(fwd), fwd.scratchpad_desc(),
+      e = {convolution_forward(fwd),
+           fwd.scratchpad_desc(),
            {operand(DNNL_ARG_SRC, user.x, fwd.src_desc(), false),
             operand(DNNL_ARG_WEIGHTS, user.w, fwd.weights_desc(), false),
             operand(DNNL_ARG_BIAS, user.b, fwd.bias_desc(), false),
@@ -173,7 +174,8 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
           cpu_engine(), fwd);
       if (!fast(pd)) return std::nullopt;
-      e = {convolution_backward_data(pd), pd.scratchpad_desc(),
+      e = {convolution_backward_data(pd),
+           pd.scratchpad_desc(),
            {operand(DNNL_ARG_DIFF_DST, user.y, pd.diff_dst_desc(), false),
             operand(DNNL_ARG_WEIGHTS, user.w, pd.weights_desc(), false),
             operand(DNNL_ARG_DIFF_SRC, user.x, pd.diff_src_desc(), true)}};
@@ -182,7 +184,8 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
           cpu_engine(), fwd);
       if (!fast(pd)) return std::nullopt;
-      e = {convolution_backward_weights(pd), pd.scratchpad_desc(),
+      e = {convolution_backward_weights(pd),
+           pd.scratchpad_desc(),
            {operand(DNNL_ARG_SRC, user.x, pd.src_desc(), false),
             operand(DNNL_ARG_DIFF_DST, user.y, pd.diff_dst_desc(), false),
             operand(DNNL_ARG_DIFF_WEIGHTS, user.w, pd.diff_weights_desc(), true)}};
@@ -270,7 +273,8 @@ std::vector<Tensor> workspace(const Entry& e) {
   auto buffer = [](size_t bytes) {
     return empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))});
   };
-  for (const Operand& op : e.operands) ws.push_back(op.convert ? buffer(op.inner.get_size()) : Tensor());
+  for (const Operand& op : e.operands)
+    ws.push_back(op.convert ? buffer(op.inner.get_size()) : Tensor());
   ws.push_back(buffer(e.scratchpad.get_size()));
   return ws;
 }
