@@ -5,6 +5,8 @@
 #include "kernels/portable/conv_small_k.hpp"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace braid::kernels {
 namespace {
@@ -64,28 +66,15 @@ void transposed_block(int64_t m, int64_t k, int64_t n, const T* a, const T* g, T
 // transposed_block with P = p (1 to kRowsAtOnce) chosen at run time.
 constexpr int kRowsAtOnce = 9;  // a 3x3 kernel's column on one channel
 
+template <class T, size_t... P>
+constexpr auto transposed_table(std::index_sequence<P...>) {
+  return std::array{&transposed_block<T, static_cast<int>(P) + 1>...};
+}
+
 template <class T>
 void transposed_rows(int p, int64_t m, int64_t k, int64_t n, const T* a, const T* g, T* c) {
-  switch (p) {
-    case 1:
-      return transposed_block<T, 1>(m, k, n, a, g, c);
-    case 2:
-      return transposed_block<T, 2>(m, k, n, a, g, c);
-    case 3:
-      return transposed_block<T, 3>(m, k, n, a, g, c);
-    case 4:
-      return transposed_block<T, 4>(m, k, n, a, g, c);
-    case 5:
-      return transposed_block<T, 5>(m, k, n, a, g, c);
-    case 6:
-      return transposed_block<T, 6>(m, k, n, a, g, c);
-    case 7:
-      return transposed_block<T, 7>(m, k, n, a, g, c);
-    case 8:
-      return transposed_block<T, 8>(m, k, n, a, g, c);
-    default:
-      return transposed_block<T, kRowsAtOnce>(m, k, n, a, g, c);
-  }
+  static constexpr auto table = transposed_table<T>(std::make_index_sequence<kRowsAtOnce>{});
+  table[p - 1](m, k, n, a, g, c);
 }
 
 // P rows of partial sums at once share each load of g's row: acc[q][l] sums
