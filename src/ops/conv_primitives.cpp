@@ -59,7 +59,8 @@ void check_4d(std::string_view op, const Tensor& a, const char* an, const Tensor
               shape_str(b.shape()));
 }
 
-std::vector<TensorMeta> infer_forward(std::span<const Tensor> in, const Attrs& a) {
+// `auto`: whatever one_meta returns is what InferFn wants.
+auto infer_forward(std::span<const Tensor> in, const Attrs& a) {
   constexpr std::string_view op = "conv2d_forward";
   check_floating(op, in);
   const ConvParams p = read_params(op, a);
@@ -75,7 +76,7 @@ std::vector<TensorMeta> infer_forward(std::span<const Tensor> in, const Attrs& a
   return one_meta({x.size(0), w.size(0), out[0], out[1]}, x.dtype());
 }
 
-std::vector<TensorMeta> infer_input_grad(std::span<const Tensor> in, const Attrs& a) {
+auto infer_input_grad(std::span<const Tensor> in, const Attrs& a) {
   constexpr std::string_view op = "conv2d_input_grad";
   check_floating(op, in);
   const ConvParams p = read_params(op, a);
@@ -89,7 +90,7 @@ std::vector<TensorMeta> infer_input_grad(std::span<const Tensor> in, const Attrs
   return one_meta({gy.size(0), w.size(1) * p.groups, size[0], size[1]}, gy.dtype());
 }
 
-std::vector<TensorMeta> infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
+auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
   constexpr std::string_view op = "conv2d_weight_grad";
   check_floating(op, in);
   const ConvParams p = read_params(op, a);

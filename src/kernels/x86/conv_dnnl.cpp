@@ -3,9 +3,20 @@
 //
 // Plans. How fast a oneDNN convolution is depends on the layout its
 // activations are in and on the algorithm, and no choice wins everywhere,
-// so each call gets a plan (choose_plan, from measurements with
-// bench/conv_bench.cpp and single-thread CPU times of each option on this
-// machine's AVX-512 cores; see the numbers there):
+// so each call gets a plan (choose_plan). It follows single-thread CPU times
+// of every option, reorders included, on this machine's AVX-512 cores
+// (forward / input grad / weight grad, ms; batch 128 for the MNIST layer,
+// 32 for the others, 16 for the last):
+//                            plain            blocked          channels-last
+//   32->64 3x3 on 26x26      41 / 53 / 53     41 / 42 / 42     32 / 49 / 33
+//       (Winograd:           25 / 30 / 22)
+//   64->128 3x3 s2 on 28x28  16 / 15 / 14     10 / 14 / 17     11 / 16 / 18
+//   32->64 5x5 on 14x14      10 / 12 /  9      9 /  8 /  8      6 /  8 /  5
+//   64->256 1x1 on 14x14    2.5 / 2.4 / 2.8    3.9 / 4.1 / 3.9  4.6 / 4.6 / 4.6
+//   depthwise 64 3x3 28x28   18 / 32 / 26      5 /  5 /  5      7 /  7 /  5
+//   128->128 3x3 on 7x7     5.5 / 5.9 / 4.1    3.3 / 3.1 / 4.1  2.6 / 3.6 / 3.1
+//       (Winograd:           2.6 / 2.6 / 2.3)
+// The plans:
 //   plain:         NCHW activations as braid holds them (oneDNN's im2col +
 //                  GEMM): 1x1 kernels;
 //   blocked:       nChw16c, reordered from and to NCHW around the call
