@@ -7,3 +7,6 @@ cd "$(dirname "$0")/.."
 /usr/bin/python3 bench/compare_ops.py "$@"
 /usr/bin/python3 bench/gemm_torch.py --braid build/release/bench/braid_bench
 /usr/bin/python3 bench/loss_torch.py --build build/release
+/usr/bin/python3 bench/conv_torch.py --braid build/release/bench/braid_bench
+/usr/bin/python3 bench/norm_torch.py
+/usr/bin/python3 bench/pool_torch.py

@@ -1,0 +1,425 @@
+// oneDNN fp32 convolution: forward, backward-data and backward-weights
+// primitives over braid's NCHW buffers.
+//
+// Plans. How fast a oneDNN convolution is depends on the layout its
+// activations are in and on the algorithm, and no choice wins everywhere,
+// so each call gets a plan (choose_plan). It follows single-thread CPU times
+// of every option, reorders included, on this machine's AVX-512 cores
+// (forward / input grad / weight grad, ms; batch 128 for the MNIST layer,
+// 32 for the others, 16 for the last):
+//                            plain            blocked          channels-last
+//   32->64 3x3 on 26x26      41 / 53 / 53     41 / 42 / 42     32 / 49 / 33
+//       (Winograd:           25 / 30 / 22)
+//   64->128 3x3 s2 on 28x28  16 / 15 / 14     10 / 14 / 17     11 / 16 / 18
+//   32->64 5x5 on 14x14      10 / 12 /  9      9 /  8 /  8      6 /  8 /  5
+//   64->256 1x1 on 14x14    2.5 / 2.4 / 2.8    3.9 / 4.1 / 3.9  4.6 / 4.6 / 4.6
+//   depthwise 64 3x3 28x28   18 / 32 / 26      5 /  5 /  5      7 /  7 /  5
+//   128->128 3x3 on 7x7     5.5 / 5.9 / 4.1    3.3 / 3.1 / 4.1  2.6 / 3.6 / 3.1
+//       (Winograd:           2.6 / 2.6 / 2.3)
+// The plans:
+//   plain:         NCHW activations as braid holds them (oneDNN's im2col +
+//                  GEMM): 1x1 kernels;
+//   blocked:       nChw16c, reordered from and to NCHW around the call
+//                  (what PyTorch does on NCHW tensors): input gradients,
+//                  grouped and depthwise convolutions;
+//   channels-last: NHWC, reordered likewise (oneDNN's brgemm kernels):
+//                  forward and weight gradient of the remaining shapes;
+//   Winograd:      blocked, F(4x4, 3x3): 3x3, stride 1 convolutions with
+//                  channels in multiples of 16, where it is up to twice as
+//                  fast as the direct kernels. Its rounding error is ~10x
+//                  the direct one's (a few 1e-6 of the sum of the terms'
+//                  magnitudes instead of a few 1e-7), as with cuDNN's.
+// Short columns (groups 1, c_in * kh * kw <= kSmallK: first layers) take the
+// portable kernels (conv_small_k.hpp): they stream the large activation or
+// gradient once, in one parallel loop, which beats every oneDNN plan there
+// (by 10-40% in CPU time, and by far more in wall time on a busy machine,
+// where each of oneDNN's several parallel regions per call waits for a
+// descheduled thread). Weights are always in the layout the primitive asks
+// for (a small reorder).
+// Reorder buffers and the primitive's scratchpad come from braid's caching
+// allocator, so a warm training step makes no system allocation.
+//
+// Primitives are cached by geometry, plan and thread count: creating one
+// costs far more than running a small one, and oneDNN's kernels fix their
+// thread partition when they are created.
+//
+// Batches large enough for at least two chunks per thread run chunked: see
+// Note [chunked oneDNN runs].
+//
+// Note [oneDNN conv determinism]: at a fixed thread count a primitive always
+// splits the work the same way and reduces in the same order, so results are
+// bit-identical run to run (tests/kernels/conv_kernel_test.cpp checks it).
+// Chunked runs (the MNIST shapes at batch 128 on 1 or 2 threads) give the
+// same bits for any thread count that chunks. A batch run across the team
+// may differ in the last bits from one at another thread count: the weight
+// gradients split the batch sum by thread, some forward kernels their
+// reductions too.
+#include "kernels/x86/conv_dnnl.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <omp.h>
+#include <dnnl.hpp>
+
+#include "braid/core/parallel.hpp"
+#include "braid/core/tensor.hpp"
+#include "kernels/portable/conv_small_k.hpp"
+
+namespace braid::kernels {
+namespace {
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+enum class Kind : int64_t { Forward, InputGrad, WeightGrad };
+enum class Layout : int64_t { Plain, Blocked, ChannelsLast };
+
+struct Plan {
+  Layout layout;
+  bool winograd;
+};
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// One tensor argument of the primitive: braid's layout, the primitive's, and
+// the reorder between them (in the direction the data flows) when they differ.
+struct Operand {
+  int arg;
+  memory::desc user, inner;
+  std::optional<dnnl::reorder> convert;
+  bool output;
+};
+
+struct Entry {
+  dnnl::primitive prim;
+  memory::desc scratchpad;
+  std::vector<Operand> operands;  // in the order run() gets the pointers
+};
+
+struct Descs {
+  memory::desc x, w, y, b;
+};
+
+// Activations in `act`, weights OIHW / GOIHW with groups (or `any`).
+Descs descs(const ConvGeom& g, Tag act, bool any_w) {
+  const auto f32 = memory::data_type::f32;
+  Descs d;
+  d.x = memory::desc({g.n, g.c_in, g.h, g.w}, f32, act);
+  d.y = memory::desc({g.n, g.c_out, g.oh, g.ow}, f32, act);
+  d.w = g.groups == 1
+            ? memory::desc({g.c_out, g.c_in, g.kh, g.kw}, f32, any_w ? Tag::any : Tag::oihw)
+            : memory::desc({g.groups, g.c_out_g(), g.c_in_g(), g.kh, g.kw}, f32,
+                           any_w ? Tag::any : Tag::goihw);
+  d.b = memory::desc({g.c_out}, f32, Tag::x);
+  return d;
+}
+
+struct Window {
+  memory::dims strides, dilates, pad_l, pad_r;
+};
+Window window(const ConvGeom& g) {
+  // oneDNN counts dilation from 0 (no gaps).
+  return {{g.sh, g.sw}, {g.dh - 1, g.dw - 1}, {g.ph, g.pw}, {g.pad_bottom(), g.pad_right()}};
+}
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+Operand operand(int arg, const memory::desc& user, const memory::desc& inner, bool output) {
+  Operand o{arg, user, inner, std::nullopt, output};
+  if (user != inner) {
+    auto& e = cpu_engine();
+    o.convert = output ? dnnl::reorder({e, inner, e, user}) : dnnl::reorder({e, user, e, inner});
+  }
+  return o;
+}
+
+template <class Pd>
+bool fast(const Pd& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
+}
+
+// Builds the primitive, or nothing when oneDNN has only its reference loop
+// for it (the portable kernel is faster) or the padding crops.
+std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
+  if (g.pad_bottom() < 0 || g.pad_right() < 0) return std::nullopt;
+  using namespace dnnl;
+  try {
+    const Descs user = descs(g, Tag::nchw, false);
+    const Tag act = plan.layout == Layout::Plain     ? Tag::nchw
+                    : plan.layout == Layout::Blocked ? Tag::any
+                                                     : Tag::nhwc;
+    const Descs want = descs(g, act, true);
+    const Window win = window(g);
+    const auto alg =
+        plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
+    const primitive_attr attr = user_scratchpad();
+    const convolution_forward::primitive_desc fwd(
+        {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides, win.dilates,
+         win.pad_l, win.pad_r},
+        attr, cpu_engine());
+    Entry e;
+    if (kind == Kind::Forward) {
+      if (!fast(fwd)) return std::nullopt;
+      e = {convolution_forward(fwd),
+           fwd.scratchpad_desc(),
+           {operand(DNNL_ARG_SRC, user.x, fwd.src_desc(), false),
+            operand(DNNL_ARG_WEIGHTS, user.w, fwd.weights_desc(), false),
+            operand(DNNL_ARG_BIAS, user.b, fwd.bias_desc(), false),
+            operand(DNNL_ARG_DST, user.y, fwd.dst_desc(), true)}};
+    } else if (kind == Kind::InputGrad) {
+      const convolution_backward_data::primitive_desc pd(
+          {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
+          cpu_engine(), fwd);
+      if (!fast(pd)) return std::nullopt;
+      e = {convolution_backward_data(pd),
+           pd.scratchpad_desc(),
+           {operand(DNNL_ARG_DIFF_DST, user.y, pd.diff_dst_desc(), false),
+            operand(DNNL_ARG_WEIGHTS, user.w, pd.weights_desc(), false),
+            operand(DNNL_ARG_DIFF_SRC, user.x, pd.diff_src_desc(), true)}};
+    } else {
+      const convolution_backward_weights::primitive_desc pd(
+          {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
+          cpu_engine(), fwd);
+      if (!fast(pd)) return std::nullopt;
+      e = {convolution_backward_weights(pd),
+           pd.scratchpad_desc(),
+           {operand(DNNL_ARG_SRC, user.x, pd.src_desc(), false),
+            operand(DNNL_ARG_DIFF_DST, user.y, pd.diff_dst_desc(), false),
+            operand(DNNL_ARG_DIFF_WEIGHTS, user.w, pd.diff_weights_desc(), true)}};
+    }
+    return e;
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+using Key = std::array<int64_t, 20>;
+
+Key key_of(Kind kind, const ConvGeom& g, Plan plan, int threads) {
+  return {static_cast<int64_t>(kind),
+          static_cast<int64_t>(plan.layout),
+          plan.winograd ? 1 : 0,
+          threads,
+          g.n,
+          g.c_in,
+          g.c_out,
+          g.groups,
+          g.h,
+          g.w,
+          g.oh,
+          g.ow,
+          g.kh,
+          g.kw,
+          g.sh,
+          g.sw,
+          g.ph,
+          g.pw,
+          g.dh,
+          g.dw};
+}
+
+// oneDNN sizes its kernels' thread partition from omp_get_max_threads() when
+// a primitive is created; this sets it for the creating thread meanwhile.
+class CreationThreads {
+ public:
+  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~CreationThreads() { omp_set_num_threads(saved_); }
+  CreationThreads(const CreationThreads&) = delete;
+  CreationThreads& operator=(const CreationThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Cached primitives built for `threads` threads, "cannot" answers included
+// so they are not retried. Cleared when full: a training loop's shapes
+// repeat, so it refills at once.
+std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan plan, int threads) {
+  constexpr size_t kMaxCached = 128;
+  static std::mutex mutex;
+  static std::map<Key, std::shared_ptr<const Entry>> cache;
+  const Key key = key_of(kind, g, plan, threads);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  // Created outside the lock: creation is slow and other shapes need not wait.
+  std::optional<Entry> made;
+  {
+    CreationThreads t(threads);
+    made = make_entry(kind, g, plan);
+  }
+  auto entry = made ? std::make_shared<const Entry>(std::move(*made)) : nullptr;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= kMaxCached) cache.clear();
+  return cache.emplace(key, std::move(entry)).first->second;
+}
+
+// The entry for a plan; Winograd needs AVX-512, elsewhere the direct kernels
+// stand in.
+std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, int threads) {
+  std::shared_ptr<const Entry> e = cached_entry(kind, g, plan, threads);
+  if (!e && plan.winograd) e = cached_entry(kind, g, Plan{Layout::Blocked, false}, threads);
+  return e;
+}
+
+// Buffers for one run of `e`: one per operand that is reordered (empty
+// otherwise), then the scratchpad; from braid's caching allocator.
+std::vector<Tensor> workspace(const Entry& e) {
+  std::vector<Tensor> ws;
+  auto buffer = [](size_t bytes) {
+    return empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))});
+  };
+  for (const Operand& op : e.operands)
+    ws.push_back(op.convert ? buffer(op.inner.get_size()) : Tensor());
+  ws.push_back(buffer(e.scratchpad.get_size()));
+  return ws;
+}
+
+// Runs the primitive on braid's buffers, one pointer per operand.
+void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws) {
+  auto& engine = cpu_engine();
+  thread_local dnnl::stream stream(engine);
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<const Operand*, memory>> outputs;
+  for (size_t i = 0; i < e.operands.size(); ++i) {
+    const Operand& op = e.operands[i];
+    memory user(op.user, engine, ptrs[i]);
+    if (!op.convert) {
+      args.emplace(op.arg, user);
+      continue;
+    }
+    memory inner(op.inner, engine, ws[i].raw_data());
+    if (op.output)
+      outputs.emplace_back(&op, user);
+    else
+      op.convert->execute(stream, user, inner);
+    args.emplace(op.arg, inner);
+  }
+  if (e.scratchpad.get_size() > 0)
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine, ws.back().raw_data()));
+  e.prim.execute(stream, args);
+  for (auto& [op, user] : outputs) op->convert->execute(stream, args.at(op->arg), user);
+  stream.wait();
+}
+
+// The plan for a call (see the note at the top); nothing when the portable
+// kernel is faster.
+std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
+  if (conv2d_winograd_x86(g)) return Plan{Layout::Blocked, true};
+  if (g.groups == 1 && g.k_g() <= kSmallK) return std::nullopt;
+  if (g.groups == 1 && g.kh == 1 && g.kw == 1) return Plan{Layout::Plain, false};
+  if (g.groups > 1 || kind == Kind::InputGrad) return Plan{Layout::Blocked, false};
+  return Plan{Layout::ChannelsLast, false};
+}
+
+// Images per chunk of a chunked run: about 4 MiB of activations (smaller
+// chunks made Winograd's gradients up to 30% slower here, larger ones leave
+// two threads too few chunks to balance). A function of the shape only.
+int64_t chunk_images(const ConvGeom& g) {
+  constexpr int64_t kChunkBytes = int64_t{1} << 22;
+  const int64_t per_image = 4 * (g.c_in * g.h * g.w + g.c_out * g.oh * g.ow);
+  return std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, per_image), 1, g.n);
+}
+
+// The operand pointers of images [i0, i0 + count) (WeightGrad: its own
+// partial sum `part`).
+std::vector<float*> chunk_ptrs(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs,
+                               int64_t i0, float* part) {
+  const int64_t xs = g.c_in * g.h * g.w * i0, ys = g.c_out * g.oh * g.ow * i0;
+  if (kind == Kind::Forward) return {ptrs[0] + xs, ptrs[1], ptrs[2], ptrs[3] + ys};
+  if (kind == Kind::InputGrad) return {ptrs[0] + ys, ptrs[1], ptrs[2] + xs};
+  return {ptrs[0] + xs, ptrs[1] + ys, part};
+}
+
+// Note [chunked oneDNN runs]: one parallel loop over chunks of images, each
+// run start to end (reorders, primitive) by one thread with primitives built
+// for one thread. On a busy machine this beats running each primitive across
+// the team, where each of a call's parallel regions waits for a thread the
+// OS has parked (measured 1.5-2x in wall time here); and the results do not
+// depend on the thread count: chunks are fixed by the shape, and the weight
+// gradient sums the chunks' partial sums in chunk order.
+bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<float*>& ptrs) {
+  const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
+  ConvGeom full = g, tail = g;
+  full.n = nb, tail.n = g.n - (chunks - 1) * nb;
+  const std::shared_ptr<const Entry> ef = entry_for(kind, full, plan, 1);
+  const std::shared_ptr<const Entry> et = tail.n == nb ? ef : entry_for(kind, tail, plan, 1);
+  if (!ef || !et) return false;
+  std::vector<std::vector<Tensor>> ws;
+  for (int t = 0; t < get_num_threads(); ++t) ws.push_back(workspace(*ef));
+  const std::vector<Tensor> ws_tail = workspace(*et);
+  const int64_t wsize = g.c_out * g.k_g();
+  const Tensor part = empty({kind == Kind::WeightGrad ? chunks * wsize : 0});
+  float* parts = static_cast<float*>(part.raw_data());
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const bool last = c == chunks - 1 && et != ef;
+    float* my_part = kind == Kind::WeightGrad ? parts + c * wsize : nullptr;
+    run(last ? *et : *ef, chunk_ptrs(kind, g, ptrs, c * nb, my_part),
+        last ? ws_tail : ws[omp_get_thread_num()]);
+  }
+  if (kind == Kind::WeightGrad) {
+    float* gw = ptrs[2];
+    std::copy(parts, parts + wsize, gw);
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += parts[c * wsize + i];
+  }
+  return true;
+}
+
+bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs) {
+  const std::optional<Plan> plan = choose_plan(kind, g);
+  if (!plan) return false;
+  const int threads = get_num_threads();
+  const int64_t chunks = (g.n + chunk_images(g) - 1) / chunk_images(g);
+  // Too few chunks to share out: the whole batch in one run across the team.
+  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs);
+  const std::shared_ptr<const Entry> entry = entry_for(kind, g, *plan, threads);
+  if (!entry) return false;
+  run(*entry, ptrs, workspace(*entry));
+  return true;
+}
+
+// oneDNN never writes through its inputs; its API just takes void*.
+float* in(const float* p) { return const_cast<float*>(p); }
+
+}  // namespace
+
+bool conv2d_winograd_x86(const ConvGeom& g) {
+  return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 &&
+         g.dw == 1 && g.c_in % 16 == 0 && g.c_out % 16 == 0 && g.ph <= 1 && g.pw <= 1 &&
+         g.pad_bottom() <= 1 && g.pad_right() <= 1;
+}
+
+bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
+                        float* y) {
+  if (g.n == 0 || g.oh * g.ow == 0) return true;
+  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), y});
+}
+
+bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx) {
+  if (g.n == 0 || g.oh * g.ow == 0) return false;
+  return run_kind(Kind::InputGrad, g, {in(gy), in(wt), gx});
+}
+
+bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw) {
+  if (g.n == 0 || g.oh * g.ow == 0) return false;
+  return run_kind(Kind::WeightGrad, g, {in(x), in(gy), gw});
+}
+
+}  // namespace braid::kernels

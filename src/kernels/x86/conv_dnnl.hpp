@@ -1,0 +1,26 @@
+// fp32 2-D convolution on x86 through oneDNN: the same three maps, shapes and
+// contract as the portable kernels (see kernels/portable/conv.hpp), on
+// contiguous NCHW buffers.
+#pragma once
+
+#include "kernels/portable/conv.hpp"
+
+namespace braid::kernels {
+
+/// Each runs the computation with oneDNN and returns true, or returns false
+/// without writing when oneDNN has no fast implementation for the geometry
+/// (only its reference loop, or a cropping far-side padding); the caller then
+/// runs the portable kernel. Not bit-identical to the portable kernels
+/// (another summation order), but deterministic for a fixed thread count:
+/// see Note [oneDNN conv determinism] in conv_dnnl.cpp.
+/// Whether these kernels compute `g` with Winograd F(4x4, 3x3) (3x3, stride
+/// 1, groups 1, channels in multiples of 16): faster, with ~10x the rounding
+/// error of the direct kernels (see conv_dnnl.cpp).
+bool conv2d_winograd_x86(const ConvGeom& g);
+
+bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
+                        float* y);
+bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx);
+bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw);
+
+}  // namespace braid::kernels

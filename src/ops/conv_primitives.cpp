@@ -1,0 +1,290 @@
+// The convolution primitives (see ops/conv_common.hpp): conv2d_forward,
+// conv2d_input_grad, conv2d_weight_grad. The public conv1d, conv2d and
+// conv_transpose2d (src/ops/conv.cpp) check the user's arguments and call
+// these; their checks here only guard the registry's generic entry.
+#include "kernels/portable/conv.hpp"
+
+#include "kernels/portable/copy.hpp"
+#include "ops/conv_common.hpp"
+#ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/conv_dnnl.hpp"
+#endif
+
+namespace braid {
+namespace detail {
+namespace {
+using V = std::vector<Tensor>;
+
+Pair pair_attr(std::string_view op, const Attrs& a, std::string_view name) {
+  const std::vector<int64_t>& v = a.ints(op, name);
+  BRAID_CHECK(v.size() == 2, ValueError, op,
+              "attribute '{}' must hold 2 values (height, width); got {}", name, shape_str(v));
+  return {v[0], v[1]};
+}
+
+ConvParams read_params(std::string_view op, const Attrs& a) {
+  ConvParams p{pair_attr(op, a, "stride"), pair_attr(op, a, "padding"),
+               pair_attr(op, a, "dilation"), a.i(op, "groups")};
+  BRAID_CHECK(p.stride[0] >= 1 && p.stride[1] >= 1 && p.dilation[0] >= 1 && p.dilation[1] >= 1 &&
+                  p.padding[0] >= 0 && p.padding[1] >= 0 && p.groups >= 1,
+              ValueError, op,
+              "needs stride, dilation, groups >= 1 and padding >= 0; got stride=({}, {}), "
+              "padding=({}, {}), dilation=({}, {}), groups={}",
+              p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
+              p.groups);
+  return p;
+}
+
+Attrs make_attrs(const ConvParams& p, const char* size_name, Pair size) {
+  return Attrs{{"stride", std::vector<int64_t>{p.stride[0], p.stride[1]}},
+               {"padding", std::vector<int64_t>{p.padding[0], p.padding[1]}},
+               {"dilation", std::vector<int64_t>{p.dilation[0], p.dilation[1]}},
+               {"groups", p.groups},
+               {size_name, std::vector<int64_t>{size[0], size[1]}}};
+}
+
+// The output size attribute: two sizes >= 0.
+Pair size_attr(std::string_view op, const Attrs& a, std::string_view name) {
+  const Pair s = pair_attr(op, a, name);
+  BRAID_CHECK(s[0] >= 0 && s[1] >= 0, ValueError, op, "attribute '{}' must be >= 0; got ({}, {})",
+              name, s[0], s[1]);
+  return s;
+}
+
+// x-like (N, C, H, W) operands and weights are 4-D; `what` names them in errors.
+void check_4d(std::string_view op, const Tensor& a, const char* an, const Tensor& b,
+              const char* bn) {
+  BRAID_CHECK(a.dim() == 4 && b.dim() == 4, ShapeError, op,
+              "expects 4-D {} and {}; got {}={}, {}={}", an, bn, an, shape_str(a.shape()), bn,
+              shape_str(b.shape()));
+}
+
+// `auto`: whatever one_meta returns is what InferFn wants.
+auto infer_forward(std::span<const Tensor> in, const Attrs& a) {
+  constexpr std::string_view op = "conv2d_forward";
+  check_floating(op, in);
+  const ConvParams p = read_params(op, a);
+  const Pair out = size_attr(op, a, "output_size");
+  const Tensor &x = in[0], &w = in[1], &b = in[2];
+  check_4d(op, x, "x", w, "weight");
+  BRAID_CHECK(w.size(0) % p.groups == 0 && x.size(1) == w.size(1) * p.groups && b.dim() == 1 &&
+                  b.size(0) == w.size(0),
+              ShapeError, op,
+              "needs weight (C_out, C_in/groups, kH, kW) and bias (C_out) matching x (N, C_in, H, "
+              "W); got x={}, weight={}, bias={}, groups={}",
+              shape_str(x.shape()), shape_str(w.shape()), shape_str(b.shape()), p.groups);
+  return one_meta({x.size(0), w.size(0), out[0], out[1]}, x.dtype());
+}
+
+auto infer_input_grad(std::span<const Tensor> in, const Attrs& a) {
+  constexpr std::string_view op = "conv2d_input_grad";
+  check_floating(op, in);
+  const ConvParams p = read_params(op, a);
+  const Pair size = size_attr(op, a, "input_size");
+  const Tensor &gy = in[0], &w = in[1];
+  check_4d(op, gy, "grad_y", w, "weight");
+  BRAID_CHECK(w.size(0) % p.groups == 0 && gy.size(1) == w.size(0), ShapeError, op,
+              "needs grad_y (N, C_out, H_out, W_out) and weight (C_out, C_in/groups, kH, kW) "
+              "with C_out divisible by groups; got grad_y={}, weight={}, groups={}",
+              shape_str(gy.shape()), shape_str(w.shape()), p.groups);
+  return one_meta({gy.size(0), w.size(1) * p.groups, size[0], size[1]}, gy.dtype());
+}
+
+auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
+  constexpr std::string_view op = "conv2d_weight_grad";
+  check_floating(op, in);
+  const ConvParams p = read_params(op, a);
+  const Pair k = size_attr(op, a, "kernel_size");
+  const Tensor &x = in[0], &gy = in[1];
+  check_4d(op, x, "x", gy, "grad_y");
+  BRAID_CHECK(x.size(0) == gy.size(0) && x.size(1) % p.groups == 0 && gy.size(1) % p.groups == 0,
+              ShapeError, op,
+              "needs x (N, C_in, H, W) and grad_y (N, C_out, H_out, W_out) with channels "
+              "divisible by groups; got x={}, grad_y={}, groups={}",
+              shape_str(x.shape()), shape_str(gy.shape()), p.groups);
+  return one_meta({gy.size(1), x.size(1) / p.groups, k[0], k[1]}, x.dtype());
+}
+
+// -- kernels ------------------------------------------------------------------
+// A contiguous copy (made inside a kernel: no autograd involved).
+Tensor dense(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor r = empty(t.shape(), t.dtype());
+  kernels::copy(r, t);
+  return r;
+}
+
+// The geometry of a call from the three full shapes: x (N, C_in, H, W),
+// weight (C_out, C_in/groups, kH, kW) and y (N, C_out, H_out, W_out).
+kernels::ConvGeom geom_of(const Attrs& a, const Shape& x, const Shape& w, const Shape& y) {
+  const ConvParams p = read_params("conv2d", a);
+  kernels::ConvGeom g;
+  g.n = x[0], g.c_in = x[1], g.h = x[2], g.w = x[3];
+  g.c_out = w[0], g.kh = w[2], g.kw = w[3];
+  g.oh = y[2], g.ow = y[3];
+  g.groups = p.groups;
+  g.sh = p.stride[0], g.sw = p.stride[1];
+  g.ph = p.padding[0], g.pw = p.padding[1];
+  g.dh = p.dilation[0], g.dw = p.dilation[1];
+  return g;
+}
+
+template <class T>
+const T* ptr(const Tensor& t) {
+  return static_cast<const T*>(t.raw_data());
+}
+template <class T>
+T* mut(const Tensor& t) {
+  return static_cast<T*>(t.raw_data());
+}
+
+// Runs f.template operator()<T>() with T the kernels' element type (float for
+// every float16/bfloat16 input: the dispatcher has cast those already).
+template <class F>
+void by_dtype(DType dt, const F& f) {
+  if (dt == DType::Float64)
+    f.template operator()<double>();
+  else
+    f.template operator()<float>();
+}
+
+void forward_portable(const KernelArgs& k) {
+  const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
+  by_dtype(x.dtype(), [&]<class T>() {
+    kernels::conv2d_forward_portable<T>(g, ptr<T>(x), ptr<T>(w), ptr<T>(b), mut<T>(k.out[0]));
+  });
+}
+
+void input_grad_portable(const KernelArgs& k) {
+  const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
+  const kernels::ConvGeom g = geom_of(k.attrs, k.out[0].shape(), w.shape(), gy.shape());
+  by_dtype(gy.dtype(), [&]<class T>() {
+    kernels::conv2d_input_grad_portable<T>(g, ptr<T>(gy), ptr<T>(w), mut<T>(k.out[0]));
+  });
+}
+
+void weight_grad_portable(const KernelArgs& k) {
+  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), k.out[0].shape(), gy.shape());
+  by_dtype(x.dtype(), [&]<class T>() {
+    kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[0]));
+  });
+}
+
+#ifdef BRAID_HAVE_DNNL
+bool forward_x86(const KernelArgs& k) {
+  if (k.out[0].dtype() != DType::Float32) return false;
+  const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
+  return kernels::conv2d_forward_x86(g, ptr<float>(x), ptr<float>(w), ptr<float>(b),
+                                     mut<float>(k.out[0]));
+}
+
+bool input_grad_x86(const KernelArgs& k) {
+  if (k.out[0].dtype() != DType::Float32) return false;
+  const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
+  const kernels::ConvGeom g = geom_of(k.attrs, k.out[0].shape(), w.shape(), gy.shape());
+  return kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w), mut<float>(k.out[0]));
+}
+
+bool weight_grad_x86(const KernelArgs& k) {
+  if (k.out[0].dtype() != DType::Float32) return false;
+  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), k.out[0].shape(), gy.shape());
+  return kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[0]));
+}
+#else
+constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr;
+#endif
+
+// -- vjps: each primitive is bilinear, so its adjoints are the other two ------
+Pair spatial(const Shape& s) { return {s[2], s[3]}; }
+
+V forward_vjp(const VjpCtx& c) {
+  const ConvParams p = read_params("conv2d_forward", c.attrs);
+  const Tensor &x = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
+  Tensor gx, gw, gb;
+  if (c.needs_grad[0])
+    gx = grad_for(conv2d_input_grad_call(g, w, p, spatial(x.shape())), c.input_meta[0]);
+  if (c.needs_grad[1])
+    gw = grad_for(conv2d_weight_grad_call(x, g, p, spatial(w.shape())), c.input_meta[1]);
+  if (c.needs_grad[2]) gb = grad_for(sum(g, {0, 2, 3}), c.input_meta[2]);
+  return {gx, gw, gb};
+}
+
+// gx = A(w)^T gy, so <ggx, gx> = <A(w) ggx, gy>: d/dgy is a forward
+// convolution of ggx, d/dw the weight gradient of that convolution.
+V input_grad_vjp(const VjpCtx& c) {
+  const ConvParams p = read_params("conv2d_input_grad", c.attrs);
+  const Tensor &gy = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
+  Tensor ggy, gw;
+  if (c.needs_grad[0])
+    ggy = grad_for(conv2d_forward_call(g, w, Tensor(), p, spatial(gy.shape())), c.input_meta[0]);
+  if (c.needs_grad[1])
+    gw = grad_for(conv2d_weight_grad_call(g, gy, p, spatial(w.shape())), c.input_meta[1]);
+  return {ggy, gw};
+}
+
+// gw = B(x)^T gy with B(x) w = A(w) x, so <ggw, gw> = <A(ggw) x, gy>.
+V weight_grad_vjp(const VjpCtx& c) {
+  const ConvParams p = read_params("conv2d_weight_grad", c.attrs);
+  const Tensor &x = c.inputs[0], &gy = c.inputs[1], &g = c.grads[0];
+  Tensor gx, ggy;
+  if (c.needs_grad[0])
+    gx = grad_for(conv2d_input_grad_call(gy, g, p, spatial(x.shape())), c.input_meta[0]);
+  if (c.needs_grad[1])
+    ggy = grad_for(conv2d_forward_call(x, g, Tensor(), p, spatial(gy.shape())), c.input_meta[1]);
+  return {gx, ggy};
+}
+
+OpDef primitive(int num_inputs, InferFn infer, KernelFn portable, FastKernelFn x86, VjpFn vjp) {
+  OpDef d;
+  d.num_inputs = num_inputs;
+  d.promote_mask = num_inputs == 3 ? 7u : 3u;
+  d.infer = infer;
+  d.portable = portable;
+  d.x86 = x86;
+  d.vjp = vjp;
+  d.save_inputs = 3;  // the two convolved operands; never the bias
+  return d;
+}
+}  // namespace
+
+Tensor conv2d_forward_call(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                           const ConvParams& p, Pair output_size) {
+  // The primitive always adds a bias (free in the kernels); "none" is zeros.
+  const Tensor b = bias.defined() ? bias : zeros({weight.size(0)}, x.dtype());
+  return call1(OpId::conv2d_forward, {x, weight, b}, make_attrs(p, "output_size", output_size));
+}
+
+Tensor conv2d_input_grad_call(const Tensor& grad_y, const Tensor& weight, const ConvParams& p,
+                              Pair input_size) {
+  return call1(OpId::conv2d_input_grad, {grad_y, weight}, make_attrs(p, "input_size", input_size));
+}
+
+Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const ConvParams& p,
+                               Pair kernel_size) {
+  return call1(OpId::conv2d_weight_grad, {x, grad_y}, make_attrs(p, "kernel_size", kernel_size));
+}
+
+OpDef make_def_conv2d_forward() {
+  OpDef d = primitive(3, infer_forward, forward_portable, forward_x86, forward_vjp);
+  d.onnx = "Conv";
+  return d;
+}
+
+OpDef make_def_conv2d_input_grad() {
+  OpDef d = primitive(2, infer_input_grad, input_grad_portable, input_grad_x86, input_grad_vjp);
+  d.onnx = "ConvTranspose";  // weight (C_out, C_in/groups, kH, kW) is ConvTranspose's (C, M/g, ...)
+  return d;
+}
+
+OpDef make_def_conv2d_weight_grad() {
+  OpDef d = primitive(2, infer_weight_grad, weight_grad_portable, weight_grad_x86, weight_grad_vjp);
+  d.onnx_note = "training only: the weight gradient of Conv has no ONNX operator";
+  return d;
+}
+
+}  // namespace detail
+}  // namespace braid
