@@ -1,2 +1,0 @@
-// The braid_data library (see include/braid/data/data.hpp).
-#include "braid/data/data.hpp"
