@@ -9,6 +9,7 @@
 #include "braid/core/rng.hpp"
 #include "braid/core/tensor.hpp"
 #include "braid/data/data.hpp"
+#include "braid/io/io.hpp"
 #include "braid/log/log.hpp"
 #include "braid/nn/nn.hpp"
 #include "braid/ops/conv.hpp"

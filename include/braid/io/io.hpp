@@ -1,0 +1,2 @@
+#pragma once
+/// braid::io: safetensors state dicts, (later) the braid model file and ONNX.
