@@ -63,4 +63,16 @@ bool has_half(std::span<const Tensor> in) {
   return false;
 }
 
+OpDef composite_def(CompositeFn fn, int num_inputs, std::string_view onnx,
+                    std::string_view onnx_note, int num_outputs) {
+  OpDef d;
+  d.kind = OpKind::Composite;
+  d.num_inputs = num_inputs;
+  d.num_outputs = num_outputs;
+  d.composite = fn;
+  d.onnx = onnx;
+  d.onnx_note = onnx_note;
+  return d;
+}
+
 }  // namespace braid::detail

@@ -36,6 +36,10 @@ TensorMetas infer_broadcast_bool(std::span<const Tensor> in, const Attrs&) {
 /// The reduced shape of `shape` over `dims` (already wrapped and sorted).
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
 
+/// The entry of a composite op: its autograd comes from the ops `fn` calls.
+OpDef composite_def(CompositeFn fn, int num_inputs, std::string_view onnx,
+                    std::string_view onnx_note = {}, int num_outputs = 1);
+
 /// Checks every input is defined and floating; names the op.
 void check_floating(std::string_view op, std::span<const Tensor> in);
 

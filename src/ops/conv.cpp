@@ -188,32 +188,24 @@ Tensor conv_transpose_2d(std::span<const Tensor> in, const Attrs& a) {
   return batched ? y : squeeze(y, {0});
 }
 
-OpDef composite(CompositeFn fn, std::string_view onnx) {
-  OpDef d;
-  d.kind = OpKind::Composite;
-  d.num_inputs = 3;
-  d.composite = fn;
-  d.onnx = onnx;
-  return d;
-}
 }  // namespace
 
 OpDef make_def_conv1d() {
-  return composite(
+  return composite_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_nd("conv1d", 1, in, a)}; },
-      "Conv");
+      3, "Conv");
 }
 
 OpDef make_def_conv2d() {
-  return composite(
+  return composite_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_nd("conv2d", 2, in, a)}; },
-      "Conv");
+      3, "Conv");
 }
 
 OpDef make_def_conv_transpose2d() {
-  return composite(
+  return composite_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_transpose_2d(in, a)}; },
-      "ConvTranspose");
+      3, "ConvTranspose");
 }
 }  // namespace detail
 

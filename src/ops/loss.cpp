@@ -316,43 +316,34 @@ V kl_div_of(std::span<const Tensor> in, const Attrs& a) {
   return {x.dim() == 0 ? s : s / static_cast<double>(x.size(0))};
 }
 
-OpDef loss_def(CompositeFn fn, int num_inputs, std::string_view onnx, std::string_view onnx_note) {
-  OpDef d;
-  d.kind = OpKind::Composite;
-  d.num_inputs = num_inputs;
-  d.composite = fn;
-  d.onnx = onnx;
-  d.onnx_note = onnx_note;
-  return d;
-}
 }  // namespace
 
 OpDef make_def_cross_entropy() {
-  return loss_def(cross_entropy_of, 3, "SoftmaxCrossEntropyLoss",
+  return composite_def(cross_entropy_of, 3, "SoftmaxCrossEntropyLoss",
                   "label_smoothing and probability targets export as parts (LogSoftmax, Mul, "
                   "ReduceSum)");
 }
-OpDef make_def_nll_loss() { return loss_def(nll_loss_of, 3, "NegativeLogLikelihoodLoss", ""); }
+OpDef make_def_nll_loss() { return composite_def(nll_loss_of, 3, "NegativeLogLikelihoodLoss", ""); }
 OpDef make_def_mse_loss() {
-  return loss_def(mse_of, 2, "", "composite: exported as its parts (Sub, Mul, ReduceMean/Sum)");
+  return composite_def(mse_of, 2, "", "composite: exported as its parts (Sub, Mul, ReduceMean/Sum)");
 }
 OpDef make_def_l1_loss() {
-  return loss_def(l1_of, 2, "", "composite: exported as its parts (Sub, Abs, ReduceMean/Sum)");
+  return composite_def(l1_of, 2, "", "composite: exported as its parts (Sub, Abs, ReduceMean/Sum)");
 }
 OpDef make_def_smooth_l1_loss() {
-  return loss_def(smooth_l1_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
+  return composite_def(smooth_l1_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
 }
 OpDef make_def_huber_loss() {
-  return loss_def(huber_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
+  return composite_def(huber_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
 }
 OpDef make_def_binary_cross_entropy() {
-  return loss_def(bce_of, 3, "", "composite: exported as its parts (Log, Clip, Mul, Sub)");
+  return composite_def(bce_of, 3, "", "composite: exported as its parts (Log, Clip, Mul, Sub)");
 }
 OpDef make_def_binary_cross_entropy_with_logits() {
-  return loss_def(bce_logits_of, 4, "", "composite: exported as its parts (Softplus, Mul, Add)");
+  return composite_def(bce_logits_of, 4, "", "composite: exported as its parts (Softplus, Mul, Add)");
 }
 OpDef make_def_kl_div() {
-  return loss_def(kl_div_of, 2, "", "composite: exported as its parts (Log, Sub, Mul, ReduceSum)");
+  return composite_def(kl_div_of, 2, "", "composite: exported as its parts (Log, Sub, Mul, ReduceSum)");
 }
 
 }  // namespace detail

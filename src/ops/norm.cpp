@@ -349,16 +349,6 @@ V instance_norm_composite(std::span<const Tensor> in, const Attrs& a) {
   return {reshape(r[0], x.shape())};
 }
 
-OpDef composite_def(CompositeFn fn, int num_inputs, std::string_view onnx,
-                    std::string_view onnx_note = {}) {
-  OpDef d;
-  d.kind = OpKind::Composite;
-  d.num_inputs = num_inputs;
-  d.composite = fn;
-  d.onnx = onnx;
-  d.onnx_note = onnx_note;
-  return d;
-}
 }  // namespace
 
 OpDef make_def_native_batch_norm() {

@@ -167,31 +167,23 @@ V attention_of(std::span<const Tensor> in, const Attrs& a) {
   return {matmul(w, v)};
 }
 
-OpDef composite(CompositeFn fn, int num_inputs, int num_outputs) {
-  OpDef d;
-  d.kind = OpKind::Composite;
-  d.num_inputs = num_inputs;
-  d.num_outputs = num_outputs;
-  d.composite = fn;
-  return d;
-}
 }  // namespace
 
 OpDef make_def_lstm_cell() {
-  OpDef d = composite(lstm_cell_of, 7, 2);
+  OpDef d = composite_def(lstm_cell_of, 7, "", "", 2);
   d.onnx = "LSTM";
   d.onnx_note = "one step: an LSTM node of seq_length 1 (gate order i, o, f, c), or the parts";
   return d;
 }
 OpDef make_def_gru_cell() {
-  OpDef d = composite(gru_cell_of, 6, 1);
+  OpDef d = composite_def(gru_cell_of, 6, "");
   d.onnx = "GRU";
   d.onnx_note =
       "one step: a GRU node of seq_length 1, linear_before_reset = 1 (gate order z, r, h)";
   return d;
 }
 OpDef make_def_scaled_dot_product_attention() {
-  OpDef d = composite(attention_of, 4, 1);
+  OpDef d = composite_def(attention_of, 4, "");
   d.onnx_note = "composite: exported as its parts (MatMul, Mul, Where, Softmax)";
   return d;
 }

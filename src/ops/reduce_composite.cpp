@@ -13,13 +13,10 @@ namespace detail {
 namespace {
 using V = std::vector<Tensor>;
 
-OpDef composite_def(CompositeFn fn, std::string_view onnx, std::string_view onnx_note = {}) {
-  OpDef d;
-  d.kind = OpKind::Composite;
+// Reduction composites take one tensor.
+OpDef reduce_def(CompositeFn fn, std::string_view onnx, std::string_view onnx_note = {}) {
+  OpDef d = composite_def(fn, 1, onnx, onnx_note);
   d.traits = kReduction;
-  d.composite = fn;
-  d.onnx = onnx;
-  d.onnx_note = onnx_note;
   return d;
 }
 
@@ -85,32 +82,32 @@ Tensor softmax_of(std::string_view op, const Tensor& x, const Attrs& a, bool log
 }  // namespace
 
 OpDef make_def_var() {
-  return composite_def(
+  return reduce_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {variance("var", in[0], a)}; },
       "", "composite: exported as its parts (ReduceMean, Sub, Mul, ReduceSum, Div)");
 }
 OpDef make_def_std() {
-  return composite_def([](std::span<const Tensor> in,
+  return reduce_def([](std::span<const Tensor> in,
                           const Attrs& a) -> V { return {sqrt(variance("std", in[0], a))}; },
                        "", "composite: exported as its parts (var, then Sqrt)");
 }
 OpDef make_def_norm() {
-  return composite_def(
+  return reduce_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {p_norm(in[0], a)}; }, "",
       "composite: exported as its parts (ReduceL1/ReduceL2 patterns for p = 1, 2)");
 }
 OpDef make_def_logsumexp() {
-  return composite_def(
+  return reduce_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V { return {logsumexp_of(in[0], a)}; },
       "ReduceLogSumExp");
 }
 OpDef make_def_softmax() {
-  return composite_def([](std::span<const Tensor> in,
+  return reduce_def([](std::span<const Tensor> in,
                           const Attrs& a) -> V { return {softmax_of("softmax", in[0], a, false)}; },
                        "Softmax");
 }
 OpDef make_def_log_softmax() {
-  return composite_def(
+  return reduce_def(
       [](std::span<const Tensor> in, const Attrs& a) -> V {
         return {softmax_of("log_softmax", in[0], a, true)};
       },
