@@ -216,19 +216,20 @@ def scheduler_cases():
         scheduler_case("cosine_annealing_long", "CosineAnnealingLR", {"T_max": 7}, steps=40),
         scheduler_case("linear_lr", "LinearLR", {}),
         scheduler_case("linear_lr_down", "LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 12}),
+        # OneCycleLR: total_steps - 1 steps; PyTorch extrapolates on the step after (braid holds).
         scheduler_case("one_cycle", "OneCycleLR", {"max_lr": 1.0, "total_steps": 30}, steps=29),
         scheduler_case(
             "one_cycle_adam_three_phase",
             "OneCycleLR",
             {"max_lr": [0.5, 0.2], "total_steps": 30, "three_phase": True, "pct_start": 0.25},
-            steps=30,
+            steps=29,
             optimizer="Adam",
         ),
         scheduler_case(
             "one_cycle_linear_no_momentum",
             "OneCycleLR",
             {"max_lr": 0.3, "total_steps": 25, "anneal_strategy": "linear", "cycle_momentum": False},
-            steps=25,
+            steps=24,
         ),
         scheduler_case("plateau_min", "ReduceLROnPlateau", {"patience": 2, "factor": 0.5}, metrics=plateau),
         scheduler_case(

@@ -176,7 +176,9 @@ double OneCycleLR::value_at(const Group& grp, bool momentum) const {
   for (size_t i = 0; i < phases_.size(); ++i) {
     const Phase& ph = phases_[i];
     if (step <= ph.end_step || i + 1 == phases_.size()) {
-      double pct = (step - start_step) / (ph.end_step - start_step);
+      // PyTorch lets last_epoch reach total_steps and extrapolates past the
+      // last phase there (a negative rate with "linear"); braid holds the end.
+      double pct = std::min((step - start_step) / (ph.end_step - start_step), 1.0);
       double a = momentum ? grp.momenta[ph.start_momentum] : grp.lrs[ph.start_lr];
       double b = momentum ? grp.momenta[ph.end_momentum] : grp.lrs[ph.end_lr];
       if (options_.anneal_strategy == "cos")

@@ -126,7 +126,8 @@ struct OneCycleLROptions {
 /// The 1cycle policy (Smith 2018), step() once per batch: the rate rises from
 /// max_lr / div_factor to max_lr over pct_start of total_steps, then anneals
 /// to initial / final_div_factor. One max_lr for all groups, or one per group.
-/// Stepping past total_steps throws ValueError.
+/// The total_steps-th step() holds the final rate (PyTorch extrapolates past
+/// it); one more throws ValueError and changes nothing.
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, int64_t total_steps,
