@@ -16,18 +16,29 @@ void AdagradOptions::check() const {
 
 namespace {
 template <class T>
+struct AdagradConsts {
+  T neg_clr, wd, eps, sign;
+};
+
+// Elements [b, e); see Note [fused update loops].
+template <class T, bool kWeightDecay>
+void adagrad_range(AdagradConsts<T> c, T* __restrict p, const T* __restrict g,
+                   T* __restrict sum, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) {
+    T gi = c.sign * g[i];
+    if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
+    T s = sum[i] + gi * gi;
+    sum[i] = s;
+    p[i] = p[i] + c.neg_clr * (gi / (std::sqrt(s) + c.eps));
+  }
+}
+
+template <class T, bool kWeightDecay>
 void adagrad_loop(const AdagradOptions& o, int64_t step, T* p, const T* g, T* sum, int64_t n) {
-  const T neg_clr = T(-(o.lr / (1 + double(step - 1) * o.lr_decay)));
-  const T wd = T(o.weight_decay), eps = T(o.eps);
-  const bool maximize = o.maximize;
+  const AdagradConsts<T> c{T(-(o.lr / (1 + double(step - 1) * o.lr_decay))), T(o.weight_decay),
+                           T(o.eps), o.maximize ? T(-1) : T(1)};
   detail::for_elements(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T gi = maximize ? -g[i] : g[i];
-      if (wd != 0) gi = gi + wd * p[i];
-      sum[i] = sum[i] + gi * gi;
-      T std_ = std::sqrt(sum[i]) + eps;
-      p[i] = p[i] + neg_clr * (gi / std_);
-    }
+    adagrad_range<T, kWeightDecay>(c, p, g, sum, b, e);
   });
 }
 }  // namespace
@@ -37,8 +48,11 @@ void Adagrad::update_param(const AdagradOptions& o, Tensor& param, const Tensor&
   ++st.step;
   Tensor sum = st.get("sum", param, o.initial_accumulator_value);
   BRAID_DISPATCH_FLOAT(param.dtype(), name().c_str(), [&] {
-    adagrad_loop<scalar_t>(o, st.step, param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                           sum.data_ptr<scalar_t>(), param.numel());
+    using T = scalar_t;
+    detail::with_flag(o.weight_decay != 0, [&](auto wd) {
+      adagrad_loop<T, wd>(o, st.step, param.data_ptr<T>(), grad.data_ptr<T>(), sum.data_ptr<T>(),
+                          param.numel());
+    });
   });
 }
 

@@ -23,30 +23,46 @@ struct AdamStep {
   int64_t step;
 };
 
-// PyTorch's single-tensor update, fused: one pass over p, g, m, v (, v_max).
+// The per-step constants, as locals of the loop (captured references would
+// make g++ reload them after every store and give up vectorising).
 template <class T>
+struct AdamConsts {
+  T neg_step, bc2_sqrt, eps, b1, b2, omb1, omb2, wd, decay, sign;
+};
+
+// PyTorch's single-tensor update, fused (Note [fused update loops]): one pass
+// over p, g, m, v (, v_max) for elements [b, e).
+template <class T, bool kDecoupled, bool kL2, bool kAmsgrad>
+void adam_range(AdamConsts<T> c, T* __restrict p, const T* __restrict g, T* __restrict m,
+                T* __restrict v, T* __restrict vmax, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) {
+    T gi = c.sign * g[i];
+    T pi = p[i];
+    if constexpr (kDecoupled) pi = pi * c.decay;
+    if constexpr (kL2) gi = gi + c.wd * pi;
+    T mi = m[i] * c.b1 + c.omb1 * gi;
+    T vi = v[i] * c.b2 + c.omb2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    if constexpr (kAmsgrad) {
+      vi = vmax[i] < vi ? vi : vmax[i];
+      vmax[i] = vi;
+    }
+    T denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
+    p[i] = pi + c.neg_step * (mi / denom);
+  }
+}
+
+template <class T, bool kDecoupled, bool kL2, bool kAmsgrad>
 void adam_loop(const AdamStep& s, T* p, const T* g, T* m, T* v, T* vmax, int64_t n) {
   const double bc1 = 1 - std::pow(s.beta1, double(s.step));
   const double bc2 = 1 - std::pow(s.beta2, double(s.step));
-  const T neg_step = T(-(s.lr / bc1)), bc2_sqrt = T(std::sqrt(bc2)), eps = T(s.eps);
-  const T b1 = T(s.beta1), b2 = T(s.beta2), omb1 = T(1 - s.beta1), omb2 = T(1 - s.beta2);
-  const T wd = T(s.weight_decay), decay = T(1 - s.lr * s.weight_decay);
-  const bool decoupled = s.decoupled, maximize = s.maximize;
+  const AdamConsts<T> c{T(-(s.lr / bc1)),         T(std::sqrt(bc2)),   T(s.eps),
+                        T(s.beta1),               T(s.beta2),          T(1 - s.beta1),
+                        T(1 - s.beta2),           T(s.weight_decay),   T(1 - s.lr * s.weight_decay),
+                        s.maximize ? T(-1) : T(1)};
   detail::for_elements(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T gi = maximize ? -g[i] : g[i];
-      if (decoupled) {
-        p[i] = p[i] * decay;
-      } else if (wd != 0) {
-        gi = gi + wd * p[i];
-      }
-      m[i] = m[i] * b1 + omb1 * gi;
-      v[i] = v[i] * b2 + omb2 * gi * gi;
-      T vh = v[i];
-      if (vmax) vh = vmax[i] = vmax[i] < vh ? vh : vmax[i];
-      T denom = std::sqrt(vh) / bc2_sqrt + eps;
-      p[i] = p[i] + neg_step * (m[i] / denom);
-    }
+    adam_range<T, kDecoupled, kL2, kAmsgrad>(c, p, g, m, v, vmax, b, e);
   });
 }
 
@@ -58,9 +74,18 @@ void adam_update(const O& o, bool decoupled, Tensor& param, const Tensor& grad, 
   AdamStep s{o.lr,       o.betas[0], o.betas[1], o.eps, o.weight_decay,
              decoupled, o.amsgrad,  o.maximize, st.step};
   BRAID_DISPATCH_FLOAT(param.dtype(), O::kName, [&] {
-    adam_loop<scalar_t>(s, param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                        m.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(),
-                        vmax.defined() ? vmax.data_ptr<scalar_t>() : nullptr, param.numel());
+    using T = scalar_t;
+    T *p = param.data_ptr<T>(), *mp = m.data_ptr<T>(), *vp = v.data_ptr<T>();
+    T* vmp = vmax.defined() ? vmax.data_ptr<T>() : nullptr;
+    const T* g = grad.data_ptr<T>();
+    const int64_t n = param.numel();
+    detail::with_flag(decoupled, [&](auto dec) {
+      detail::with_flag(!decoupled && o.weight_decay != 0, [&](auto l2) {
+        detail::with_flag(o.amsgrad, [&](auto ams) {
+          if constexpr (!(dec && l2)) adam_loop<T, dec, l2, ams>(s, p, g, mp, vp, vmp, n);
+        });
+      });
+    });
   });
 }
 }  // namespace

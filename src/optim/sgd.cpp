@@ -15,22 +15,34 @@ void SGDOptions::check() const {
 }
 
 namespace {
-// p, g: n elements; buf: the momentum buffer or null; first: buf was just made.
 template <class T>
-void sgd_loop(const SGDOptions& o, T* p, const T* g, T* buf, bool first, int64_t n) {
-  const T lr = T(o.lr), wd = T(o.weight_decay), mom = T(o.momentum), keep = T(1 - o.dampening);
-  const bool maximize = o.maximize, nesterov = o.nesterov;
-  detail::for_elements(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T d = maximize ? -g[i] : g[i];
-      if (wd != 0) d = d + wd * p[i];
-      if (buf) {
-        T v = first ? d : buf[i] * mom + keep * d;
-        buf[i] = v;
-        d = nesterov ? d + mom * v : v;
-      }
-      p[i] = p[i] + (-lr) * d;
+struct SGDConsts {
+  T lr, wd, mom, keep, sign;
+};
+
+// Elements [b, e); see Note [fused update loops]. kMomentum: 0 none, 1 the
+// first step (the buffer starts as the gradient), 2 later steps.
+template <class T, bool kWeightDecay, int kMomentum, bool kNesterov>
+void sgd_range(SGDConsts<T> c, T* __restrict p, const T* __restrict g, T* __restrict buf,
+               int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) {
+    T d = c.sign * g[i];
+    if constexpr (kWeightDecay) d = d + c.wd * p[i];
+    if constexpr (kMomentum != 0) {
+      T v = kMomentum == 1 ? d : buf[i] * c.mom + c.keep * d;
+      buf[i] = v;
+      d = kNesterov ? d + c.mom * v : v;
     }
+    p[i] = p[i] + (-c.lr) * d;
+  }
+}
+
+template <class T, bool kWeightDecay, int kMomentum, bool kNesterov>
+void sgd_loop(const SGDOptions& o, T* p, const T* g, T* buf, int64_t n) {
+  const SGDConsts<T> c{T(o.lr), T(o.weight_decay), T(o.momentum), T(1 - o.dampening),
+                       o.maximize ? T(-1) : T(1)};
+  detail::for_elements(n, [&](int64_t b, int64_t e) {
+    sgd_range<T, kWeightDecay, kMomentum, kNesterov>(c, p, g, buf, b, e);
   });
 }
 }  // namespace
@@ -40,9 +52,19 @@ void SGD::update_param(const SGDOptions& o, Tensor& param, const Tensor& grad, P
   Tensor buf;
   bool first = false;
   if (o.momentum != 0) buf = st.get("momentum_buffer", param, 0, &first);
+  const int mode = buf.defined() ? (first ? 1 : 2) : 0;
   BRAID_DISPATCH_FLOAT(param.dtype(), name().c_str(), [&] {
-    sgd_loop<scalar_t>(o, param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                       buf.defined() ? buf.data_ptr<scalar_t>() : nullptr, first, param.numel());
+    using T = scalar_t;
+    T *p = param.data_ptr<T>(), *b = buf.defined() ? buf.data_ptr<T>() : nullptr;
+    const T* g = grad.data_ptr<T>();
+    const int64_t n = param.numel();
+    detail::with_flag(o.weight_decay != 0, [&](auto wd) {
+      detail::with_flag(o.nesterov, [&](auto nesterov) {
+        if (mode == 0) sgd_loop<T, wd, 0, false>(o, p, g, b, n);
+        if (mode == 1) sgd_loop<T, wd, 1, nesterov>(o, p, g, b, n);
+        if (mode == 2) sgd_loop<T, wd, 2, nesterov>(o, p, g, b, n);
+      });
+    });
   });
 }
 
