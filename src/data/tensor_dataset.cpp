@@ -13,8 +13,10 @@ namespace {
 
 // Note [batch fast path]: a batch of a TensorDataset is a row gather, one
 // memcpy per row into a fresh (B, ...) tensor. The generic path (get() per
-// example, a view op each, then stack) costs an op dispatch per example;
-// bench/data_bench.cpp measures both.
+// example, a view op each, then stack) costs an op dispatch per example.
+// bench/data_bench.cpp (BM_batch_*), 64 rows of a 60000 x 28 x 28 uint8
+// set, CPU time on the 2-core dev machine (Dec 2026, loaded): gather 8 us,
+// get + collate_stack 86 us, the index_select op 380 us.
 Tensor gather_rows(const Tensor& t, std::span<const int64_t> indices) {
   Shape shape = t.shape();
   int64_t n = shape[0];

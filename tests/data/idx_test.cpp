@@ -33,7 +33,7 @@ TEST(Idx, RoundTripsPlainAndGzip) {
     SCOPED_TRACE(ext);
     int k = 0;
     for (const Tensor& t : {img, labels, f32, f64, i32, i8}) {
-      std::string p = dir.file("t" + std::to_string(k++) + ext);
+      std::string p = dir.file(fmt::format("t{}{}", k++, ext));
       write_idx(p, t);
       expect_same(read_idx(p), t);
     }
