@@ -68,6 +68,10 @@ Example read_csv(const std::string& path, const CsvOptions& opt) {
               std::filesystem::exists(path) ? std::strerror(errno) : "no such file");
   BRAID_CHECK(opt.delimiter != '"' && opt.delimiter != '\n', ValueError, "read_csv",
               "the delimiter cannot be a quote or a newline");
+  BRAID_CHECK(opt.target_dtype == DType::Float32 || opt.target_dtype == DType::Int64 ||
+                  opt.target_dtype == DType::Float64,
+              DTypeError, "read_csv", "target_dtype must be float32, float64 or int64; got {}",
+              dtype_name(opt.target_dtype));
   std::vector<std::string> names, fields;
   std::vector<double> values;
   int64_t ncols = -1, target = -1, rows = 0, first_row_line = 0;
@@ -123,10 +127,6 @@ Example read_csv(const std::string& path, const CsvOptions& opt) {
   }
   BRAID_CHECK(!in.bad(), IOError, "read_csv", "cannot read '{}'", path);
   BRAID_CHECK(rows > 0, ValueError, "read_csv", "'{}' has no data rows", path);
-  BRAID_CHECK(opt.target_dtype == DType::Float32 || opt.target_dtype == DType::Int64 ||
-                  opt.target_dtype == DType::Float64,
-              DTypeError, "read_csv", "target_dtype must be float32, float64 or int64; got {}",
-              dtype_name(opt.target_dtype));
   int64_t dcols = ncols - (target >= 0 ? 1 : 0);
   Example out{empty({rows, dcols}, DType::Float32), {}};
   float* d = out.data.data_ptr<float>();

@@ -83,6 +83,8 @@ TEST(Csv, ErrorsNameTheLineAndColumn) {
   BRAID_EXPECT_THROW_MSG(read_csv(p, {.header = false, .target = "y"}), ValueError,
                          "[read_csv] '" + p +
                              "': target column 'y' is a name, which needs header = true");
+  BRAID_EXPECT_THROW_MSG(read_csv(p, {.target = 0, .target_dtype = DType::UInt8}), DTypeError,
+                         "[read_csv] target_dtype must be float32, float64 or int64; got uint8");
   write_text(p, "x,y\n");
   BRAID_EXPECT_THROW_MSG(read_csv(p), ValueError, "[read_csv] '" + p + "' has no data rows");
 }

@@ -113,6 +113,19 @@ TEST(DataLoader, RandomTransformsChangePerEpochAndSeed) {
   expect_same(sub.draw(0, {1, 0}).data, ds->draw(4, {1, 0}).data);
 }
 
+TEST(DataLoader, OverARandomSplit) {
+  auto parts = random_split(counting(20), {15, 5}, 4);
+  DataLoader loader(parts[1], {.batch_size = 2, .num_workers = 1});
+  std::vector<int64_t> seen;
+  for (const Example& b : loader) {
+    auto t = b.target.to_vector<int64_t>();
+    auto x = b.data.to_vector<float>();
+    for (size_t k = 0; k < t.size(); ++k) EXPECT_EQ(x[k], 2.f * float(t[k]));
+    seen.insert(seen.end(), t.begin(), t.end());
+  }
+  EXPECT_EQ(seen, parts[1]->indices());
+}
+
 TEST(DataLoader, CustomCollate) {
   DataLoader loader(counting(5), {.batch_size = 2, .collate = [](const std::vector<Example>& ex) {
                                     std::vector<Tensor> ys;
