@@ -5,8 +5,10 @@
 // is needed since the answer does not depend on order. Sequences have random
 // lengths and the padding is hidden with src_key_padding_mask. Prints the
 // per-token accuracy on held-out sequences as it learns.
+//   transformer_encoder [steps=800] [lr=1e-3]
 #include <braid/braid.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "tiny_adam.hpp"
 
@@ -55,13 +57,15 @@ double accuracy(Model& model, const Batch& b) {
 }
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const int steps = argc > 1 ? std::atoi(argv[1]) : 800;
+  const double lr = argc > 2 ? std::atof(argv[2]) : 1e-3;
   manual_seed(0);
   Model model;
-  TinyAdam adam(model.parameters(), 3e-3);
+  TinyAdam adam(model.parameters(), lr);
   const Batch test = make_batch(500);
   std::printf("step  loss    test token accuracy\n");
-  for (int step = 1; step <= 600; ++step) {
+  for (int step = 1; step <= steps; ++step) {
     const Batch b = make_batch(64);
     Tensor logits = model.logits(b);
     Tensor loss = cross_entropy(logits.reshape({-1, kLen + 1}), b.counts.reshape({-1}));

@@ -124,8 +124,11 @@ Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask, const 
 }
 
 Tensor TransformerEncoder::run(const Tensor& src, const Tensor& mask, const Tensor& kpm) {
-  Tensor x = src;
-  for (int64_t i = 0; i < num_layers; ++i) x = layer(i).forward(x, mask, kpm);
+  Tensor x = layers_.within([&] {
+    Tensor y = src;
+    for (int64_t i = 0; i < num_layers; ++i) y = layer(i).forward(y, mask, kpm);
+    return y;
+  });
   return norm_ ? (*norm_)(x) : x;
 }
 

@@ -181,6 +181,8 @@ TEST(TransformerEncoder, CopiesTheLayerAndKeepsThemApart) {
   EXPECT_FALSE(w0.storage() == w2.storage());
   enc.eval();
   EXPECT_EQ(enc(randn({5, 2, 8})).shape(), (Shape{5, 2, 8}));
+  BRAID_EXPECT_THROW_HAS(enc.forward(randn({5, 2, 8}), {}, ones({2, 4}, DType::Bool)), ShapeError,
+                         "\n  in TransformerEncoder/layers/0/self_attn (MultiheadAttention)");
 }
 
 }  // namespace

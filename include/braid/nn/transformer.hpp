@@ -47,6 +47,11 @@ class ModuleList : public Module {
   M& append(M&& m) {
     return register_module(std::to_string(children().size()), std::forward<M>(m));
   }
+  /// fn() inside this list's error scope, so paths read "layers/0/...".
+  template <class F>
+  auto within(F&& fn) {
+    return scoped(std::forward<F>(fn));
+  }
 };
 }  // namespace transformer_detail
 
