@@ -108,6 +108,73 @@ RNNOutput RNNBase::forward(const Tensor& x, const Tensor& lengths, const Tensor&
   return scoped([&] { return run(x, lengths, h0, c0); });
 }
 
+namespace {
+
+// valid[t]: (N, 1) bool, true where step t belongs to the sequence; empty
+// without lengths. Note [variable-length sequences].
+std::vector<Tensor> step_masks(const char* op, const Tensor& lengths, int64_t steps,
+                               int64_t batch, const Shape& x_shape) {
+  std::vector<Tensor> valid;
+  if (!lengths.defined()) return valid;
+  BRAID_CHECK(lengths.dtype() == DType::Int64, DTypeError, op, "lengths must be int64; got {}",
+              dtype_name(lengths.dtype()));
+  BRAID_CHECK(lengths.dim() == 1 && lengths.size(0) == batch, ShapeError, op,
+              "lengths must be (N) = ({}); got input={}, lengths={}", batch, shape_str(x_shape),
+              shape_str(lengths.shape()));
+  const std::vector<int64_t> lens = lengths.to_vector<int64_t>();
+  for (int64_t len : lens)
+    BRAID_CHECK(len >= 1 && len <= steps, ValueError, op,
+                "every length must be in [1, L={}]; got lengths={}", steps, lens);
+  const Tensor mask = arange(steps).unsqueeze(1) < lengths.unsqueeze(0);  // (L, N)
+  for (int64_t t = 0; t < steps; ++t) valid.push_back(mask.select(0, t).unsqueeze(1));
+  return valid;
+}
+
+struct Step {
+  Tensor h, c;
+};
+
+// One cell step: x (N, I), h / c (N, H) -> the new h (and c for the LSTM).
+Step cell(RNNBase::Mode mode, const RNNBase::Weights& w, const Tensor& x, const Tensor& h,
+          const Tensor& c) {
+  switch (mode) {
+    case RNNBase::Mode::Lstm: {
+      LstmState s = lstm_cell(x, h, c, *w.w_ih, *w.w_hh, *w.b_ih, *w.b_hh);
+      return {s.h, s.c};
+    }
+    case RNNBase::Mode::Gru: return {gru_cell(x, h, *w.w_ih, *w.w_hh, *w.b_ih, *w.b_hh), {}};
+    default: {
+      Tensor pre = linear(x, *w.w_ih, *w.b_ih) + linear(h, *w.w_hh, *w.b_hh);
+      return {mode == RNNBase::Mode::RnnTanh ? tanh(pre) : relu(pre), {}};
+    }
+  }
+}
+
+// One direction of one layer over in (L, N, I) from state `s`; returns the
+// outputs (L, N, H) and leaves the final state in `s`.
+Tensor run_direction(RNNBase::Mode mode, const RNNBase::Weights& w, const Tensor& in,
+                     bool reverse, const std::vector<Tensor>& valid, Step& s) {
+  const int64_t steps = in.size(0);
+  std::vector<Tensor> out(static_cast<size_t>(steps));
+  for (int64_t i = 0; i < steps; ++i) {
+    const int64_t t = reverse ? steps - 1 - i : i;
+    Step next = cell(mode, w, in.select(0, t), s.h, s.c);
+    if (valid.empty()) {
+      s = next;
+      out[size_t(t)] = next.h;
+      continue;
+    }
+    // Finished (or, reversed, not yet started) sequences keep their state.
+    const Tensor& v = valid[size_t(t)];
+    s.h = where(v, next.h, s.h);
+    if (next.c.defined()) s.c = where(v, next.c, s.c);
+    out[size_t(t)] = where(v, next.h, zeros_like(next.h));
+  }
+  return stack(out, 0);
+}
+
+}  // namespace
+
 RNNOutput RNNBase::run(const Tensor& x_in, const Tensor& lengths, const Tensor& h0_in,
                        const Tensor& c0_in) {
   const char* op = mode_name(mode);
@@ -123,84 +190,35 @@ RNNOutput RNNBase::run(const Tensor& x_in, const Tensor& lengths, const Tensor& 
               input_size, shape_str(x_in.shape()));
   const bool unbatched = x_in.dim() == 2;
   // Time-major (L, N, I) inside.
-  Tensor x = unbatched ? x_in.unsqueeze(1) : batch_first ? x_in.transpose(0, 1) : x_in;
+  const Tensor x = unbatched ? x_in.unsqueeze(1) : batch_first ? x_in.transpose(0, 1) : x_in;
   const int64_t steps = x.size(0), batch = x.size(1);
   const Shape state_shape = unbatched ? Shape{num_layers * dirs, hidden_size}
                                       : Shape{num_layers * dirs, batch, hidden_size};
-  auto check_state = [&](const Tensor& s, const char* name) {
-    if (!s.defined()) return;
-    BRAID_CHECK(s.shape() == state_shape, ShapeError, op,
+  for (const auto& [s, name] : {std::pair{&h0_in, "h0"}, std::pair{&c0_in, "c0"}})
+    BRAID_CHECK(!s->defined() || s->shape() == state_shape, ShapeError, op,
                 "{} must be (num_layers * num_directions, {}hidden_size) = {}; got input={}, {}={}",
                 name, unbatched ? "" : "N, ", shape_str(state_shape), shape_str(x_in.shape()), name,
-                shape_str(s.shape()));
-  };
-  check_state(h0_in, "h0");
+                shape_str(s->shape()));
   BRAID_CHECK(lstm || !c0_in.defined(), ValueError, op, "c0 is for LSTM only");
-  check_state(c0_in, "c0");
   BRAID_CHECK(!lstm || h0_in.defined() == c0_in.defined(), ValueError, op,
               "h0 and c0 must be given together");
+  const std::vector<Tensor> valid = step_masks(op, lengths, steps, batch, x_in.shape());
   auto initial = [&](const Tensor& s) {
     if (!s.defined()) return zeros({num_layers * dirs, batch, hidden_size}, x.dtype());
     return unbatched ? s.unsqueeze(1) : s;
   };
   const Tensor h0 = initial(h0_in), c0 = lstm ? initial(c0_in) : Tensor();
 
-  // valid[t]: (N, 1) bool, step t belongs to the sequence.
-  std::vector<Tensor> valid;
-  if (lengths.defined()) {
-    BRAID_CHECK(lengths.dtype() == DType::Int64, DTypeError, op, "lengths must be int64; got {}",
-                dtype_name(lengths.dtype()));
-    BRAID_CHECK(lengths.dim() == 1 && lengths.size(0) == batch, ShapeError, op,
-                "lengths must be (N) = ({}); got input={}, lengths={}", batch,
-                shape_str(x_in.shape()), shape_str(lengths.shape()));
-    for (int64_t len : lengths.to_vector<int64_t>())
-      BRAID_CHECK(len >= 1 && len <= steps, ValueError, op,
-                  "every length must be in [1, L={}]; got lengths={}", steps,
-                  lengths.to_vector<int64_t>());
-    const Tensor mask = arange(steps).unsqueeze(1) < lengths.unsqueeze(0);  // (L, N)
-    for (int64_t t = 0; t < steps; ++t) valid.push_back(mask.select(0, t).unsqueeze(1));
-  }
-
   std::vector<Tensor> h_n, c_n;
   Tensor layer_in = x;
   for (int64_t layer = 0; layer < num_layers; ++layer) {
     std::vector<Tensor> dir_out;
     for (int64_t d = 0; d < dirs; ++d) {
-      const Weights& w = weights(layer, d);
       const int64_t idx = layer * dirs + d;
-      Tensor h = h0.select(0, idx), c = lstm ? c0.select(0, idx) : Tensor();
-      std::vector<Tensor> out(static_cast<size_t>(steps));
-      for (int64_t i = 0; i < steps; ++i) {
-        const int64_t t = d == 0 ? i : steps - 1 - i;
-        const Tensor xt = layer_in.select(0, t);
-        Tensor h1, c1;
-        switch (mode) {
-          case Mode::Lstm: {
-            LstmState s = lstm_cell(xt, h, c, *w.w_ih, *w.w_hh, *w.b_ih, *w.b_hh);
-            h1 = s.h;
-            c1 = s.c;
-            break;
-          }
-          case Mode::Gru: h1 = gru_cell(xt, h, *w.w_ih, *w.w_hh, *w.b_ih, *w.b_hh); break;
-          default: {
-            Tensor pre = linear(xt, *w.w_ih, *w.b_ih) + linear(h, *w.w_hh, *w.b_hh);
-            h1 = mode == Mode::RnnTanh ? tanh(pre) : relu(pre);
-          }
-        }
-        if (valid.empty()) {
-          h = h1;
-          c = c1;
-          out[size_t(t)] = h1;
-        } else {
-          const Tensor& v = valid[size_t(t)];
-          h = where(v, h1, h);
-          if (lstm) c = where(v, c1, c);
-          out[size_t(t)] = where(v, h1, zeros_like(h1));
-        }
-      }
-      dir_out.push_back(stack(out, 0));
-      h_n.push_back(h);
-      if (lstm) c_n.push_back(c);
+      Step s{h0.select(0, idx), lstm ? c0.select(0, idx) : Tensor()};
+      dir_out.push_back(run_direction(mode, weights(layer, d), layer_in, d == 1, valid, s));
+      h_n.push_back(s.h);
+      if (lstm) c_n.push_back(s.c);
     }
     layer_in = dirs == 1 ? dir_out[0] : cat(dir_out, -1);
     if (layer + 1 < num_layers && dropout > 0 && is_training())
@@ -209,12 +227,8 @@ RNNOutput RNNBase::run(const Tensor& x_in, const Tensor& lengths, const Tensor& 
 
   RNNOutput r;
   r.output = unbatched ? layer_in.squeeze({1}) : batch_first ? layer_in.transpose(0, 1) : layer_in;
-  r.h_n = stack(h_n, 0);
-  if (lstm) r.c_n = stack(c_n, 0);
-  if (unbatched) {
-    r.h_n = r.h_n.squeeze({1});
-    if (lstm) r.c_n = r.c_n.squeeze({1});
-  }
+  r.h_n = unbatched ? stack(h_n, 0).squeeze({1}) : stack(h_n, 0);
+  if (lstm) r.c_n = unbatched ? stack(c_n, 0).squeeze({1}) : stack(c_n, 0);
   return r;
 }
 
