@@ -54,8 +54,7 @@ std::string Dropout::extra_repr() const {
 
 }  // namespace transformer_detail
 
-using transformer_detail::Dropout;
-using transformer_detail::LayerNorm;
+namespace td = transformer_detail;  // not `using`: nn::Dropout / nn::LayerNorm may exist too
 
 TransformerEncoderLayer::TransformerEncoderLayer(int64_t d, int64_t h,
                                                  const TransformerEncoderLayerOptions& o)
@@ -65,12 +64,12 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d, int64_t h,
       self_attn(register_module(
           "self_attn", MultiheadAttention(d, h, {.dropout = o.dropout, .batch_first = o.batch_first}))),
       linear1(register_module("linear1", Linear(d, o.dim_feedforward))),
-      dropout(register_module("dropout", Dropout(o.dropout))),
+      dropout(register_module("dropout", td::Dropout(o.dropout))),
       linear2(register_module("linear2", Linear(o.dim_feedforward, d))),
-      norm1(register_module("norm1", LayerNorm(d, o.layer_norm_eps))),
-      norm2(register_module("norm2", LayerNorm(d, o.layer_norm_eps))),
-      dropout1(register_module("dropout1", Dropout(o.dropout))),
-      dropout2(register_module("dropout2", Dropout(o.dropout))) {}
+      norm1(register_module("norm1", td::LayerNorm(d, o.layer_norm_eps))),
+      norm2(register_module("norm2", td::LayerNorm(d, o.layer_norm_eps))),
+      dropout1(register_module("dropout1", td::Dropout(o.dropout))),
+      dropout2(register_module("dropout2", td::Dropout(o.dropout))) {}
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src) { return run(src, {}, {}); }
 
@@ -110,7 +109,7 @@ TransformerEncoder::TransformerEncoder(TransformerEncoderLayer&& layer, int64_t 
     TransformerEncoderLayer& copy = layers_.append(TransformerEncoderLayer(d, h, o));
     copy.load_state_dict(state);  // copies the values: the layers share nothing
   }
-  if (final_norm) norm_ = &register_module("norm", LayerNorm(d, o.layer_norm_eps));
+  if (final_norm) norm_ = &register_module("norm", td::LayerNorm(d, o.layer_norm_eps));
 }
 
 TransformerEncoderLayer& TransformerEncoder::layer(int64_t i) const {
