@@ -1,5 +1,16 @@
 #pragma once
 /// braid::nn: modules (layers with parameters), initialisers, loss modules.
 #include "braid/nn/module.hpp"
+#include "braid/nn/init.hpp"
+#include "braid/nn/layer_args.hpp"
 #include "braid/nn/linear.hpp"
 #include "braid/nn/sequential.hpp"
+#include "braid/nn/container.hpp"
+#include "braid/nn/conv.hpp"
+#include "braid/nn/pool.hpp"
+#include "braid/nn/norm.hpp"
+#include "braid/nn/dropout.hpp"
+#include "braid/nn/embedding.hpp"
+#include "braid/nn/flatten.hpp"
+#include "braid/nn/activation.hpp"
+#include "braid/nn/loss.hpp"
