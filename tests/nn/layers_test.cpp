@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "nn/fixture_util.hpp"
 
@@ -168,9 +169,24 @@ std::vector<std::string> keys_of(const nn::StateDict& sd) {
   return k;
 }
 
-void check_case(const json& c) {
-  const std::string name = c.at("name");
-  SCOPED_TRACE(name);
+const json& fixture_case(const std::string& name) {
+  for (const json& c : nn_fixture("layers.json").at("cases"))
+    if (c.at("name") == name) return c;
+  throw std::runtime_error("layers.json has no case " + name);
+}
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> names;
+  for (const json& c : nn_fixture("layers.json").at("cases")) names.push_back(c.at("name"));
+  return names;
+}
+
+// One test per fixture case: LayerParity/Case.Matches/conv2d_groups.
+class Case : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Case, Matches) {
+  const std::string name = GetParam();
+  const json& c = fixture_case(name);
   auto it = factories().find(name);
   ASSERT_NE(it, factories().end()) << "no braid factory for fixture case " << name;
   manual_seed(0);
@@ -220,15 +236,13 @@ void check_case(const json& c) {
   }
 }
 
-TEST(LayerParity, EveryFixtureCase) {
-  const json& f = nn_fixture("layers.json");
-  ASSERT_GT(f.at("cases").size(), 60u);
-  for (const json& c : f.at("cases")) check_case(c);
-}
+INSTANTIATE_TEST_SUITE_P(LayerParity, Case, ::testing::ValuesIn(case_names()),
+                         [](const auto& info) { return info.param; });
 
 TEST(LayerParity, EveryFactoryHasAFixture) {
-  std::set<std::string> names;
-  for (const json& c : nn_fixture("layers.json").at("cases")) names.insert(c.at("name"));
+  const std::vector<std::string> v = case_names();
+  EXPECT_GT(v.size(), 60u);
+  const std::set<std::string> names(v.begin(), v.end());
   for (const auto& [n, f] : factories()) EXPECT_TRUE(names.count(n)) << n;
 }
 
