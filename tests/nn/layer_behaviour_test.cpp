@@ -55,6 +55,20 @@ TEST(BatchNormLayer, UntrackedHasNoBuffersAndAlwaysUsesTheBatch) {
   EXPECT_NEAR(mean(y).item<double>(), 0.0, 1e-5);
 }
 
+TEST(LayerDTypes, AModelCastToFloat64RunsInFloat64) {
+  manual_seed(2);
+  nn::Sequential net{nn::Conv2d(1, 2, 3, {.padding = 1}), nn::BatchNorm2d(2), nn::ReLU(),
+                     nn::MaxPool2d(2), nn::Flatten(), nn::Linear(8, 3)};
+  net.to(DType::Float64);
+  Tensor y = net(randn({2, 1, 4, 4}, DType::Float64));
+  EXPECT_EQ(y.dtype(), DType::Float64);
+  EXPECT_EQ(y.shape(), (Shape{2, 3}));
+  const auto& bn = dynamic_cast<nn::BatchNorm2d&>(net[1]);
+  EXPECT_EQ(bn.running_mean.dtype(), DType::Float64);
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), DType::Int64) << "integer buffers keep their dtype";
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 1);
+}
+
 TEST(Containers, ModuleListIndexesIteratesAndRegisters) {
   nn::ModuleList list{nn::Linear(3, 3), nn::ReLU()};
   list.append(nn::Linear(3, 1));
