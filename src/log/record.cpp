@@ -29,7 +29,7 @@ constexpr std::array<uint32_t, 256> kTable = make_table();
 // final xor), 8 bytes per instruction; compiled for SSE4.2 only here and
 // chosen at run time, so a build without -msse4.2 still runs everywhere.
 __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const unsigned char* p, size_t n,
-                                                         uint32_t crc) {
+                                                        uint32_t crc) {
   uint64_t c = ~crc;
   for (; n >= 8; n -= 8, p += 8) {
     uint64_t v;

@@ -39,6 +39,9 @@ struct SummaryWriter::State {
   std::FILE* file = nullptr;
   int queued = 0;
   std::chrono::steady_clock::time_point oldest_queued;
+  ~State() {
+    if (file) std::fclose(file);  // only when the constructor threw; close() clears it
+  }
 };
 
 namespace {
@@ -87,13 +90,14 @@ SummaryWriter::SummaryWriter(const fs::path& logdir, SummaryWriterOptions option
   s.options = std::move(options);
   std::error_code ec;
   fs::create_directories(logdir, ec);
-  BRAID_CHECK(!ec && fs::is_directory(logdir), IOError, kOp, "cannot create the log directory {}: {}",
-              logdir.string(), ec ? ec.message() : "a file of that name exists");
+  BRAID_CHECK(!ec && fs::is_directory(logdir), IOError, kOp,
+              "cannot create the log directory {}: {}", logdir.string(),
+              ec ? ec.message() : "a file of that name exists");
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-  const std::string stem = "events.out.tfevents." + std::to_string(secs) + "." + hostname() +
-                           s.options.filename_suffix;
+  const std::string stem =
+      "events.out.tfevents." + std::to_string(secs) + "." + hostname() + s.options.filename_suffix;
   // Two writers started in the same second in one directory get distinct
   // files: "x" opens only a file that does not exist yet.
   for (int n = 0; n < 1000 && !s.file; ++n) {
@@ -232,7 +236,8 @@ void SummaryWriter::add_image(const std::string& tag, const Tensor& img, int64_t
   const Shape& shape = img.shape();
   const bool hw = shape.size() == 2;
   BRAID_CHECK((hw || (shape.size() == 3 && shape[0] >= 1 && shape[0] <= 4)), ShapeError, kOp,
-              "'{}' must be (C, H, W) with C in 1..4 or (H, W); got shape {}", tag, shape_str(shape));
+              "'{}' must be (C, H, W) with C in 1..4 or (H, W); got shape {}", tag,
+              shape_str(shape));
   const int64_t c = hw ? 1 : shape[0], h = shape[hw ? 0 : 1], w = shape[hw ? 1 : 2];
   BRAID_CHECK(h > 0 && w > 0 && h <= (1 << 20) && w <= (1 << 20), ShapeError, kOp,
               "'{}' must have 1 to 2^20 rows and columns; got shape {}", tag, shape_str(shape));
@@ -253,9 +258,8 @@ void SummaryWriter::add_image(const std::string& tag, const Tensor& img, int64_t
   im.add_int(field::kHeight, h);
   im.add_int(field::kWidth, w);
   im.add_int(field::kColorspace, c);
-  im.add_bytes(field::kEncodedImage,
-               detail::encode_png(hwc, static_cast<int>(h), static_cast<int>(w),
-                                  static_cast<int>(c)));
+  im.add_bytes(field::kEncodedImage, detail::encode_png(hwc, static_cast<int>(h),
+                                                        static_cast<int>(w), static_cast<int>(c)));
   ProtoWriter val;
   val.add_message(field::kImage, im);
   write_summary(tag, val.str(), step, kOp);

@@ -24,8 +24,7 @@ namespace tb = tensorboard;
 
 // A fresh directory per test under the system temp dir.
 fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() /
-               ("braid_log_" + name + "_" + std::to_string(::getpid()));
+  fs::path d = fs::temp_directory_path() / ("braid_log_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   return d;
 }
@@ -111,9 +110,10 @@ TEST(SummaryWriter, WritesScalarsHistogramsAndImagesThatProtobufDecodes) {
     w.add_histogram("weights", tensor({{0., 1., 2., 3., 4.}, {5., 6., 7., 8., 9.}}), 3, 5);
     w.add_histogram("const", tensor({2.5f, 2.5f, 2.5f}), 4);
     // (3, 2, 2) RGB floats, (2, 3) uint8 gray.
-    w.add_image("rgb", tensor({{{0.f, 1.f}, {0.5f, 2.f}}, {{1.f, 0.f}, {0.25f, -1.f}},
-                               {{0.f, 0.f}, {1.f, 1.f}}}),
-                5);
+    w.add_image(
+        "rgb",
+        tensor({{{0.f, 1.f}, {0.5f, 2.f}}, {{1.f, 0.f}, {0.25f, -1.f}}, {{0.f, 0.f}, {1.f, 1.f}}}),
+        5);
     w.add_image("gray", tensor(std::vector<uint8_t>{0, 10, 20, 200, 250, 255}, {2, 3}), 6);
   }
   EXPECT_EQ(file.parent_path(), dir / "run" / "train");
@@ -312,7 +312,8 @@ TEST(SummaryWriter, UnusableLogdirIsAnIOError) {
   const fs::path dir = temp_dir("notadir");
   fs::create_directories(dir);
   write_file(dir / "file", "x");
-  BRAID_EXPECT_THROW_HAS(tb::SummaryWriter(dir / "file"), IOError, "cannot create the log directory");
+  BRAID_EXPECT_THROW_HAS(tb::SummaryWriter(dir / "file"), IOError,
+                         "cannot create the log directory");
   fs::remove_all(dir);
 }
 

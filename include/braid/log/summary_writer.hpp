@@ -24,8 +24,8 @@
 namespace braid::tensorboard {
 
 struct SummaryWriterOptions {
-  int max_queue = 10;      ///< flush after this many buffered events
-  double flush_secs = 120;  ///< ... or when the oldest buffered event is this old
+  int max_queue = 10;           ///< flush after this many buffered events
+  double flush_secs = 120;      ///< ... or, checked at each add, when the oldest is this old
   std::string filename_suffix;  ///< appended to the event file's name
 };
 
