@@ -2,7 +2,6 @@
 // (scripts/gen_io_fixtures.py), every validation of a hostile header, and
 // module weight files.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -11,29 +10,20 @@
 #include <nlohmann/json.hpp>
 
 #include "braid/braid.hpp"
+#include "core/temp_files.hpp"
 #include "core/test_util.hpp"
 
 namespace braid {
 namespace {
 
 namespace fs = std::filesystem;
+using braid::testing::read_file;
+using braid::testing::TempDir;
+using braid::testing::write_file;
 using nlohmann::json;
 
 const char* kRegenerate = "/usr/bin/python3 scripts/gen_io_fixtures.py";
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("braid_io_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
-}
 std::string u64le(uint64_t v) {
   std::string s(8, '\0');
   for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -68,7 +58,7 @@ BFloat16 bf16_bits(uint16_t b) {
 }
 
 TEST(Safetensors, RoundTripsEveryDTypeBitExactly) {
-  const fs::path dir = temp_dir("roundtrip");
+  const TempDir dir("io_roundtrip");
   nn::StateDict sd;
   sd.insert("z.bool", tensor(std::vector<bool>{true, false, false, true}, {2, 2}));
   sd.insert("u8", tensor(std::vector<uint8_t>{0, 1, 128, 255}));
@@ -103,13 +93,12 @@ TEST(Safetensors, RoundTripsEveryDTypeBitExactly) {
   }
   EXPECT_EQ(got.tensors.at("transposed").to_vector<float>(),
             (std::vector<float>{1, 4, 2, 5, 3, 6}));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1)
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1)
       << "the temporary file was renamed away";
-  fs::remove_all(dir);
 }
 
 TEST(Safetensors, WritesTheFormatsLayout) {
-  const fs::path dir = temp_dir("layout");
+  const TempDir dir("io_layout");
   nn::StateDict sd;
   sd.insert("b", tensor(std::vector<float>{1, 2, 3}));
   sd.insert("a", tensor(std::vector<int64_t>{4}, {1, 1}));
@@ -139,7 +128,6 @@ TEST(Safetensors, WritesTheFormatsLayout) {
   BRAID_EXPECT_THROW_HAS(io::save_safetensors(bad, dir / "y.safetensors"), ValueError,
                          "'__metadata__' cannot name a tensor");
   EXPECT_FALSE(fs::exists(dir / "y.safetensors"));
-  fs::remove_all(dir);
 }
 
 TEST(Safetensors, LoadsAFileWrittenOnThePyTorchSide) {
@@ -189,7 +177,7 @@ TEST(Safetensors, PyTorchWeightsGiveBraidTheSameOutputs) {
 }
 
 TEST(Safetensors, ModuleSavesAndLoadsIntoAFreshModel) {
-  const fs::path dir = temp_dir("module");
+  const TempDir dir("io_module");
   manual_seed(1);
   Mlp a;
   io::save(a, dir / "m.safetensors");
@@ -219,7 +207,6 @@ TEST(Safetensors, ModuleSavesAndLoadsIntoAFreshModel) {
   const nn::LoadResult r = io::load(big, dir / "m.safetensors", /*strict=*/false);
   EXPECT_EQ(r.missing_keys, (std::vector<std::string>{"4.weight", "4.bias"}));
   EXPECT_EQ(big.l0.weight.to_vector<float>(), a.l0.weight.to_vector<float>());
-  fs::remove_all(dir);
 }
 
 struct Hostile {
@@ -229,7 +216,7 @@ struct Hostile {
 };
 
 TEST(Safetensors, HostileFilesGiveClearErrors) {
-  const fs::path dir = temp_dir("hostile");
+  const TempDir dir("io_hostile");
   const std::string f4(4, '\0'), f8(8, '\0');
   auto entry = [](const std::string& dtype, const std::string& shape, const std::string& offs) {
     return R"({"dtype":")" + dtype + R"(","shape":)" + shape + R"(,"data_offsets":)" + offs + "}";
@@ -302,7 +289,6 @@ TEST(Safetensors, HostileFilesGiveClearErrors) {
   // Metadata only, no tensors, is a valid (empty) file.
   write_file(dir / "e.safetensors", st_file(R"({"__metadata__":{"k":"v"}})", ""));
   EXPECT_TRUE(io::load_safetensors(dir / "e.safetensors").empty());
-  fs::remove_all(dir);
 }
 
 }  // namespace

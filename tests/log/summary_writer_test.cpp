@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "braid/braid.hpp"
+#include "core/temp_files.hpp"
 #include "core/test_util.hpp"
 #include "tensorboard/event.pb.h"
 
@@ -20,22 +21,10 @@ namespace braid {
 namespace {
 
 namespace fs = std::filesystem;
+using braid::testing::read_file;
+using braid::testing::TempDir;
+using braid::testing::write_file;
 namespace tb = tensorboard;
-
-// A fresh directory per test under the system temp dir.
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("braid_log_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  return d;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
-}
 
 std::vector<tensorflow::Event> decode_all(const fs::path& path) {
   std::vector<tensorflow::Event> events;
@@ -99,7 +88,7 @@ TEST(TfRecord, FramingLayout) {
 }
 
 TEST(SummaryWriter, WritesScalarsHistogramsAndImagesThatProtobufDecodes) {
-  const fs::path dir = temp_dir("all");
+  const TempDir dir("log_all");
   fs::path file;
   {
     tb::SummaryWriter w(dir / "run" / "train");
@@ -188,14 +177,13 @@ TEST(SummaryWriter, WritesScalarsHistogramsAndImagesThatProtobufDecodes) {
   EXPECT_EQ(decode_png(gray.encoded_image_string(), ph, pw, pc),
             (std::vector<uint8_t>{0, 10, 20, 200, 250, 255}));
   EXPECT_EQ(pc, 1);
-  fs::remove_all(dir);
 }
 
 TEST(SummaryWriter, ReaderNamesTheOffsetOfACorruptRecord) {
-  const fs::path dir = temp_dir("corrupt");
+  const TempDir dir("log_corrupt");
   fs::path file;
   {
-    tb::SummaryWriter w(dir);
+    tb::SummaryWriter w(dir.path());
     file = w.path();
     w.add_scalar("a", 1, 1);
     w.add_scalar("b", 2, 2);
@@ -229,12 +217,11 @@ TEST(SummaryWriter, ReaderNamesTheOffsetOfACorruptRecord) {
   write_file(file, good.substr(0, second + 5));
   BRAID_EXPECT_THROW_HAS(tb::read_records(file), IOError, where + ": truncated header");
   BRAID_EXPECT_THROW_HAS(tb::read_records(dir / "missing"), IOError, "cannot open the file");
-  fs::remove_all(dir);
 }
 
 TEST(SummaryWriter, BadInputThrowsAndWritesNothing) {
-  const fs::path dir = temp_dir("bad");
-  tb::SummaryWriter w(dir);
+  const TempDir dir("log_bad");
+  tb::SummaryWriter w(dir.path());
   w.add_scalar("ok", 1, 0);
   w.flush();
   const auto size = fs::file_size(w.path());
@@ -260,12 +247,14 @@ TEST(SummaryWriter, BadInputThrowsAndWritesNothing) {
   EXPECT_EQ(tb::read_records(w.path()).size(), 2u);
   w.close();
   BRAID_EXPECT_THROW_HAS(w.add_scalar("x", 1, 0), ValueError, "is closed");
-  fs::remove_all(dir);
 }
 
 TEST(SummaryWriter, FlushesOnRequestAndAfterMaxQueue) {
-  const fs::path dir = temp_dir("flush");
-  tb::SummaryWriter w(dir, {.max_queue = 3, .flush_secs = 1e9});
+  const TempDir dir("log_flush");
+  tb::SummaryWriterOptions options;  // (designated initialisers warn in g++ 12)
+  options.max_queue = 3;
+  options.flush_secs = 1e9;
+  tb::SummaryWriter w(dir.path(), options);
   const auto header = fs::file_size(w.path());  // the file_version record is flushed at once
   EXPECT_EQ(tb::read_records(w.path()).size(), 1u);
   w.add_scalar("x", 1, 0);
@@ -277,17 +266,16 @@ TEST(SummaryWriter, FlushesOnRequestAndAfterMaxQueue) {
   w.flush();
   EXPECT_EQ(tb::read_records(w.path()).size(), 5u);
   // A second writer in the same second gets its own file.
-  tb::SummaryWriter w2(dir, {.filename_suffix = ".v2"});
+  tb::SummaryWriter w2(dir.path(), {.filename_suffix = ".v2"});
   EXPECT_NE(w2.path(), w.path());
   EXPECT_EQ(w2.path().filename().string().substr(w2.path().filename().string().size() - 3), ".v2");
-  fs::remove_all(dir);
 }
 
 TEST(SummaryWriter, ConcurrentAddsProduceWholeRecords) {
-  const fs::path dir = temp_dir("threads");
+  const TempDir dir("log_threads");
   fs::path file;
   {
-    tb::SummaryWriter w(dir);
+    tb::SummaryWriter w(dir.path());
     file = w.path();
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
@@ -305,16 +293,13 @@ TEST(SummaryWriter, ConcurrentAddsProduceWholeRecords) {
     seen.insert({v.tag(), events[i].step()});
   }
   EXPECT_EQ(seen.size(), 200u);
-  fs::remove_all(dir);
 }
 
 TEST(SummaryWriter, UnusableLogdirIsAnIOError) {
-  const fs::path dir = temp_dir("notadir");
-  fs::create_directories(dir);
+  const TempDir dir("log_notadir");
   write_file(dir / "file", "x");
   BRAID_EXPECT_THROW_HAS(tb::SummaryWriter(dir / "file"), IOError,
                          "cannot create the log directory");
-  fs::remove_all(dir);
 }
 
 }  // namespace
