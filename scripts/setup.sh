@@ -8,7 +8,7 @@
 set -euo pipefail
 want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
       libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
-      zlib1g-dev libprotobuf-dev protobuf-compiler)
+      zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev)
 fi
