@@ -26,6 +26,12 @@ Tensor LeakyReLU::forward(const Tensor& x) {
 }
 std::string LeakyReLU::extra_repr() const { return "negative_slope=" + py_float(negative_slope); }
 
+Tensor ELU::forward(const Tensor& x) {
+  check_float(x, "ELU");
+  return elu(x, alpha);
+}
+std::string ELU::extra_repr() const { return "alpha=" + py_float(alpha); }
+
 GELU::GELU(std::string a) : approximate(std::move(a)) {
   BRAID_CHECK(approximate == "none" || approximate == "tanh", ValueError, "GELU",
               "approximate must be 'none' or 'tanh'; got '{}'", approximate);

@@ -78,4 +78,16 @@ std::string AdaptiveAvgPool2d::extra_repr() const {
   return "output_size=" + output_size.repr();
 }
 
+AdaptiveMaxPool2d::AdaptiveMaxPool2d(SizeArg s)
+    : output_size(checked(s, "AdaptiveMaxPool2d", "output_size", 1)) {}
+
+Tensor AdaptiveMaxPool2d::forward(const Tensor& x) {
+  check_input(x, "AdaptiveMaxPool2d");
+  return adaptive_max_pool2d(x, output_size.values);
+}
+
+std::string AdaptiveMaxPool2d::extra_repr() const {
+  return "output_size=" + output_size.repr();
+}
+
 }  // namespace braid::nn

@@ -20,6 +20,15 @@ class LeakyReLU : public Module {
   const double negative_slope;
 };
 
+/// x where x > 0, else alpha (exp(x) - 1).
+class ELU : public Module {
+ public:
+  explicit ELU(double alpha = 1.0) : alpha(alpha) {}
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+  const double alpha;
+};
+
 /// approximate: "none" (exact, with erf) or "tanh". Throws ValueError otherwise.
 class GELU : public Module {
  public:

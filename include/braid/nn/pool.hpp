@@ -1,5 +1,5 @@
 #pragma once
-/// Pooling layers (PyTorch's MaxPool2d, AvgPool2d, AdaptiveAvgPool2d) over
+/// Pooling layers (PyTorch's MaxPool2d, AvgPool2d, AdaptiveAvg/MaxPool2d) over
 /// braid/ops/pool.hpp. Sizes are printed as given, as PyTorch does:
 /// `nn::MaxPool2d(2)` prints kernel_size=2, stride=2.
 ///
@@ -51,6 +51,16 @@ class AvgPool2d : public Module {
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(SizeArg output_size);
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+  const SizeArg output_size;
+};
+
+/// Max over windows that tile the input into output_size (OH, OW).
+class AdaptiveMaxPool2d : public Module {
+ public:
+  explicit AdaptiveMaxPool2d(SizeArg output_size);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
 
