@@ -6,8 +6,6 @@
 #include <braid/braid.hpp>
 #include <cstdio>
 
-#include "tiny_adam.hpp"
-
 using namespace braid;
 
 namespace {
@@ -38,12 +36,13 @@ int main() {
   manual_seed(0);
   Classifier model;
   std::printf("%s\n", model.str().c_str());
-  TinyAdam adam(model.parameters(), 0.02);
+  optim::Adam adam(model.parameters(), {.lr = 0.02});
   const Batch test = make_batch(1000);
   std::printf("step  loss    test accuracy\n");
   for (int step = 1; step <= 400; ++step) {
     const Batch b = make_batch(64);
     Tensor loss = cross_entropy(model.logits(b.x, b.lengths), b.labels);
+    adam.zero_grad();
     loss.backward();
     adam.step();
     if (step % 40 == 0) {

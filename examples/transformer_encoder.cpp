@@ -10,8 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "tiny_adam.hpp"
-
 using namespace braid;
 
 namespace {
@@ -62,13 +60,14 @@ int main(int argc, char** argv) {
   const double lr = argc > 2 ? std::atof(argv[2]) : 1e-3;
   manual_seed(0);
   Model model;
-  TinyAdam adam(model.parameters(), lr);
+  optim::Adam adam(model.parameters(), {.lr = lr});
   const Batch test = make_batch(500);
   std::printf("step  loss    test token accuracy\n");
   for (int step = 1; step <= steps; ++step) {
     const Batch b = make_batch(64);
     Tensor logits = model.logits(b);
     Tensor loss = cross_entropy(logits.reshape({-1, kLen + 1}), b.counts.reshape({-1}));
+    adam.zero_grad();
     loss.backward();
     adam.step();
     if (step % 50 == 0)

@@ -7,13 +7,6 @@
 namespace braid::nn {
 
 namespace {
-// Python's repr of a float: 0.1 -> "0.1", 1e-5 -> "1e-05", 1 -> "1.0".
-std::string py_float(double v) {
-  std::string s = fmt::format("{}", v);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-
 const TransformerEncoderLayerOptions& checked(int64_t d_model,
                                               const TransformerEncoderLayerOptions& o) {
   constexpr const char* op = "TransformerEncoderLayer";
@@ -26,36 +19,6 @@ const TransformerEncoderLayerOptions& checked(int64_t d_model,
 }
 }  // namespace
 
-namespace transformer_detail {
-
-LayerNorm::LayerNorm(int64_t d, double eps_)
-    : normalized_size(d),
-      eps(eps_),
-      weight(register_parameter("weight", ones({d}))),
-      bias(register_parameter("bias", zeros({d}))) {}
-
-Tensor LayerNorm::forward(const Tensor& x) {
-  return layer_norm(x, {normalized_size}, weight, bias, eps);
-}
-
-std::string LayerNorm::extra_repr() const {
-  return fmt::format("({},), eps={}, elementwise_affine=True", normalized_size, py_float(eps));
-}
-
-Dropout::Dropout(double p_) : p(p_) {
-  BRAID_CHECK(p >= 0 && p <= 1, ValueError, "Dropout", "p must be in [0, 1]; got {}", p);
-}
-
-Tensor Dropout::forward(const Tensor& x) { return braid::dropout(x, p, is_training()); }
-
-std::string Dropout::extra_repr() const {
-  return fmt::format("p={}, inplace=False", py_float(p));
-}
-
-}  // namespace transformer_detail
-
-namespace td = transformer_detail;  // not `using`: nn::Dropout / nn::LayerNorm may exist too
-
 TransformerEncoderLayer::TransformerEncoderLayer(int64_t d, int64_t h,
                                                  const TransformerEncoderLayerOptions& o)
     : d_model(d),
@@ -64,12 +27,12 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d, int64_t h,
       self_attn(register_module(
           "self_attn", MultiheadAttention(d, h, {.dropout = o.dropout, .batch_first = o.batch_first}))),
       linear1(register_module("linear1", Linear(d, o.dim_feedforward))),
-      dropout(register_module("dropout", td::Dropout(o.dropout))),
+      dropout(register_module("dropout", Dropout(o.dropout))),
       linear2(register_module("linear2", Linear(o.dim_feedforward, d))),
-      norm1(register_module("norm1", td::LayerNorm(d, o.layer_norm_eps))),
-      norm2(register_module("norm2", td::LayerNorm(d, o.layer_norm_eps))),
-      dropout1(register_module("dropout1", td::Dropout(o.dropout))),
-      dropout2(register_module("dropout2", td::Dropout(o.dropout))) {}
+      norm1(register_module("norm1", LayerNorm(d, {.eps = o.layer_norm_eps}))),
+      norm2(register_module("norm2", LayerNorm(d, {.eps = o.layer_norm_eps}))),
+      dropout1(register_module("dropout1", Dropout(o.dropout))),
+      dropout2(register_module("dropout2", Dropout(o.dropout))) {}
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src) { return run(src, {}, {}); }
 
@@ -99,7 +62,7 @@ Tensor TransformerEncoderLayer::run(const Tensor& src, const Tensor& mask, const
 }
 
 TransformerEncoder::TransformerEncoder(TransformerEncoderLayer&& layer, int64_t n, bool final_norm)
-    : num_layers(n), layers_(register_module("layers", transformer_detail::ModuleList())) {
+    : num_layers(n), layers_(register_module("layers", transformer_detail::EncoderLayers())) {
   BRAID_CHECK(n > 0, ValueError, "TransformerEncoder", "num_layers must be positive; got {}", n);
   const StateDict state = layer.state_dict();
   const int64_t d = layer.d_model, h = layer.nhead;
@@ -109,7 +72,7 @@ TransformerEncoder::TransformerEncoder(TransformerEncoderLayer&& layer, int64_t 
     TransformerEncoderLayer& copy = layers_.append(TransformerEncoderLayer(d, h, o));
     copy.load_state_dict(state);  // copies the values: the layers share nothing
   }
-  if (final_norm) norm_ = &register_module("norm", td::LayerNorm(d, o.layer_norm_eps));
+  if (final_norm) norm_ = &register_module("norm", LayerNorm(d, {.eps = o.layer_norm_eps}));
 }
 
 TransformerEncoderLayer& TransformerEncoder::layer(int64_t i) const {

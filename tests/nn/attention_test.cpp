@@ -59,7 +59,8 @@ TEST(MultiheadAttentionParity, MatchesTorch) {
         m.forward(q, k, v, mask_of(c, "key_padding_mask"), need_weights, mask_of(c, "attn_mask"),
                   o.at("average_attn_weights").get<bool>());
     expect_close(r.output, c.at("outputs").at("output"), name + " output");
-    std::vector<Tensor> outs{r.output};
+    std::vector<Tensor> outs;  // not braces: see rnn_test.cpp
+    outs.push_back(r.output);
     if (need_weights) {
       expect_close(r.weights, c.at("outputs").at("weights"), name + " weights");
       outs.push_back(r.weights);
@@ -105,7 +106,7 @@ TEST(TransformerEncoderParity, MatchesTorch) {
                    ? static_cast<nn::TransformerEncoder&>(*owner).forward(x, mask, kpm)
                    : static_cast<nn::TransformerEncoderLayer&>(*owner).forward(x, mask, kpm);
     expect_close(y, c.at("outputs").at("output"), name + " output");
-    testing_nn::probe_loss({y}, c.at("probes")).backward();
+    testing_nn::probe_loss(std::vector<Tensor>(1, y), c.at("probes")).backward();
     expect_grads(c, name, *owner, {{"input", x}});
   }
   EXPECT_GE(seen, 6);

@@ -12,42 +12,20 @@
 #include <string>
 
 #include "braid/nn/attention.hpp"
+#include "braid/nn/container.hpp"
+#include "braid/nn/dropout.hpp"
 #include "braid/nn/linear.hpp"
 #include "braid/nn/module.hpp"
+#include "braid/nn/norm.hpp"
 
 namespace braid::nn {
 
-/// Note [transformer private layers]
-/// norm1/norm2 and the dropouts need LayerNorm and Dropout modules, written
-/// in parallel elsewhere; these minimal ones print and name their state as
-/// PyTorch's do (weight, bias; "LayerNorm((8,), eps=1e-05, ...)") so that
-/// swapping in nn::LayerNorm / nn::Dropout later changes no key and no text.
 namespace transformer_detail {
-class LayerNorm : public Module {
+/// TransformerEncoder's `layers`: a ModuleList (and printed as one) that
+/// also lends its error scope, so errors read "TransformerEncoder/layers/0/...".
+class EncoderLayers : public ModuleList {
  public:
-  LayerNorm(int64_t d, double eps);
-  Tensor forward(const Tensor& x) override;
-  std::string extra_repr() const override;
-  const int64_t normalized_size;
-  const double eps;
-  Tensor& weight;
-  Tensor& bias;
-};
-class Dropout : public Module {
- public:
-  explicit Dropout(double p);
-  Tensor forward(const Tensor& x) override;
-  std::string extra_repr() const override;
-  const double p;
-};
-/// Children "0", "1", ... printed as PyTorch's ModuleList.
-class ModuleList : public Module {
- public:
-  template <class M>
-  M& append(M&& m) {
-    return register_module(std::to_string(children().size()), std::forward<M>(m));
-  }
-  /// fn() inside this list's error scope, so paths read "layers/0/...".
+  std::string type_name() const override { return "ModuleList"; }
   template <class F>
   auto within(F&& fn) {
     return scoped(std::forward<F>(fn));
@@ -79,10 +57,10 @@ class TransformerEncoderLayer : public Module {
   const TransformerEncoderLayerOptions options;
   MultiheadAttention& self_attn;
   Linear& linear1;
-  transformer_detail::Dropout& dropout;
+  Dropout& dropout;
   Linear& linear2;
-  transformer_detail::LayerNorm &norm1, &norm2;
-  transformer_detail::Dropout &dropout1, &dropout2;
+  LayerNorm &norm1, &norm2;
+  Dropout &dropout1, &dropout2;
 
  private:
   Tensor run(const Tensor& src, const Tensor& mask, const Tensor& key_padding_mask);
@@ -103,8 +81,8 @@ class TransformerEncoder : public Module {
 
  private:
   Tensor run(const Tensor& src, const Tensor& mask, const Tensor& key_padding_mask);
-  transformer_detail::ModuleList& layers_;
-  transformer_detail::LayerNorm* norm_ = nullptr;
+  transformer_detail::EncoderLayers& layers_;
+  LayerNorm* norm_ = nullptr;
 };
 
 }  // namespace braid::nn
