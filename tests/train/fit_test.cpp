@@ -165,6 +165,26 @@ TEST(TrainFit, RegressionWithMseAndACallableLoss) {
   EXPECT_LT(h2["loss"].back(), 1e-3);
 }
 
+struct BinaryNet : nn::Module {
+  nn::Linear& fc = register_module("fc", nn::Linear(2, 1));
+  Tensor forward(const Tensor& x) override { return sigmoid(fc(x)).squeeze({1}); }
+};
+
+TEST(TrainFit, BinaryClassificationWithAnOwnedUserModule) {
+  auto data = make_blobs(400, 12);
+  Tensor y = (data.y == 0).to(DType::Float32);  // blob 0 against the rest
+  manual_seed(1);
+  train::Model model(std::make_unique<BinaryNet>());
+  model.compile(std::make_unique<TestSGD>(0.5), "binary_crossentropy",
+                {"accuracy", "precision", "recall", "auc"});
+  auto h = model.fit(data.x, y, {.epochs = 10, .batch_size = 32, .verbose = 0, .seed = 2});
+  EXPECT_GE(h["accuracy"].back(), 0.9);
+  EXPECT_GE(h["precision"].back(), 0.8);
+  EXPECT_GE(h["recall"].back(), 0.8);
+  EXPECT_GE(h["auc"].back(), 0.95);
+  EXPECT_EQ(model.module().type_name(), "BinaryNet");
+}
+
 TEST(TrainFit, CompileAddsParametersOnlyToAnEmptyOptimizer) {
   manual_seed(0);
   nn::Linear lin(2, 2);

@@ -93,20 +93,17 @@ class Model {
   Model(Model&&) noexcept = default;
   Model& operator=(Model&&) noexcept = default;
 
-  /// The optimizer (made without parameters gets the module's trainable
-  /// ones as its first group), the loss and the metrics. Throws ValueError
-  /// for an unknown loss or metric name, listing the known ones.
+  /// Sets the optimizer, the loss and the metrics. The optimizer comes as a
+  /// shared_ptr, a unique_ptr or moved in (`compile(optim::Adam({.lr = 1e-3}),
+  /// ...)`); one made without parameters gets the module's trainable ones as
+  /// its first group. Throws ValueError for an unknown loss or metric name,
+  /// listing the known ones; a failed compile changes nothing.
   void compile(std::shared_ptr<optim::Optimizer> optimizer, Loss loss,
                std::vector<MetricSpec> metrics = {});
   template <class O>
     requires std::derived_from<std::decay_t<O>, optim::Optimizer> && (!std::is_lvalue_reference_v<O>)
   void compile(O&& optimizer, Loss loss, std::vector<MetricSpec> metrics = {}) {
     compile(std::make_shared<std::decay_t<O>>(std::move(optimizer)), std::move(loss),
-            std::move(metrics));
-  }
-  void compile(std::unique_ptr<optim::Optimizer> optimizer, Loss loss,
-               std::vector<MetricSpec> metrics = {}) {
-    compile(std::shared_ptr<optim::Optimizer>(std::move(optimizer)), std::move(loss),
             std::move(metrics));
   }
 
