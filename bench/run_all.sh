@@ -10,3 +10,4 @@ cd "$(dirname "$0")/.."
 /usr/bin/python3 bench/conv_torch.py --braid build/release/bench/braid_bench
 /usr/bin/python3 bench/norm_torch.py
 /usr/bin/python3 bench/pool_torch.py
+/usr/bin/python3 bench/optim_torch.py

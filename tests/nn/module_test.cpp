@@ -58,7 +58,8 @@ TEST(Module, StateDictRoundTripsInPlace) {
   EXPECT_EQ(b.fc1.weight.to_vector<float>(), a.fc1.weight.to_vector<float>());
   const nn::StateDict sd = a.state_dict();
   EXPECT_EQ(names(std::vector<std::pair<std::string, Tensor>>(sd.begin(), sd.end())),
-            (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "scale"}));
+            (std::vector<std::string>{"scale", "fc1.weight", "fc1.bias", "fc2.weight"}))
+      << "PyTorch's order: own parameters and buffers before the children's";
 }
 
 TEST(Module, LoadStateDictListsBadKeysAndChangesNothing) {

@@ -1,2 +1,5 @@
 #pragma once
-/// braid::io: safetensors state dicts, (later) the braid model file and ONNX.
+/// braid::io: safetensors state dicts and module weight files; (later) the
+/// braid model file and ONNX.
+#include "braid/io/module_file.hpp"
+#include "braid/io/safetensors.hpp"

@@ -11,6 +11,8 @@ class Linear : public Module {
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  /// Re-draws weight and bias as the constructor did.
+  void reset_parameters();
 
   const int64_t in_features, out_features;
   Tensor& weight;  ///< (out_features, in_features)

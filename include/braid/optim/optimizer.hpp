@@ -6,10 +6,12 @@
 /// param_groups). An optimizer may be made without parameters (Keras style:
 /// `optim::Adam({.lr = 1e-3})`); `train::compile` then adds the model's
 /// parameters as the first group.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "braid/core/tensor.hpp"
+#include "braid/nn/module.hpp"
 
 namespace braid::optim {
 
@@ -31,6 +33,17 @@ class Optimizer {
   void set_lr(double lr);
   /// "Adam", "SGD", ...
   virtual std::string name() const = 0;
+
+  /// The momentum a schedule may cycle (SGD's and RMSprop's `momentum`,
+  /// Adam's beta1), or nullopt when the optimizer has none (OneCycleLR).
+  virtual std::optional<double> momentum(size_t group = 0) const;
+  /// Throws ValueError when the optimizer has no momentum.
+  virtual void set_momentum(double momentum, size_t group);
+
+  /// Per-parameter state and group options; see Note [optimizer state_dict].
+  /// The default throws ValueError (an optimizer without saved state).
+  virtual nn::StateDict state_dict() const;
+  virtual void load_state_dict(const nn::StateDict& state);
 };
 
 }  // namespace braid::optim
