@@ -124,7 +124,9 @@ std::string ModelCheckpoint::format_path(int64_t epoch, const Logs& logs) const 
     const std::string field = filepath_.substr(i + 1, close - i - 1);
     const size_t colon = field.find(':');
     const std::string name = field.substr(0, colon);
-    const std::string spec = "{" + (colon == std::string::npos ? "" : field.substr(colon)) + "}";
+    std::string spec = "{";
+    if (colon != std::string::npos) spec += field.substr(colon);
+    spec += '}';
     try {
       if (name == "epoch") {
         out += fmt::format(fmt::runtime(spec), epoch + 1);

@@ -16,8 +16,10 @@ namespace braid::train {
 struct Model::Source {
   virtual ~Source() = default;
   virtual int64_t size() const = 0;
-  /// Rows idx[0], idx[1], ... (relative to begin) as one batch.
-  virtual data::Example batch(const std::vector<int64_t>& idx) const = 0;
+  /// Rows idx[0], idx[1], ... (relative to begin) as one batch, drawn for
+  /// `ctx` (the pass: datasets with random transforms key on it).
+  virtual data::Example batch(const std::vector<int64_t>& idx,
+                              const data::DrawContext& ctx = {}) const = 0;
 };
 
 namespace {
@@ -35,7 +37,7 @@ struct TensorSource : Model::Source {
     for (int64_t& i : abs) i += begin;
     return index_select(t, 0, tensor(abs, {int64_t(abs.size())}));
   }
-  data::Example batch(const std::vector<int64_t>& idx) const override {
+  data::Example batch(const std::vector<int64_t>& idx, const data::DrawContext&) const override {
     return {rows(x, idx), y.defined() ? rows(y, idx) : Tensor()};
   }
 };
@@ -45,16 +47,11 @@ struct DatasetSource : Model::Source {
   int64_t begin, n;
   DatasetSource(const data::Dataset& d, int64_t b, int64_t n_) : ds(d), begin(b), n(n_) {}
   int64_t size() const override { return n; }
-  data::Example batch(const std::vector<int64_t>& idx) const override {
-    std::vector<Tensor> xs, ys;
-    for (int64_t i : idx) {
-      data::Example e = ds.get(begin + i);
-      xs.push_back(e.data);
-      if (e.target.defined()) ys.push_back(e.target);
-    }
-    BRAID_CHECK(ys.empty() || ys.size() == xs.size(), ValueError, "train.fit",
-                "some examples of the dataset have a target and some do not");
-    return {stack(xs), ys.empty() ? Tensor() : stack(ys)};
+  // The dataset's own batching (a row gather for TensorDataset).
+  data::Example batch(const std::vector<int64_t>& idx, const data::DrawContext& ctx) const override {
+    std::vector<int64_t> abs(idx);
+    for (int64_t& i : abs) i += begin;
+    return ds.get_batch(abs, ctx);
   }
 };
 
@@ -266,7 +263,7 @@ History Model::run_fit(const Source& train, const Source* val, const FitOptions&
     logs.clear();
     for (int64_t step = 0; step < steps && !stop_training; ++step) {
       for (auto& cb : cbs) cb->on_train_batch_begin(step, {});
-      const data::Example b = train.batch(next_batch());
+      const data::Example b = train.batch(next_batch(), {o.seed.value_or(0), epoch});
       BRAID_CHECK(b.target.defined(), ValueError, where, "fit needs targets; the data has none");
       const Tensor pred = (*module_)(b.data);
       const Tensor loss = o.class_weight.empty()
