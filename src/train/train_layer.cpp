@@ -1,2 +1,0 @@
-// The braid_train library (see include/braid/train/train.hpp).
-#include "braid/train/train.hpp"
