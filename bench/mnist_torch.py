@@ -51,6 +51,35 @@ def cnn():
                          nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
 
 
+# The same networks as subclassed modules (the twins of MLP and CNN in
+# examples/mnist_tour.cpp); --subclassed trains these instead.
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.drop = nn.Dropout(0.2)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.fc2(self.drop(F.relu(self.fc1(x.flatten(1)))))
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.drop1 = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(9216, 128)
+        self.drop2 = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        h = F.relu(self.conv2(F.relu(self.conv1(x))))
+        h = self.drop1(F.max_pool2d(h, 2))
+        return self.fc2(self.drop2(F.relu(self.fc1(h.flatten(1)))))
+
+
 def train(model, x, y, epochs, batch):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
@@ -102,14 +131,15 @@ def main():
     ap.add_argument("--mlp-epochs", type=int, default=5)
     ap.add_argument("--cnn-epochs", type=int, default=1)
     ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--subclassed", action="store_true", help="train the Module twins")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     xtr, ytr = load("train")
     xte, yte = load("t10k")
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
-    for name, make, epochs, batch in (("MLP", mlp, a.mlp_epochs, 64),
-                                      ("CNN", cnn, a.cnn_epochs, 128)):
+    for name, make, epochs, batch in (("MLP", MLP if a.subclassed else mlp, a.mlp_epochs, 64),
+                                      ("CNN", CNN if a.subclassed else cnn, a.cnn_epochs, 128)):
         model = make()
         secs = train(model, xtr, ytr, epochs, batch)
         acc = accuracy(model, xte, yte)
