@@ -161,44 +161,46 @@ const std::vector<double>& History::operator[](const std::string& name) const {
 
 // -- fit ----------------------------------------------------------------------------------
 
+namespace {
+// Where fit validates: validation_data, else the last validation_split of the
+// n rows (Keras: the first ceil(n (1 - split)) rows train, the rest validate;
+// `tail(begin, count)` makes that source). Sets n_train to the rows that train.
+template <class Tail>
+std::unique_ptr<Model::Source> validation_source(const FitOptions& o, int64_t n, int64_t& n_train,
+                                                 Tail tail) {
+  BRAID_CHECK(o.validation_split >= 0 && o.validation_split < 1, ValueError, "train.fit",
+              "validation_split must be in [0, 1); got {}", o.validation_split);
+  n_train = n;
+  if (o.validation_data) {
+    const int64_t nv = check_xy(o.validation_data->x, o.validation_data->y, "train.fit");
+    return std::make_unique<TensorSource>(o.validation_data->x, o.validation_data->y, 0, nv);
+  }
+  if (o.validation_split == 0) return nullptr;
+  n_train = int64_t(std::ceil(double(n) * (1.0 - o.validation_split)));
+  BRAID_CHECK(n_train > 0 && n_train < n, ValueError, "train.fit",
+              "validation_split {} leaves no {} examples out of {}", o.validation_split,
+              n_train == n ? "validation" : "training", n);
+  return tail(n_train, n - n_train);
+}
+}  // namespace
+
 History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
   require_compiled("train.fit");
   const int64_t n = check_xy(x, y, "train.fit");
-  BRAID_CHECK(o.validation_split >= 0 && o.validation_split < 1, ValueError, "train.fit",
-              "validation_split must be in [0, 1); got {}", o.validation_split);
-  std::unique_ptr<Source> val;
-  int64_t n_train = n;
-  if (o.validation_data) {
-    const int64_t nv = check_xy(o.validation_data->x, o.validation_data->y, "train.fit");
-    val = std::make_unique<TensorSource>(o.validation_data->x, o.validation_data->y, 0, nv);
-  } else if (o.validation_split > 0) {
-    // Keras: the first ceil(n (1 - split)) rows train, the rest validate.
-    n_train = int64_t(std::ceil(double(n) * (1.0 - o.validation_split)));
-    BRAID_CHECK(n_train > 0 && n_train < n, ValueError, "train.fit",
-                "validation_split {} leaves no {} examples out of {}", o.validation_split,
-                n_train == n ? "validation" : "training", n);
-    val = std::make_unique<TensorSource>(x, y, n_train, n - n_train);
-  }
+  int64_t n_train = 0;
+  std::unique_ptr<Source> val = validation_source(o, n, n_train, [&](int64_t b, int64_t c) {
+    return std::make_unique<TensorSource>(x, y, b, c);
+  });
   return run_fit(TensorSource(x, y, 0, n_train), val.get(), o);
 }
 
 History Model::fit(const data::Dataset& dataset, const FitOptions& o) {
   require_compiled("train.fit");
-  const int64_t n = dataset.size();
-  BRAID_CHECK(o.validation_split >= 0 && o.validation_split < 1, ValueError, "train.fit",
-              "validation_split must be in [0, 1); got {}", o.validation_split);
-  std::unique_ptr<Source> val;
-  int64_t n_train = n;
-  if (o.validation_data) {
-    const int64_t nv = check_xy(o.validation_data->x, o.validation_data->y, "train.fit");
-    val = std::make_unique<TensorSource>(o.validation_data->x, o.validation_data->y, 0, nv);
-  } else if (o.validation_split > 0) {
-    n_train = int64_t(std::ceil(double(n) * (1.0 - o.validation_split)));
-    BRAID_CHECK(n_train > 0 && n_train < n, ValueError, "train.fit",
-                "validation_split {} leaves no {} examples out of {}", o.validation_split,
-                n_train == n ? "validation" : "training", n);
-    val = std::make_unique<DatasetSource>(dataset, n_train, n - n_train);
-  }
+  int64_t n_train = 0;
+  std::unique_ptr<Source> val =
+      validation_source(o, dataset.size(), n_train, [&](int64_t b, int64_t c) {
+        return std::make_unique<DatasetSource>(dataset, b, c);
+      });
   return run_fit(DatasetSource(dataset, 0, n_train), val.get(), o);
 }
 
