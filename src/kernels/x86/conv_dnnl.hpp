@@ -17,6 +17,10 @@ namespace braid::kernels {
 /// 1, groups 1, channels in multiples of 16): faster, with ~10x the rounding
 /// error of the direct kernels (see conv_dnnl.cpp).
 bool conv2d_winograd_x86(const ConvGeom& g);
+/// Whether a short-column convolution (a first layer) runs its forward and
+/// weight gradient in oneDNN (on AVX-512 cores, spatial kernels) rather than
+/// declining to the portable kernels.
+bool x86_blocked_short_columns(const ConvGeom& g);
 
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
                         float* y);
