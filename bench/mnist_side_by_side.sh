@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
 scripts/fetch_mnist.sh >/dev/null
-braid_out=$(./build/release/examples/mnist_tour --threads "$threads" | tee /dev/stderr)
-torch_out=$(/usr/bin/python3 bench/mnist_torch.py --threads "$threads" | tee /dev/stderr)
+braid_out=$(./build/release/examples/mnist_tour --threads "$threads" | tee >(cat >&2))
+torch_out=$(/usr/bin/python3 bench/mnist_torch.py --threads "$threads" | tee >(cat >&2))
 /usr/bin/python3 - "$braid_out" "$torch_out" <<'PY'
 import re, sys
 braid, torch = sys.argv[1], sys.argv[2]
