@@ -208,9 +208,15 @@ TEST(ConvKernels, X86MatchesPortable) {
     EXPECT_EQ(x.took_y, !crop && (!short_columns || blocked_short)) << c.what;
     EXPECT_EQ(x.took_gx, !crop && !short_columns) << c.what;
     EXPECT_EQ(x.took_gw, !crop && (!short_columns || blocked_short)) << c.what;
-    if (!x.took_y) EXPECT_TRUE(all_nan(x.out.y)) << c.what;
-    if (!x.took_gx) EXPECT_TRUE(all_nan(x.out.gx)) << c.what;
-    if (!x.took_gw) EXPECT_TRUE(all_nan(x.out.gw)) << c.what;
+    if (!x.took_y) {
+      EXPECT_TRUE(all_nan(x.out.y)) << c.what;
+    }
+    if (!x.took_gx) {
+      EXPECT_TRUE(all_nan(x.out.gx)) << c.what;
+    }
+    if (!x.took_gw) {
+      EXPECT_TRUE(all_nan(x.out.gw)) << c.what;
+    }
     // What a call computes: the x86 result where taken, else the portable one.
     Outputs used = x.out;
     const Outputs p = run_portable_f32(c.g, o);
@@ -230,10 +236,18 @@ TEST(ConvKernels, X86RerunsAreBitIdentical) {
     for (const Named& c : geometries()) {
       const Operands o(c.g);
       const X86Outputs a = run_x86(c.g, o), b = run_x86(c.g, o), d = run_x86(c.g, o);
-      if (a.took_y) EXPECT_EQ(a.out.y, b.out.y) << c.what << ", threads=" << threads;
-      if (a.took_gx) EXPECT_EQ(a.out.gx, b.out.gx) << c.what << ", threads=" << threads;
-      if (a.took_gw) EXPECT_EQ(a.out.gw, b.out.gw) << c.what << ", threads=" << threads;
-      if (a.took_gw) EXPECT_EQ(a.out.gw, d.out.gw) << c.what << ", threads=" << threads;
+      if (a.took_y) {
+        EXPECT_EQ(a.out.y, b.out.y) << c.what << ", threads=" << threads;
+      }
+      if (a.took_gx) {
+        EXPECT_EQ(a.out.gx, b.out.gx) << c.what << ", threads=" << threads;
+      }
+      if (a.took_gw) {
+        EXPECT_EQ(a.out.gw, b.out.gw) << c.what << ", threads=" << threads;
+      }
+      if (a.took_gw) {
+        EXPECT_EQ(a.out.gw, d.out.gw) << c.what << ", threads=" << threads;
+      }
     }
   }
   set_num_threads(saved);
