@@ -55,7 +55,8 @@ struct DataLoader::Run {
     const int64_t window = int64_t{opt.num_workers} * opt.prefetch_factor;
     std::unique_lock lock(m);
     for (;;) {
-      work_cv.wait(lock, [&] { return stop || next_claim >= count() || next_claim < pos + window; });
+      work_cv.wait(lock,
+                   [&] { return stop || next_claim >= count() || next_claim < pos + window; });
       if (stop || next_claim >= count()) return;
       int64_t b = next_claim++;
       lock.unlock();
@@ -134,14 +135,25 @@ std::vector<std::vector<int64_t>> DataLoader::batch_indices(int64_t epoch) const
   return out;
 }
 
+void DataLoader::set_position(int64_t epoch, int64_t batch) {
+  BRAID_CHECK(epoch >= 0 && batch >= 0 && batch <= size(), ValueError, "DataLoader",
+              "set_position({}, {}): need epoch >= 0 and 0 <= batch <= {} (batches per epoch)",
+              epoch, batch, size());
+  epoch_ = epoch;
+  start_batch_ = batch;
+}
+
 DataLoader::Iterator DataLoader::begin() {
   auto run = std::make_shared<Run>();
   run->dataset = dataset_;
   run->opt = options_;
   run->ctx = {options_.seed, epoch_};
   run->batches = batch_indices(epoch_);
+  // Workers claim from next_claim on, so skipped batches are never made.
+  run->pos = run->next_claim = std::min(start_batch_, run->count());
+  start_batch_ = 0;
   ++epoch_;
-  if (run->count() == 0) return Iterator(run);
+  if (run->pos >= run->count()) return Iterator(run);
   run->start();
   run->fetch();
   return Iterator(run);

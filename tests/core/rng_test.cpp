@@ -105,6 +105,19 @@ TEST(Rng, DistributionsRoughlyRight) {
   EXPECT_NEAR(ones_frac, 0.3, 0.01);
 }
 
+TEST(Rng, StateRoundTripsAndReplaysTheDraws) {
+  manual_seed(21);
+  (void)rand({5});
+  const GeneratorState saved = default_generator().get_state();
+  EXPECT_EQ(saved.seed, 21u);
+  EXPECT_GT(saved.offset, 0u);
+  const std::vector<float> want = rand({7}).to_vector<float>();
+  manual_seed(99);
+  default_generator().set_state(saved);
+  EXPECT_EQ(default_generator().get_state(), saved);
+  EXPECT_EQ(rand({7}).to_vector<float>(), want);
+}
+
 TEST(Rng, DtypesAndErrors) {
   EXPECT_EQ(rand({2}, DType::Float16).dtype(), DType::Float16);
   EXPECT_EQ(randn({2}, DType::BFloat16).dtype(), DType::BFloat16);

@@ -277,13 +277,15 @@ TEST(Safetensors, HostileFilesGiveClearErrors) {
        st_file(R"({"w":)" + entry("BOOL", "[3]", "[0,3]") + "}", std::string("\1\0\2", 3)),
        "tensor 'w': BOOL element 2 is 2, not 0 or 1"},
   };
-  for (const Hostile& c : cases) {
-    SCOPED_TRACE(c.what);
-    const fs::path p = dir / "h.safetensors";
-    write_file(p, c.bytes);
-    BRAID_EXPECT_THROW_HAS(io::load_safetensors(p), IOError,
-                           "[load_safetensors] " + p.string() + ": " + c.message);
-  }
+  // Mapped or read, the same checks run before any data byte is touched.
+  for (io::MmapMode mode : {io::MmapMode::Never, io::MmapMode::Always})
+    for (const Hostile& c : cases) {
+      SCOPED_TRACE(std::string(c.what) + (mode == io::MmapMode::Always ? " (mmap)" : " (read)"));
+      const fs::path p = dir / "h.safetensors";
+      write_file(p, c.bytes);
+      BRAID_EXPECT_THROW_HAS(io::load_safetensors(p, {.mmap = mode}), IOError,
+                             "[load_safetensors] " + p.string() + ": " + c.message);
+    }
   BRAID_EXPECT_THROW_HAS(io::load_safetensors(dir / "missing.safetensors"), IOError,
                          "missing.safetensors: cannot open the file");
   // Metadata only, no tensors, is a valid (empty) file.

@@ -6,6 +6,13 @@
 
 namespace braid {
 
+/// Everything that determines a Generator's future draws.
+struct GeneratorState {
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  bool operator==(const GeneratorState&) const = default;
+};
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : seed_(seed) {}
@@ -16,6 +23,12 @@ class Generator {
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }
   void set_offset(uint64_t offset) { offset_ = offset; }
+  /// The state to save (checkpoints); set_state(get_state()) changes nothing.
+  GeneratorState get_state() const { return {seed_, offset_}; }
+  void set_state(const GeneratorState& s) {
+    seed_ = s.seed;
+    offset_ = s.offset;
+  }
   /// Reserves `n` 128-bit counters and returns the first.
   uint64_t advance(uint64_t n) {
     uint64_t first = offset_;

@@ -12,7 +12,7 @@
 /// permutation drawn from DataRng(seed, epoch), random transforms draw from
 /// (seed, epoch, index) (Note [example randomness]), and workers hand batches
 /// over in order. Each pass of a range-for uses the next epoch (0, 1, 2, ...)
-/// unless set_epoch chose it.
+/// unless set_epoch chose it; set_position resumes a pass in its middle.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,7 +54,18 @@ class DataLoader {
   const std::shared_ptr<const Dataset>& dataset() const { return dataset_; }
   /// The epoch the next pass will use.
   int64_t epoch() const { return epoch_; }
-  void set_epoch(int64_t epoch) { epoch_ = epoch; }
+  void set_epoch(int64_t epoch) {
+    epoch_ = epoch;
+    start_batch_ = 0;
+  }
+  /// Resumes mid-epoch: the next pass is `epoch` from its batch `batch` on
+  /// (batches 0..batch-1 are skipped without being made; batch == size()
+  /// gives an empty pass); later passes start at batch 0. The batches are
+  /// those an uninterrupted run gets (Note [loader determinism]). Throws
+  /// ValueError for a negative epoch or a batch outside [0, size()].
+  void set_position(int64_t epoch, int64_t batch);
+  /// The batch the next pass starts at (0 unless set_position chose one).
+  int64_t start_batch() const { return start_batch_; }
   /// The dataset indices of each batch of `epoch`, in order.
   std::vector<std::vector<int64_t>> batch_indices(int64_t epoch) const;
 
@@ -84,6 +95,7 @@ class DataLoader {
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   int64_t epoch_ = 0;
+  int64_t start_batch_ = 0;
 };
 
 }  // namespace braid::data

@@ -1,6 +1,8 @@
 #pragma once
-/// braid::io: safetensors state dicts and module weight files; (later) the
-/// braid model file and ONNX.
+/// braid::io: safetensors state dicts, module weight files, the braid model
+/// file, training checkpoints, atomic file writes.
+#include "braid/io/atomic_file.hpp"
+#include "braid/io/checkpoint.hpp"
 #include "braid/io/model_file.hpp"
 #include "braid/io/module_file.hpp"
 #include "braid/io/safetensors.hpp"

@@ -7,6 +7,7 @@
 /// row-major little-endian bytes; offsets count from the start of the data.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "braid/nn/module.hpp"
@@ -15,8 +16,8 @@ namespace braid::io {
 
 using Metadata = std::map<std::string, std::string>;
 
-/// Writes `state` (in its order) with `metadata` to `path`, atomically: a
-/// temporary file in the same directory is renamed over `path` once complete.
+/// Writes `state` (in its order) with `metadata` to `path`, atomically (Note
+/// [atomic file writes] in braid/io/atomic_file.hpp).
 /// Any strides are written row-major. Throws IOError (file), ValueError (a
 /// key that is empty or "__metadata__"); nothing is left behind on error.
 void save_safetensors(const nn::StateDict& state, const std::filesystem::path& path,
@@ -27,15 +28,46 @@ struct SafetensorsContents {
   Metadata metadata;
 };
 
+/// How read_safetensors gets the bytes; see Note [safetensors mmap].
+enum class MmapMode {
+  Auto,    ///< map files of at least kMmapThreshold bytes, read smaller ones
+  Always,  ///< map every file
+  Never,   ///< read every file into fresh buffers
+};
+/// Files at least this large are mapped under MmapMode::Auto (measured with
+/// `braid_bench --benchmark_filter=Safetensors`; see the note).
+inline constexpr uint64_t kMmapThreshold = uint64_t(1) << 20;
+
+struct LoadOptions {
+  /// Converts every floating tensor (F16, BF16, F32, F64) to this dtype;
+  /// integer and BOOL tensors keep theirs. Must be a floating dtype.
+  std::optional<DType> dtype = std::nullopt;
+  MmapMode mmap = MmapMode::Auto;
+};
+
 /// Reads and validates a safetensors file: header length within the file,
 /// JSON object, no duplicate keys, string metadata, each tensor's dtype known
 /// and supported, shape of non-negative integers, offsets within the data,
 /// byte count = numel * itemsize, tensors contiguous without gaps or overlaps
-/// and covering the data exactly, bool bytes 0 or 1. Throws IOError naming
-/// the file and the key. dtypes: BOOL U8 I8 I32 I64 F16 BF16 F32 F64 (I16,
-/// U16, U32, U64 and the F8 types are recognised and refused by name).
-SafetensorsContents read_safetensors(const std::filesystem::path& path);
-/// read_safetensors(path).tensors.
-nn::StateDict load_safetensors(const std::filesystem::path& path);
+/// and covering the data exactly, bool bytes 0 or 1. Every check runs
+/// against the file's size before a data byte is touched. Throws IOError
+/// naming the file and the key (ValueError for a non-floating
+/// options.dtype). dtypes: BOOL U8 I8 I32 I64 F16 BF16 F32 F64 (I16, U16,
+/// U32, U64 and the F8 types are recognised and refused by name).
+///
+/// Note [safetensors mmap]
+/// A mapped file's tensors point into the mapping (no copy) when their data
+/// is aligned for their dtype (always, for files braid writes); the mapping
+/// is private copy-on-write, so writing to such a tensor changes neither the
+/// file nor other readers, and it stays mapped while any tensor uses it
+/// (each tensor has its own Storage, and so its own version counter). A
+/// tensor whose data is misaligned, or converted by options.dtype, is
+/// copied. Another program truncating the file while tensors still map it
+/// makes reading them fault (SIGBUS), as with any mmap loader; braid's own
+/// writers never truncate a file (they rename a new one into place).
+SafetensorsContents read_safetensors(const std::filesystem::path& path,
+                                     const LoadOptions& options = {});
+/// read_safetensors(path, options).tensors.
+nn::StateDict load_safetensors(const std::filesystem::path& path, const LoadOptions& options = {});
 
 }  // namespace braid::io
