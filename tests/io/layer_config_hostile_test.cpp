@@ -46,7 +46,7 @@ TEST(LayerConfigHostile, EntriesMustBeWellFormed) {
   expect_refused(seq(json::array({linear({{"in_features", 2}, {"out_features", 2}}), "ReLU"})),
                  p + "layer 1: an entry must be an object {\"class\": ..., \"config\": {...}}; got "
                      "\"ReLU\"");
-  BRAID_EXPECT_THROW_MSG(io::sequential_from_config(linear({})), ValueError,
+  BRAID_EXPECT_THROW_MSG(io::sequential_from_config(linear(json::object())), ValueError,
                          p + "config: expected a Sequential entry {\"class\": \"Sequential\", "
                              "\"config\": {\"layers\": [...]}}; got {\"class\":\"Linear\",\"config\":{}}");
 }
@@ -101,7 +101,7 @@ TEST(LayerConfigHostile, FieldsAreCheckedByNameAndLayer) {
                      "num_layers, bias, batch_first, dropout, bidirectional");
   expect_refused(layer("BatchNorm2d", {{"num_features", 2}, {"momentum", "fast"}}),
                  p + "BatchNorm2d: field 'momentum' must be a number in [0, 1]; got \"fast\"");
-  expect_refused(layer("TransformerEncoder", {{"num_layers", 2}, {"encoder_layer", linear({})}}),
+  expect_refused(layer("TransformerEncoder", {{"num_layers", 2}, {"encoder_layer", linear(json::object())}}),
                  p + "TransformerEncoder: field 'encoder_layer' must be a TransformerEncoderLayer "
                      "entry; got {\"class\":\"Linear\",\"config\":{}}");
   expect_refused(

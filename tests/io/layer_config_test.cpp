@@ -183,14 +183,14 @@ TEST(LayerConfig, MnistMlpRoundTrips) {
 TEST(LayerConfig, MnistCnnRoundTrips) {
   manual_seed(0);
   nn::Sequential model = cnn_sequential();
-  round_trip(model, randn({2, 1, 28, 28}));
+  round_trip(model, randn({1, 1, 28, 28}));
 }
 
 TEST(LayerConfig, FashionCnnRoundTripsWithRunningStatistics) {
   manual_seed(0);
   nn::Sequential model = fashion_cnn();
-  model(randn({4, 1, 28, 28}));  // moves the running statistics off their start
-  round_trip(model, randn({2, 1, 28, 28}));
+  model(randn({2, 1, 28, 28}));  // moves the running statistics off their start
+  round_trip(model, randn({1, 1, 28, 28}));
 }
 
 TEST(LayerConfig, EveryLayerRoundTrips) {
