@@ -126,6 +126,13 @@ Tensor& Module::register_buffer(std::string name, Tensor init, bool persistent) 
   return *buffers_.back().value;
 }
 
+Module& Module::register_module(std::string name, std::unique_ptr<Module> module) {
+  BRAID_CHECK(module != nullptr, ValueError, type_name(), "module '{}' is null", name);
+  Module& ref = *module;
+  adopt(std::move(name), std::move(module));
+  return ref;
+}
+
 void Module::adopt(std::string name, std::unique_ptr<Module> module) {
   check_new_name(name, "module");
   module->name_ = name;

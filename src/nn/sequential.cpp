@@ -8,6 +8,10 @@ Module& Sequential::operator[](size_t i) const {
   return *children()[i];
 }
 
+Module& Sequential::add(std::unique_ptr<Module> layer) {
+  return register_module(std::to_string(size()), std::move(layer));
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (Module* m : children()) y = (*m)(y);

@@ -62,7 +62,7 @@ Tensor TransformerEncoderLayer::run(const Tensor& src, const Tensor& mask, const
 }
 
 TransformerEncoder::TransformerEncoder(TransformerEncoderLayer&& layer, int64_t n, bool final_norm)
-    : num_layers(n), layers_(register_module("layers", transformer_detail::EncoderLayers())) {
+    : num_layers(n), final_norm(final_norm), layers_(register_module("layers", transformer_detail::EncoderLayers())) {
   BRAID_CHECK(n > 0, ValueError, "TransformerEncoder", "num_layers must be positive; got {}", n);
   const StateDict state = layer.state_dict();
   const int64_t d = layer.d_model, h = layer.nhead;

@@ -162,6 +162,9 @@ class Module {
     adopt(std::move(name), std::move(owned));
     return ref;
   }
+  /// As above, for a module already on the heap whose type is not known
+  /// here (one rebuilt from a layer config). Throws ValueError for null.
+  Module& register_module(std::string name, std::unique_ptr<Module> module);
   /// Runs fn() inside this module's error scope (for forward overloads that
   /// take other arguments than one tensor).
   template <class F>

@@ -3,6 +3,7 @@
 /// Children are named "0", "1", ... as in PyTorch, so errors and state-dict
 /// keys read "Sequential/2" and "2.weight".
 #include <concepts>
+#include <memory>
 #include <string>
 
 #include "braid/nn/module.hpp"
@@ -23,6 +24,8 @@ class Sequential : public Module {
   M& add(M&& layer) {
     return register_module(std::to_string(size()), std::forward<M>(layer));
   }
+  /// Appends a layer built elsewhere (io::layer_from_config); returns it.
+  Module& add(std::unique_ptr<Module> layer);
   size_t size() const { return children().size(); }
   Module& operator[](size_t i) const;
   /// Each layer in turn, through its operator() (hooks, error paths).

@@ -78,6 +78,8 @@ class TransformerEncoder : public Module {
   TransformerEncoderLayer& layer(int64_t i) const;
 
   const int64_t num_layers;
+  /// Whether a LayerNorm (child `norm`) follows the last layer.
+  const bool final_norm;
 
  private:
   Tensor run(const Tensor& src, const Tensor& mask, const Tensor& key_padding_mask);
