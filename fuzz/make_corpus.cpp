@@ -1,0 +1,117 @@
+// Writes the fuzzers' seed corpus: a handful of valid files made by braid's
+// own writers, and near-valid ones (one field wrong each), so that mutation
+// starts next to every check of the readers. Each file is < 4 KB.
+// Usage: fuzz_make_corpus <fuzz/corpus>  (fuzz/make_corpus.sh runs it)
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "braid/data/idx.hpp"
+#include "braid/io/safetensors.hpp"
+#include "braid/ops/ops.hpp"
+
+namespace fs = std::filesystem;
+using namespace braid;
+
+namespace {
+
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+void write(const fs::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary) << bytes;
+}
+std::string u64le(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+// A safetensors file with this header text and data (header length as given,
+// else the header's true size).
+std::string st_raw(const std::string& header, const std::string& data, int64_t len = -1) {
+  return u64le(len < 0 ? header.size() : uint64_t(len)) + header + data;
+}
+
+void safetensors(const fs::path& dir) {
+  nn::StateDict mixed;
+  mixed.insert("fc.weight", arange(0, 6, 1, DType::Float32).reshape({2, 3}));
+  mixed.insert("fc.bias", tensor({0.5, -1.0}, DType::Float64));
+  mixed.insert("mask", tensor({1, 0, 1}).to(DType::Bool));
+  mixed.insert("steps", tensor({7}, DType::Int64));
+  mixed.insert("h", tensor({1.5, 2.0}).to(DType::Float16));
+  mixed.insert("b", tensor({1.5, 2.0}).to(DType::BFloat16));
+  mixed.insert("u", tensor({255, 0}).to(DType::UInt8));
+  mixed.insert("i8", tensor({-3}).to(DType::Int8));
+  mixed.insert("i32", tensor({-70000}, DType::Int32));
+  io::save_safetensors(mixed, dir / "mixed.safetensors", {{"format", "pt"}, {"braid", "0.1"}});
+
+  nn::StateDict odd;
+  odd.insert("scalar", scalar_tensor(3.0f));
+  odd.insert("empty", empty({0, 4}));
+  odd.insert("x", ones({1, 1, 2}));
+  io::save_safetensors(odd, dir / "scalar_and_empty.safetensors");
+  io::save_safetensors({}, dir / "no_tensors.safetensors");
+
+  // Near-valid: each breaks one rule the reader checks.
+  const std::string two = std::string("\0\0\x80?\0\0\0@", 8);  // F32 1, 2
+  const std::string ok = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  write(dir / "truncated.safetensors", read(dir / "mixed.safetensors").substr(0, 200));
+  write(dir / "header_too_long.safetensors", st_raw(ok, two, 4096));
+  write(dir / "overlap.safetensors",
+        st_raw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+               two));
+  write(dir / "shape_mismatch.safetensors",
+        st_raw(R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})", two));
+  write(dir / "zero_dim.safetensors",
+        st_raw(R"({"a":{"dtype":"F32","shape":[0,3,2],"data_offsets":[0,0]},)"
+               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+               two));
+  write(dir / "unsupported_dtype.safetensors",
+        st_raw(R"({"a":{"dtype":"I16","shape":[4],"data_offsets":[0,8]}})", two));
+  write(dir / "duplicate_key.safetensors", st_raw(R"({"a":{"dtype":"F32","shape":[2],)"
+                                                  R"("data_offsets":[0,8]},"a":{"dtype":"F32",)"
+                                                  R"("shape":[2],"data_offsets":[0,8]}})",
+                                                  two));
+  write(dir / "bad_bool.safetensors",
+        st_raw(R"({"m":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", std::string("\1\2", 2)));
+  write(dir / "bad_metadata.safetensors",
+        st_raw(R"({"__metadata__":{"k":3},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+               two));
+}
+
+void idx(const fs::path& dir) {
+  auto p = [&](const char* name) { return (dir / name).string(); };
+  data::write_idx(p("images.idx"), arange(0, 18, 1, DType::UInt8).reshape({2, 3, 3}));
+  data::write_idx(p("images.idx.gz"), arange(0, 18, 1, DType::UInt8).reshape({2, 3, 3}));
+  data::write_idx(p("labels.idx"), tensor({3, 1, 4, 1, 5}));
+  data::write_idx(p("labels.idx.gz"), tensor({3, 1, 4, 1, 5}));
+  data::write_idx(p("int8.idx"), tensor({-128, 0, 127}).to(DType::Int8));
+  data::write_idx(p("int32.idx"), tensor({{-70000, 1}, {2, 3}}, DType::Int32));
+  data::write_idx(p("float32.idx"), tensor({{1.5f, -2.0f}}));
+  data::write_idx(p("float64.idx.gz"), tensor({0.1, 1e300}, DType::Float64));
+  // int16 (0x0B) has no writer: big-endian -2, 300.
+  write(dir / "int16.idx", std::string("\0\0\x0b\x01\0\0\0\x02\xff\xfe\x01\x2c", 12));
+  // Near-valid: a lying header and a cut gzip stream.
+  write(dir / "short_data.idx", read(dir / "images.idx").substr(0, 20));
+  write(dir / "huge_dims.idx", std::string("\0\0\x08\x02\x00\x10\0\0\x00\x10\0\0\1\2\3", 15));
+  write(dir / "bad_type.idx", std::string("\0\0\x0a\x01\0\0\0\x01\7", 9));
+  const std::string gz = read(dir / "images.idx.gz");
+  write(dir / "truncated.idx.gz", gz.substr(0, gz.size() - 6));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+    return 2;
+  }
+  const fs::path root = argv[1];
+  for (const char* t : {"fuzz_safetensors", "fuzz_idx"}) fs::create_directories(root / t);
+  safetensors(root / "fuzz_safetensors");
+  idx(root / "fuzz_idx");
+  return 0;
+}
