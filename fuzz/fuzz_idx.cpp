@@ -12,8 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = file.write(data, size);
   try {
     braid::Tensor t = braid::data::read_idx(path);
-    if (!t.defined() || !t.is_contiguous() || t.dim() < 1) std::abort();
-  } catch (const braid::Error&) {
+    // (Tensor::is_contiguous says false for some empty tensors, e.g. (0, 0, 5).)
+    if (!t.defined() || t.dim() < 1 || (t.numel() > 0 && !t.is_contiguous())) std::abort();
+  } catch (const braid::IOError&) {  // the promised error; any other is a finding
   }
   return 0;
 }

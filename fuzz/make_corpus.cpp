@@ -75,8 +75,9 @@ void safetensors(const fs::path& dir) {
                                                   R"("data_offsets":[0,8]},"a":{"dtype":"F32",)"
                                                   R"("shape":[2],"data_offsets":[0,8]}})",
                                                   two));
-  write(dir / "bad_bool.safetensors",
-        st_raw(R"({"m":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", std::string("\1\2", 2)));
+  write(
+      dir / "bad_bool.safetensors",
+      st_raw(R"({"m":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", std::string("\1\2", 2)));
   write(dir / "bad_metadata.safetensors",
         st_raw(R"({"__metadata__":{"k":3},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
                two));

@@ -29,12 +29,14 @@ for t in $targets; do
   mkdir -p "$work" "$build/artifacts/$t" "$build/logs"
   cp -n fuzz/corpus/"$t"/* "$work"/ 2>/dev/null
   log=$build/logs/$t.log
+  dict=()
+  [[ -f fuzz/dict/$t.dict ]] && dict=(-dict="fuzz/dict/$t.dict")
   # -rss_limit_mb also caps single allocations (malloc_limit_mb defaults to
   # it): a header that makes the reader allocate gigabytes is a finding.
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$bin" "$work" -max_total_time="$seconds" -max_len="${max_len[$t]:-4096}" \
-      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$build/artifacts/$t/" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)

@@ -184,7 +184,8 @@ json parse_header(const std::string& text, const std::string& file) {
         duplicate = k.get<std::string>();
       return true;
     });
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond double's range (1e400) is out_of_range.
     BRAID_CHECK(false, IOError, kLoad, "{}: the header is not valid JSON: {}", file, e.what());
   }
   BRAID_CHECK(header.is_object(), IOError, kLoad, "{}: the header must be a JSON object; got {}",
