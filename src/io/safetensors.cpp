@@ -162,10 +162,14 @@ Entry parse_entry(const std::string& name, const json& v, const std::string& fil
   BRAID_CHECK(offs.size() == 2 && offs[0] <= offs[1], IOError, kLoad,
               "{}: data_offsets must be [begin, end] with begin <= end; got {}", where,
               v["data_offsets"].dump());
-  uint64_t bytes = dtype_size(*dtype);
+  // `span` skips zeros: (0, 2^32, 2^32) has no bytes, but its strides (the
+  // product of the later dims) must still fit in int64.
+  uint64_t bytes = dtype_size(*dtype), span = 1;
   for (uint64_t d : dims)
-    BRAID_CHECK(d <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(bytes, d, &bytes), IOError,
-                kLoad, "{}: shape {} is too large", where, v["shape"].dump());
+    BRAID_CHECK(d <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(bytes, d, &bytes) &&
+                    !__builtin_mul_overflow(span, std::max<uint64_t>(d, 1), &span) &&
+                    span <= uint64_t(INT64_MAX),
+                IOError, kLoad, "{}: shape {} is too large", where, v["shape"].dump());
   BRAID_CHECK(bytes == offs[1] - offs[0], IOError, kLoad,
               "{}: shape {} of {} needs {} bytes but data_offsets [{}, {}] hold {}", where,
               v["shape"].dump(), code, bytes, offs[0], offs[1], offs[1] - offs[0]);
@@ -266,7 +270,12 @@ SafetensorsContents read_safetensors(const fs::path& path) {
 
   // Tiled in order, so the data reads front to back straight into the tensors.
   for (const Entry& e : entries) {
-    Tensor t = empty(e.shape, e.dtype);
+    Tensor t;
+    try {
+      t = empty(e.shape, e.dtype);
+    } catch (const ShapeError& err) {  // more dims than braid's tensors take
+      BRAID_CHECK(false, IOError, kLoad, "{}: tensor '{}': {}", file, e.name, err.what());
+    }
     if (e.end == e.begin) {
       out.tensors.insert(e.name, std::move(t));
       continue;

@@ -59,6 +59,19 @@ TEST(FuzzCrashes, SafetensorsNumberBeyondDoubleRange) {
             std::string::npos);
 }
 
+TEST(FuzzCrashes, SafetensorsEmptyShapeWhoseStridesOverflow) {
+  // F32 (0, 2^32, 2^32) needs 0 bytes, so the byte check passed, and
+  // contiguous_strides overflowed int64 (UBSan) making the tensor.
+  const std::string m = io_error(read_st, crash("safetensors", "empty_shape_overflows_strides"));
+  EXPECT_NE(m.find("shape [0,4294967296,4294967296] is too large"), std::string::npos) << m;
+}
+
+TEST(FuzzCrashes, SafetensorsMoreDimsThanATensorTakes) {
+  // 17 dims: empty() threw ShapeError, without the file's name.
+  const std::string m = io_error(read_st, crash("safetensors", "rank_17"));
+  EXPECT_NE(m.find("tensor 'a': [empty] at most 16 dims"), std::string::npos) << m;
+}
+
 TEST(FuzzCrashes, IdxEveryCrashIsAnIOError) { every_crash_is_an_io_error("idx", read_idx); }
 
 TEST(FuzzCrashes, IdxLyingDimsAllocateNothingBeforeTheData) {
