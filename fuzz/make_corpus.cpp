@@ -2,6 +2,7 @@
 // own writers, and near-valid ones (one field wrong each), so that mutation
 // starts next to every check of the readers. Each file is < 4 KB.
 // Usage: fuzz_make_corpus <fuzz/corpus>  (fuzz/make_corpus.sh runs it)
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,11 @@
 #include "braid/data/idx.hpp"
 #include "braid/io/safetensors.hpp"
 #include "braid/ops/ops.hpp"
+#if BRAID_FUZZ_GRAPH
+#include <nlohmann/json.hpp>
+
+#include "braid/runtime/graph.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace braid;
@@ -103,6 +109,67 @@ void idx(const fs::path& dir) {
   write(dir / "truncated.idx.gz", gz.substr(0, gz.size() - 6));
 }
 
+#if BRAID_FUZZ_GRAPH
+// Graphs built by hand from registry ops, written by runtime::to_json. The
+// constant names match fuzz_graph_json's (fc.weight, fc.bias, scale).
+std::string mlp_graph(bool bias) {
+  runtime::Graph g;
+  const int x = g.add_value("x", {2, 1, 2, 2}, DType::Float32);
+  const int w = g.add_value("fc.weight", {3, 4}, DType::Float32, ones({3, 4}));
+  const int b = bias ? g.add_value("fc.bias", {3}, DType::Float32, zeros({3})) : -1;
+  const int k = g.add_value("scale", {1}, DType::Float32, full({1}, 2.0));
+  const int flat = g.add_value("1", {2, 4}, DType::Float32);
+  const int lin = g.add_value("2", {2, 3}, DType::Float32);
+  const int act = g.add_value("3", {2, 3}, DType::Float32);
+  const int mul = g.add_value("4", {2, 3}, DType::Float32);
+  const int red = g.add_value("5", {2}, DType::Float32);
+  const int out = g.add_value("6", {2}, DType::Float64);
+  g.nodes.push_back(
+      {OpId::flatten, {{"start_dim", int64_t{1}}, {"end_dim", int64_t{-1}}}, {x}, {flat}, ""});
+  g.nodes.push_back({OpId::linear, {}, {flat, w, b}, {lin}, "fc"});
+  g.nodes.push_back({OpId::leaky_relu, {{"negative_slope", 0.1}}, {lin}, {act}, "act"});
+  g.nodes.push_back({OpId::mul, {}, {act, k}, {mul}, ""});
+  g.nodes.push_back(
+      {OpId::sum, {{"dims", std::vector<int64_t>{1}}, {"keepdim", false}}, {mul}, {red}, ""});
+  g.nodes.push_back({OpId::to, {{"dtype", std::string("float64")}}, {red}, {out}, ""});
+  g.inputs = {x};
+  g.outputs = {out};
+  g.dynamic_batch = bias;
+  if (!bias) g.static_reason = "traced at one batch size";
+  runtime::validate(g);
+  return runtime::to_json(g);
+}
+
+// Replaces every string equal to `from` with `to`, and reverses every array
+// under a key named `reverse` (the node list: uses before definitions).
+void edit(nlohmann::json& j, const std::string& from, const std::string& to,
+          const std::string& reverse) {
+  if (j.is_string() && j.get<std::string>() == from) j = to;
+  if (j.is_object())
+    for (auto& [key, v] : j.items()) {
+      if (key == reverse && v.is_array()) std::reverse(v.begin(), v.end());
+      edit(v, from, to, reverse);
+    }
+  if (j.is_array())
+    for (auto& v : j) edit(v, from, to, reverse);
+}
+
+void graph_json(const fs::path& dir) {
+  const std::string mlp = mlp_graph(true);
+  write(dir / "mlp.json", mlp);
+  write(dir / "mlp_no_bias.json", mlp_graph(false));
+  write(dir / "truncated.json", mlp.substr(0, mlp.size() / 2));
+  auto edited = [&](const char* from, const char* to, const char* reverse) {
+    nlohmann::json j = nlohmann::json::parse(mlp);
+    edit(j, from, to, reverse);
+    return j.dump();
+  };
+  write(dir / "unknown_op.json", edited("leaky_relu", "leaky_relu9", ""));
+  write(dir / "nodes_reversed.json", edited("", "", "nodes"));
+  write(dir / "unknown_constant.json", edited("scale", "shift", ""));
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,8 +178,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  for (const char* t : {"fuzz_safetensors", "fuzz_idx"}) fs::create_directories(root / t);
-  safetensors(root / "fuzz_safetensors");
-  idx(root / "fuzz_idx");
+  auto fresh = [&](const char* target) {
+    fs::remove_all(root / target);
+    fs::create_directories(root / target);
+    return root / target;
+  };
+  safetensors(fresh("fuzz_safetensors"));
+  idx(fresh("fuzz_idx"));
+#if BRAID_FUZZ_GRAPH
+  graph_json(fresh("fuzz_graph_json"));
+#endif
   return 0;
 }
