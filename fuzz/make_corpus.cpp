@@ -59,6 +59,17 @@ void safetensors(const fs::path& dir) {
   odd.insert("x", ones({1, 1, 2}));
   io::save_safetensors(odd, dir / "scalar_and_empty.safetensors");
   io::save_safetensors({}, dir / "no_tensors.safetensors");
+  // What fuzz_safetensors loads into its Linear(4, 3): valid, then a wrong shape.
+  nn::StateDict fc;
+  fc.insert("weight", arange(0, 12, 1, DType::Float32).reshape({3, 4}));
+  fc.insert("bias", ones({3}));
+  io::save_safetensors(fc, dir / "linear.safetensors");
+  fc.insert("extra", ones({1}));
+  io::save_safetensors(fc, dir / "linear_extra_key.safetensors");
+  nn::StateDict wrong;
+  wrong.insert("weight", ones({4, 3}));
+  wrong.insert("bias", ones({3}));
+  io::save_safetensors(wrong, dir / "linear_wrong_shape.safetensors");
 
   // Near-valid: each breaks one rule the reader checks.
   const std::string two = std::string("\0\0\x80?\0\0\0@", 8);  // F32 1, 2
