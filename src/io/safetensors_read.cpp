@@ -76,10 +76,14 @@ Entry parse_entry(const std::string& name, const json& v, const std::string& fil
   BRAID_CHECK(offs.size() == 2 && offs[0] <= offs[1], IOError, kLoad,
               "{}: data_offsets must be [begin, end] with begin <= end; got {}", where,
               v["data_offsets"].dump());
-  uint64_t bytes = dtype_size(*dtype);
+  // `span` skips zeros: (0, 2^32, 2^32) has no bytes, but its strides (the
+  // product of the later dims) must still fit in int64.
+  uint64_t bytes = dtype_size(*dtype), span = 1;
   for (uint64_t d : dims)
-    BRAID_CHECK(d <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(bytes, d, &bytes), IOError,
-                kLoad, "{}: shape {} is too large", where, v["shape"].dump());
+    BRAID_CHECK(d <= uint64_t(INT64_MAX) && !__builtin_mul_overflow(bytes, d, &bytes) &&
+                    !__builtin_mul_overflow(span, std::max<uint64_t>(d, 1), &span) &&
+                    span <= uint64_t(INT64_MAX),
+                IOError, kLoad, "{}: shape {} is too large", where, v["shape"].dump());
   BRAID_CHECK(bytes == offs[1] - offs[0], IOError, kLoad,
               "{}: shape {} of {} needs {} bytes but data_offsets [{}, {}] hold {}", where,
               v["shape"].dump(), code, bytes, offs[0], offs[1], offs[1] - offs[0]);
@@ -98,7 +102,8 @@ json parse_header(const std::string& text, const std::string& file) {
         duplicate = k.get<std::string>();
       return true;
     });
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond double's range (1e400) is out_of_range.
     BRAID_CHECK(false, IOError, kLoad, "{}: the header is not valid JSON: {}", file, e.what());
   }
   BRAID_CHECK(header.is_object(), IOError, kLoad, "{}: the header must be a JSON object; got {}",
@@ -244,6 +249,11 @@ SafetensorsContents read_safetensors(const fs::path& path, const LoadOptions& op
   for (const Entry& e : entries) {
     const uint64_t bytes = e.end - e.begin;
     Tensor t;
+    try {
+      (void)empty(Shape(e.shape.size(), 0), e.dtype);  // more dims than braid's tensors take?
+    } catch (const ShapeError& err) {
+      BRAID_CHECK(false, IOError, kLoad, "{}: tensor '{}': {}", file, e.name, err.what());
+    }
     if (map) {
       char* p = static_cast<char*>(map->base) + data_start + e.begin;
       if (e.dtype == DType::Bool)
