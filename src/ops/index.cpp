@@ -208,7 +208,9 @@ OpDef make_def_index_add() {
     return {c.needs_grad[0] ? g : Tensor(), Tensor(), gsrc};
   };
   d.save_inputs = 2;
-  d.onnx_note = "no single ONNX op; ScatterND with reduction='add' after expanding the index";
+  d.onnx_note =
+      "not exported yet: no single ONNX op (ScatterND with reduction='add' after expanding the "
+      "index)";
   return d;
 }
 

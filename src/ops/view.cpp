@@ -353,7 +353,7 @@ OpDef make_def_slice_scatter() {
     Tensor gs = c.needs_grad[1] ? slice(g, r.dim, r.start, r.end, r.step) : Tensor();
     return {gb, gs};
   };
-  d.onnx_note = "no single ONNX op; exported as ScatterND later";
+  d.onnx_note = "not exported yet: no single ONNX op (ScatterND)";
   return d;
 }
 }  // namespace detail
