@@ -232,6 +232,38 @@ void scatter(Ctx& c) {
   if (Add) set_attr(n, "reduction", "add");
 }
 
+// index_add(x, index, source): each source slice adds into x at index[j]
+// along dim, as ScatterElements(reduction add) with the index spread over
+// source's shape (Shape, so a free batch stays free).
+std::string spread(Ctx& c, const std::string& idx, int64_t n, int64_t dim, int64_t rank,
+                   const std::string& like) {
+  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+  shape[dim] = n;
+  std::string r = c.emit("Reshape", {idx, c.ints(shape)});
+  return c.emit("Expand", {r, c.emit("Shape", {like})});
+}
+void index_add(Ctx& c) {
+  if (c.rank(0) == 0 || c.rank(2) == 0) c.fail("0-dim x or source is not exported");
+  int64_t dim = c.dim("dim", c.rank(0));
+  int64_t n = c.rank(1) == 0 ? 1 : c.shape(1)[0];
+  std::string idx = spread(c, c.raw(1), n, dim, c.rank(2), c.in(2));
+  pb::NodeProto* p = c.add("ScatterElements", {c.in(0), idx, c.in(2)}, {c.out(0)});
+  set_attr(p, "axis", dim);
+  set_attr(p, "reduction", "add");
+}
+
+// slice_scatter(base, src): src lands at start, start + step, ... along dim.
+void slice_scatter(Ctx& c) {
+  int64_t dim = c.dim("dim", c.rank(0)), n = c.shape(0)[dim], len = c.shape(1)[dim];
+  int64_t start = c.i("start"), step = c.i("step");
+  start = std::clamp<int64_t>(start < 0 ? start + n : start, 0, n);
+  Tensor pos = empty({len}, DType::Int64);
+  for (int64_t j = 0; j < len; ++j) pos.data_ptr<int64_t>()[j] = start + j * step;
+  std::string idx =
+      spread(c, c.initializer(pos, c.out(0) + "_positions"), len, dim, c.rank(1), c.in(1));
+  set_attr(c.add("ScatterElements", {c.in(0), idx, c.in(1)}, {c.out(0)}), "axis", dim);
+}
+
 // Expand x and indices to their common shape on every dim but `dim`.
 void take_along_dim(Ctx& c) {
   if (!c.attrs().has("dim")) {
@@ -320,6 +352,8 @@ void add_shape_ops(Table& t) {
   set(OpId::scatter, scatter<false>);
   set(OpId::scatter_add, scatter<true>);
   set(OpId::take_along_dim, take_along_dim);
+  set(OpId::index_add, index_add);
+  set(OpId::slice_scatter, slice_scatter);
   set(OpId::nonzero, nonzero);
   set(OpId::one_hot, one_hot);
   set(OpId::topk, topk);

@@ -42,23 +42,42 @@ Graph trace_fn(const graph::TraceFn& fn, const std::vector<Tensor>& inputs,
   return graph::trace(fn, inputs, std::move(o));
 }
 
+// The message of export_onnx_bytes(g), or "" when it exports.
+std::string export_error(const Graph& g) {
+  try {
+    onnx::export_onnx_bytes(g);
+  } catch (const ValueError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(OnnxExportErrors, AnOpWithoutOnnxFormNamesNodeOpAndScope) {
   graph::TraceOptions o{.check_batch = false};
   o.scope = [] { return std::string("encoder/0"); };
   Graph g = trace_fn(
       [](const std::vector<Tensor>& in) {
+        Tensor c = ones({3}), z = zeros({3});
         return std::vector<Tensor>{
-            index_add(relu(in[0]), 0, tensor(std::vector<int64_t>{0, 2}), ones({2, 3}))};
+            native_batch_norm(relu(in[0]), c, z, z, c, false, 0.1, 1e-5).output};
       },
       {randn({4, 3})}, o);
-  try {
-    onnx::export_onnx_bytes(g);
-    FAIL() << "index_add exported";
-  } catch (const ValueError& e) {
-    std::string msg = e.what();
-    EXPECT_NE(msg.find("[onnx] node 1 (index_add) in encoder/0"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("no ONNX form"), std::string::npos) << msg;
-  }
+  std::string msg = export_error(g);
+  EXPECT_NE(msg.find("[onnx] node 1 (native_batch_norm) in encoder/0: the op has no ONNX form"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(OnnxExportErrors, AnAttributeWithoutOnnxFormNamesTheNode) {
+  Graph g = trace_fn(
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{adaptive_avg_pool2d(in[0], {3, 3})};
+      },
+      {randn({1, 2, 7, 7})});
+  std::string msg = export_error(g);
+  EXPECT_NE(msg.find("[onnx] node 0 (adaptive_avg_pool2d): output size (3, 3) does not divide"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(OnnxExportErrors, TrainingModeDropoutAndOtherOpsetsAreRefused) {
@@ -169,6 +188,8 @@ TEST(OnnxExportOps, ViewsJoinsAndIndexing) {
             scatter(zeros({2, 3, 4}), 1, gi, ones({2, 2, 4})) + scatter_add(x, 1, gi, x) +
                 take_along_dim(x, gi, 1).sum({1}, true),
             one_hot(idx, 3) + nonzero(idx).sum(),
+            index_add(x, 2, idx, x) + slice_scatter(x, ones({2, 2, 4}), 1, -2, 3) +
+                slice_scatter(x, zeros({2, 3, 2}), 2, 0, 4, 2),
         };
       },
       {x, idx});
