@@ -3,6 +3,19 @@
 // nodes with. The translations (export_*.cpp) fill one table keyed by OpId,
 // so the registry stays the one op list (STYLE "One op list"); the test walks
 // all_ops() against has_translation().
+//
+// Note [onnx export]
+// - A graph keeps the ops the user called, with inputs as passed (Note
+//   [trace hook]): composites (linear, softmax, lstm_cell, attention, the
+//   losses) are translated whole, term by term as they compute, so ONNX
+//   Runtime gives the executor's numbers; promotion is the exporter's job
+//   (Ctx::in casts where the dispatcher would; a number written in the code
+//   is stored already cast).
+// - Shapes written into the model come from attributes, or from Shape at run
+//   time, never from the traced sizes where the batch is free
+//   (Graph::dynamic_batch): the ONNX inputs' dim 0 is the symbolic "batch".
+// - Inference graphs only: training-mode batch norm and dropout, attention
+//   dropout and the gradient ops are refused with the node named.
 #include <onnx/onnx_pb.h>
 
 #include <array>

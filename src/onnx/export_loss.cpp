@@ -8,12 +8,94 @@ namespace {
 
 std::string reduction(Ctx& c) { return c.attrs().s(c.op(), "reduction"); }
 
-// cross_entropy / nll_loss with class-index targets.
+// The class weights shaped (1, C, 1, ...) to broadcast along the class dim.
+std::string along_class_dim(Ctx& c, size_t w) {
+  std::vector<int64_t> s(static_cast<size_t>(c.rank(0)), 1);
+  s[1] = c.shape(0)[1];
+  return c.emit("Reshape", {c.in(w), c.ints(s)});
+}
+
+// Probability targets, smoothed to (1 - s) p + s / C: -sum_c w[c] p[c] lp[c]
+// per position; mean over the positions (src/ops/loss.cpp, prob_loss).
+void prob_cross_entropy(Ctx& c, double smoothing) {
+  DType t = c.dtype(0);
+  int64_t classes = c.shape(0)[1];
+  pb::NodeProto* n;
+  std::string lp = c.emit("LogSoftmax", {c.in(0)}, &n);
+  set_attr(n, "axis", 1);
+  std::string p = c.in(1);
+  if (smoothing > 0)
+    p = c.emit("Add", {c.emit("Mul", {p, c.scalar(1 - smoothing, t)}),
+                       c.scalar(smoothing / static_cast<double>(classes), t)});
+  std::string prod = c.emit("Mul", {lp, p});
+  if (c.has(2)) prod = c.emit("Mul", {prod, along_class_dim(c, 2)});
+  std::string red = reduction(c);
+  std::string per_position = c.emit("Neg", {c.emit("ReduceSum", {prod, c.ints({1})}, &n)});
+  set_attr(n, "keepdims", 0);
+  if (red == "none") {
+    c.add("Identity", {per_position}, {c.out(0)});
+    return;
+  }
+  set_attr(c.add(red == "sum" ? "ReduceSum" : "ReduceMean", {per_position}, {c.out(0)}), "keepdims",
+           0);
+}
+
+// Class indices with label smoothing s: (1 - s) nll + s / C * -sum_c w[c] lp[c],
+// 0 at ignored targets; mean divides by the kept targets' summed w[t] (or
+// their count), as index_loss in src/ops/loss.cpp.
+void smoothed_cross_entropy(Ctx& c, double s) {
+  DType t = c.dtype(0);
+  int64_t classes = c.shape(0)[1];
+  pb::NodeProto* n;
+  std::string lp = c.emit("LogSoftmax", {c.in(0)}, &n);
+  set_attr(n, "axis", 1);
+  std::vector<std::string> ins{lp, c.raw(1)};
+  if (c.has(2)) ins.push_back(c.in(2));
+  std::string nll = c.emit("NegativeLogLikelihoodLoss", ins, &n);
+  set_attr(n, "reduction", "none");
+  set_attr(n, "ignore_index", c.i("ignore_index"));
+  Tensor ii = full({}, static_cast<double>(c.i("ignore_index")), c.value(1).dtype);
+  std::string ignored = c.emit("Equal", {c.raw(1), c.initializer(ii, c.out(0) + "_ignore_index")});
+  std::string all = c.has(2) ? c.emit("Mul", {lp, along_class_dim(c, 2)}) : lp;
+  std::string sum_all = c.emit("ReduceSum", {all, c.ints({1})}, &n);
+  set_attr(n, "keepdims", 0);
+  std::string zero = c.scalar(0, t);
+  std::string smooth = c.emit("Where", {ignored, zero, c.emit("Neg", {sum_all})});
+  std::string loss =
+      c.emit("Add", {c.emit("Mul", {nll, c.scalar(1 - s, t)}),
+                     c.emit("Mul", {smooth, c.scalar(s / static_cast<double>(classes), t)})});
+  std::string red = reduction(c);
+  if (red == "none") {
+    c.add("Identity", {loss}, {c.out(0)});
+    return;
+  }
+  std::string total_loss = c.emit("ReduceSum", {loss}, &n);
+  set_attr(n, "keepdims", 0);
+  if (red == "sum") {
+    c.add("Identity", {total_loss}, {c.out(0)});
+    return;
+  }
+  std::string kept;
+  if (c.has(2)) {
+    std::string safe = c.emit("Where", {ignored, c.scalar(0, c.value(1).dtype), c.raw(1)});
+    std::string wt = c.emit("Gather", {c.in(2), safe}, &n);
+    set_attr(n, "axis", 0);
+    kept = c.emit("Where", {ignored, zero, wt});
+  } else {
+    kept = c.cast(c.emit("Not", {ignored}), t);
+  }
+  std::string total = c.emit("ReduceSum", {kept}, &n);
+  set_attr(n, "keepdims", 0);
+  c.add("Div", {total_loss, total}, {c.out(0)});
+}
+
+// cross_entropy / nll_loss; class-index targets without smoothing are ONNX's
+// loss operators.
 void class_loss(Ctx& c, const char* op) {
   if (c.rank(0) < 2) c.fail("an unbatched input is not exported (ONNX wants (N, C, ...))");
-  if (is_floating(c.value(1).dtype)) c.fail("probability targets are not exported");
-  if (c.attrs().has("label_smoothing") && c.f("label_smoothing") != 0)
-    c.fail("label_smoothing is not exported");
+  double smoothing = c.attrs().has("label_smoothing") ? c.f("label_smoothing") : 0.0;
+  if (is_floating(c.value(1).dtype)) return prob_cross_entropy(c, smoothing);
+  if (smoothing > 0) return smoothed_cross_entropy(c, smoothing);
   std::vector<std::string> ins{c.in(0), c.raw(1)};
   if (c.has(2)) ins.push_back(c.in(2));
   pb::NodeProto* n = c.add(op, ins, {c.out(0)});

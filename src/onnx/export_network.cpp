@@ -249,9 +249,14 @@ void interpolate(Ctx& c) {
     p[in.size() - 1] = static_cast<float>(c.f("scales_w"));
     if (in.size() == 4) p[2] = static_cast<float>(c.f("scales_h"));
     ins.push_back(c.initializer(s, c.out(0) + "_scales"));
-  } else {
+  } else {  // N and C from Shape at run time (a free batch stays free), then the sizes
+    std::string nc = c.emit("Slice", {c.emit("Shape", {c.in(0)}), c.ints({0}), c.ints({2})});
+    pb::NodeProto* cat;
+    std::string sizes =
+        c.emit("Concat", {nc, c.ints(std::vector<int64_t>(out.begin() + 2, out.end()))}, &cat);
+    set_attr(cat, "axis", 0);
     ins.push_back("");
-    ins.push_back(c.ints(out));
+    ins.push_back(sizes);
   }
   pb::NodeProto* n = c.add("Resize", ins, {c.out(0)});
   if (mode == "nearest") {

@@ -320,8 +320,8 @@ V kl_div_of(std::span<const Tensor> in, const Attrs& a) {
 
 OpDef make_def_cross_entropy() {
   return composite_def(cross_entropy_of, 3, "SoftmaxCrossEntropyLoss",
-                  "class-index targets; label_smoothing and probability targets are not "
-                  "exported yet");
+                  "label_smoothing and probability targets export as parts (LogSoftmax, Mul, "
+                  "ReduceSum)");
 }
 OpDef make_def_nll_loss() { return composite_def(nll_loss_of, 3, "NegativeLogLikelihoodLoss", ""); }
 OpDef make_def_mse_loss() {

@@ -273,6 +273,11 @@ TEST(OnnxExportOps, CellsAttentionAndLosses) {
             cross_entropy(in[0], target) +
                 nll_loss(log_softmax(in[0], 1), target, {.reduction = "sum"}),
             cross_entropy(in[0], target, {.weight = rand({5}), .reduction = "none"}),
+            cross_entropy(in[0], softmax(in[0] * 2, 1), {.weight = rand({5})}) +
+                cross_entropy(in[0], softmax(in[0] * 2, 1), {.label_smoothing = 0.2}) +
+                cross_entropy(in[0], target, {.weight = rand({5}), .label_smoothing = 0.1}) +
+                cross_entropy(in[0], target, {.reduction = "sum", .label_smoothing = 0.3}),
+            cross_entropy(in[0], target, {.reduction = "none", .label_smoothing = 0.1}),
             mse_loss(in[1], in[2]) + l1_loss(in[1], in[2], "sum") +
                 mse_loss(in[1], in[2], "none").sum(),
             smooth_l1_loss(in[1], in[2]) + huber_loss(in[1], in[2], "sum", 0.5) +
