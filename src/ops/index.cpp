@@ -208,7 +208,8 @@ OpDef make_def_index_add() {
     return {c.needs_grad[0] ? g : Tensor(), Tensor(), gsrc};
   };
   d.save_inputs = 2;
-  d.onnx_note = "no single ONNX op; ScatterND with reduction='add' after expanding the index";
+  d.onnx = "ScatterElements";
+  d.onnx_note = "reduction='add', the index spread over source's shape";
   return d;
 }
 

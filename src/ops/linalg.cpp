@@ -133,7 +133,8 @@ OpDef make_def_linear() {
     Tensor y = matmul(x, transpose(w, 0, 1));
     return {bias.defined() ? y + bias : y};
   };
-  d.onnx_note = "composite: exported as its MatMul and Add (Gemm only fits 2-D x)";
+  d.onnx_note =
+      "composite: Gemm (transB) for 2-D x, else MatMul with the transposed weight and Add";
   return d;
 }
 

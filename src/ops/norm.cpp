@@ -361,8 +361,8 @@ OpDef make_def_native_batch_norm() {
   d.save_inputs = 0b11;    // x, weight
   d.save_outputs = 0b110;  // save_mean, save_invstd
   d.onnx_note =
-      "exported as BatchNormalization (training_mode for the new running statistics); "
-      "save_mean and save_invstd are recomputed where a graph needs them";
+      "not exported: a traced graph holds batch_norm, whose eval form is BatchNormalization "
+      "(training graphs are not exported)";
   return d;
 }
 OpDef make_def_native_batch_norm_backward() {

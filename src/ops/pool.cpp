@@ -337,7 +337,7 @@ OpDef make_def_max_pool2d() {
   OpDef d = kernel_def(infer_max_pool2d, run_max_pool2d, max_pool_vjp, "MaxPool");
   d.num_outputs = 2;
   d.save_outputs = 2;  // indices
-  d.onnx_note = "MaxPool with its Indices output (ONNX indices count over N*C*H*W)";
+  d.onnx_note = "MaxPool; the indices output is not exported (ONNX counts them over N*C*H*W)";
   return d;
 }
 
@@ -374,7 +374,9 @@ OpDef make_def_adaptive_avg_pool2d() {
         return {adaptive_avg_pool2d_backward(c.grads[0], spatial_of(c.input_meta[0].shape))};
       },
       "");
-  d.onnx_note = "GlobalAveragePool when output_size is (1, 1); else no ONNX op";
+  d.onnx_note =
+      "GlobalAveragePool for a (1, 1) output, AveragePool when the output size divides the "
+      "input's; else no ONNX op";
   return d;
 }
 
@@ -393,7 +395,9 @@ OpDef make_def_adaptive_max_pool2d() {
   OpDef d = kernel_def(infer_adaptive_max_pool2d, run_adaptive_max_pool2d, max_pool_vjp, "");
   d.num_outputs = 2;
   d.save_outputs = 2;  // indices
-  d.onnx_note = "GlobalMaxPool when output_size is (1, 1); else no ONNX op";
+  d.onnx_note =
+      "GlobalMaxPool for a (1, 1) output, MaxPool when the output size divides the input's; "
+      "else no ONNX op; the indices output is not exported";
   return d;
 }
 }  // namespace detail

@@ -171,15 +171,16 @@ V attention_of(std::span<const Tensor> in, const Attrs& a) {
 
 OpDef make_def_lstm_cell() {
   OpDef d = composite_def(lstm_cell_of, 7, "", "", 2);
-  d.onnx = "LSTM";
-  d.onnx_note = "one step: an LSTM node of seq_length 1 (gate order i, o, f, c), or the parts";
+  d.onnx_note =
+      "composite: exported as its parts (Gemm, Split, Sigmoid, Tanh, Mul, Add), term by term; "
+      "ONNX's LSTM node orders the gates i, o, f, c and wants a sequence axis";
   return d;
 }
 OpDef make_def_gru_cell() {
   OpDef d = composite_def(gru_cell_of, 6, "");
-  d.onnx = "GRU";
   d.onnx_note =
-      "one step: a GRU node of seq_length 1, linear_before_reset = 1 (gate order z, r, h)";
+      "composite: exported as its parts (Gemm, Split, Sigmoid, Tanh, Mul, Add); ONNX's GRU node "
+      "(linear_before_reset = 1) orders the gates z, r, h and wants a sequence axis";
   return d;
 }
 OpDef make_def_scaled_dot_product_attention() {

@@ -300,8 +300,8 @@ OpDef make_def_interpolate() {
   d.composite = interpolate_composite;
   d.onnx = "Resize";
   d.onnx_note =
-      "nearest: nearest_mode floor, asymmetric coordinates; bilinear: linear with half_pixel "
-      "(align_corners: align_corners) coordinates";
+      "nearest: nearest_mode floor, asymmetric coordinates; bilinear: linear with "
+      "pytorch_half_pixel (align_corners: align_corners) coordinates";
   return d;
 }
 }  // namespace detail

@@ -178,6 +178,7 @@ OpDef make_def_gelu() {
         return {G * (cdf + x * pdf)};
       },
       "Gelu", kIn, 0);
+  d.onnx_note = "Gelu is an operator from opset 20; opset 17 exports its erf (or tanh) formula";
   d.portable = [](const KernelArgs& a) {
     bool tanh_form = a.attrs.s("gelu", "approximate") == "tanh";
     kernels::unary(tanh_form ? Unary::GeluTanh : Unary::GeluErf, a.out[0], a.in[0]);

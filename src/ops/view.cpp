@@ -353,7 +353,8 @@ OpDef make_def_slice_scatter() {
     Tensor gs = c.needs_grad[1] ? slice(g, r.dim, r.start, r.end, r.step) : Tensor();
     return {gb, gs};
   };
-  d.onnx_note = "no single ONNX op; exported as ScatterND later";
+  d.onnx = "ScatterElements";
+  d.onnx_note = "the slice's positions spread over src's shape";
   return d;
 }
 }  // namespace detail
