@@ -10,7 +10,7 @@ want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-
       libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
       zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 if [[ "${1:-build}" == bench ]]; then
-  want+=(python3-torch libopenblas-openmp-dev)
+  want+=(python3-torch libopenblas-openmp-dev python3-onnx)
 fi
 if [[ "${1:-build}" == demo ]]; then
   want+=(dataset-fashion-mnist)
