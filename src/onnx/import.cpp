@@ -96,6 +96,8 @@ Tensor input_probe(const detail::pb::ValueInfoProto& v, const std::string& where
       BRAID_CHECK(d.dim_value() >= 0 && d.dim_value() <= (int64_t{1} << 31), ValueError, "onnx",
                   "{} has a dim of size {}", what, d.dim_value());
       shape.push_back(d.dim_value());
+      BRAID_CHECK(numel_of(shape) <= detail::kMaxElements, ValueError, "onnx",
+                  "{} is too large: {}", what, shape_str(shape));
     } else {
       shape.push_back(1);
       fixed += fmt::format("{}input '{}' dim {} ('{}') was fixed to 1", fixed.empty() ? "" : "; ",

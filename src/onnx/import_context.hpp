@@ -27,6 +27,10 @@ namespace braid::onnx::detail {
 
 namespace pb = ::onnx;
 
+/// The most elements the importer makes for one input probe or constant
+/// (1 GiB of float32): a hostile file cannot make it allocate without bound.
+inline constexpr int64_t kMaxElements = int64_t{1} << 28;
+
 /// TensorProto -> Tensor (a copy). `what` names it in errors ("initializer
 /// 'fc.weight'"). Throws ValueError for unsupported element types, external
 /// data, data sizes that do not match the dims.

@@ -104,6 +104,8 @@ std::vector<int> Importer::op(OpId o, const std::vector<int>& inputs, const Attr
     out = braid::detail::call(o, args, attrs);
   } catch (const Error& e) {
     fail(fmt::format("braid's {} rejects it: {}", d.name, e.what()));
+  } catch (const std::bad_alloc&) {
+    fail(fmt::format("braid's {} ran out of memory (the file's shapes are too large)", d.name));
   }
   std::vector<int> ids;
   const std::string base =

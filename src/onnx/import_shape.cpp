@@ -18,6 +18,13 @@ int64_t numel(const Ints& s) {
   return n;
 }
 
+// Element count as a double, for size checks that must not overflow.
+double volume(const Ints& s) {
+  double n = 1;
+  for (int64_t d : s) n *= static_cast<double>(d);
+  return n;
+}
+
 Tensor int_tensor(const Ints& v) { return tensor(v, Shape{static_cast<int64_t>(v.size())}); }
 
 V identity(Importer& c) { return {c.need(0)}; }
@@ -53,6 +60,8 @@ V size_op(Importer& c) { return {c.constant(full({}, c.probe(c.need(0)).numel(),
 V constant_of_shape(Importer& c) {
   const Ints shape = c.const_ints(c.need(0), "shape");
   for (int64_t d : shape) c.check(d >= 0, "shape has a negative dim: [{}]", fmt::join(shape, ", "));
+  c.check(volume(shape) <= static_cast<double>(kMaxElements) && shape.size() <= 16, "shape [{}] is too large",
+          fmt::join(shape, ", "));
   Tensor value = full({}, 0.0, DType::Float32);
   if (const pb::AttributeProto* a = c.attr("value")) {
     value = tensor_from_proto(a->t(), "ConstantOfShape's value");
@@ -226,6 +235,7 @@ V expand(Importer& c) {
             fmt::join(want, ", "));
     out[i] = a == 1 ? b : a;
   }
+  c.check(volume(out) <= static_cast<double>(kMaxElements), "expanding to [{}] is too large", fmt::join(out, ", "));
   if (Shape(out) == s) return {x};
   return {c.op1(OpId::expand, {x}, {{"shape", out}})};
 }
@@ -236,7 +246,7 @@ V range(Importer& c) {
                delta = c.const_double(d, "delta");
   c.check(delta != 0, "delta is 0");
   const double steps = std::ceil((limit - start) / delta);
-  c.check(steps < 1e9, "the range has {} elements", steps);
+  c.check(steps <= static_cast<double>(kMaxElements), "the range has {} elements", steps);
   const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(steps));
   std::vector<double> v(n);
   for (int64_t i = 0; i < n; ++i) v[i] = start + static_cast<double>(i) * delta;
@@ -244,7 +254,13 @@ V range(Importer& c) {
 }
 
 V tile(Importer& c) {
-  return {c.op1(OpId::tile, {c.need(0)}, {{"reps", c.const_ints(c.need(1), "repeats")}})};
+  const int x = c.need(0);
+  const Ints reps = c.const_ints(c.need(1), "repeats");
+  double total = static_cast<double>(c.probe(x).numel());
+  for (int64_t r : reps) total *= static_cast<double>(std::max<int64_t>(r, 0));
+  c.check(total <= static_cast<double>(kMaxElements), "tiling by [{}] is too large",
+          fmt::join(reps, ", "));
+  return {c.op1(OpId::tile, {x}, {{"reps", reps}})};
 }
 
 V split(Importer& c) {
