@@ -100,6 +100,28 @@ class Misc(torch.nn.Module):
         return f, torch.nn.functional.gelu(g), x.argmax(dim=1)
 
 
+class Ops(torch.nn.Module):
+    """Embedding lookups (Gather with run-time indices), Conv1d, the rarer activations, Split, Tile, Pad, Cast..."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(10, 6)
+        self.conv = torch.nn.Conv1d(6, 4, 3, padding=1)
+        self.prelu = torch.nn.PReLU(4)
+        self.norm = torch.nn.InstanceNorm1d(4, affine=True)
+
+    def forward(self, tokens, x):  # tokens: (2, 5) int64, x: (2, 4, 5)
+        e = self.emb(tokens).transpose(1, 2)  # (2, 6, 5)
+        c = self.norm(self.prelu(self.conv(e)))  # (2, 4, 5)
+        a, b = c.split([1, 3], dim=1)
+        y = torch.cat([F.hardsigmoid(a), F.selu(b[:, :1]), F.elu(b[:, 1:2]), F.softplus(b[:, 2:])], dim=1)
+        y = torch.maximum(y, x) - torch.minimum(y, x * 0.5)
+        p = F.pad(y, (2, 1), mode="reflect")  # (2, 4, 8)
+        mask = (~(tokens == 3)).float().unsqueeze(1).repeat(1, 4, 1)  # (2, 4, 5)
+        z = p[..., :5] * mask + (tokens.unsqueeze(1) > 4).to(torch.float32)
+        return z, z.min(dim=1)[1], torch.sigmoid(z).prod(dim=2), z[:, 1::2, ::3]
+
+
 def torch_models():
     torch.manual_seed(0)
     mlp = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8),
@@ -154,6 +176,8 @@ def torch_models():
     export("transformer", enc, [torch.randn(2, 5, 16)], [11, 13, 17])
 
     export("misc", Misc(), [torch.rand(2, 3, 4) - 0.3], [9, 11, 13, 17])
+    tokens = torch.tensor([[1, 3, 5, 7, 9], [0, 2, 3, 4, 8]])
+    export("ops", Ops(), [tokens, torch.randn(2, 4, 5)], [11, 13])
 
 
 # -- models written with onnx.helper, TensorFlow style ----------------------------

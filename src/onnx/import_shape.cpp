@@ -159,6 +159,24 @@ V concat(Importer& c) {
   return {c.op1(OpId::cat, xs, {{"dim", axis}})};
 }
 
+// A negative-step slice: start clamps to [0, dim - 1], end to [-1, dim - 1];
+// taken as a positive-step slice of the flipped tensor.
+int reverse_slice(Importer& c, int x, int64_t axis, int64_t start, int64_t end, int64_t step) {
+  const int64_t dim = c.shape(x)[axis];
+  if (dim == 0) return x;
+  int64_t s = start < 0 ? start + dim : start;
+  int64_t e = end < 0 ? end + dim : end;
+  s = std::clamp(s, int64_t{0}, dim - 1);
+  e = std::clamp(e, int64_t{-1}, dim - 1);
+  const int64_t n = s > e ? (s - e - 1) / -step + 1 : 0;
+  const int flipped = c.op1(OpId::flip, {x}, {{"dims", Ints{axis}}});
+  const int64_t from = dim - 1 - s;
+  const int64_t to = n == 0 ? from : from + (n - 1) * -step + 1;
+  return c.op1(OpId::slice, {flipped},
+               {{"dim", axis}, {"start", std::max<int64_t>(from, 0)}, {"end", std::max<int64_t>(to, 0)},
+                {"step", -step}});
+}
+
 // Slice: starts/ends/axes are attributes before opset 10, inputs (with
 // steps) after. Indices clamp as in numpy.
 V slice(Importer& c) {
@@ -181,8 +199,11 @@ V slice(Importer& c) {
   for (size_t i = 0; i < n; ++i) {
     const int64_t axis = wrap_axis(c, axes[i], c.rank(x));
     const int64_t dim = c.shape(x)[axis];
-    c.check(steps[i] > 0, "step {} on axis {} is not supported (braid slices with steps >= 1)",
-            steps[i], axis);
+    c.check(steps[i] != 0, "step 0 on axis {}", axis);
+    if (steps[i] < 0) {
+      x = reverse_slice(c, x, axis, starts[i], ends[i], steps[i]);
+      continue;
+    }
     int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
     int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
     s = std::clamp(s, int64_t{0}, dim);
@@ -277,7 +298,9 @@ V split(Importer& c) {
     for (int64_t k = 0, left = dim; k < parts; ++k, left -= each)
       sizes.push_back(std::max<int64_t>(0, std::min(each, left)));
   }
-  c.check(numel(sizes) == dim || sizes.empty(), "split sizes [{}] do not add up to {}",
+  int64_t total = 0;
+  for (int64_t v : sizes) total += v;
+  c.check(total == dim, "split sizes [{}] do not add up to {}",
           fmt::join(sizes, ", "), dim);
   return c.op(OpId::split, {x}, {{"sizes", sizes}, {"dim", axis}});
 }
