@@ -231,6 +231,26 @@ def tf_cnn():
     save_case("tf_cnn", model, [x], [y])
 
 
+def tf_pool():
+    """Uneven padding: MaxPool and Conv with auto_pad (SAME_UPPER, SAME_LOWER), AveragePool without the pads."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(1, 2, 5, 5, generator=g)
+    w = torch.randn(3, 2, 2, 2, generator=g) * 0.5
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["mp"], kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_UPPER",
+                         name="maxpool_same"),
+        helper.make_node("AveragePool", ["x"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         count_include_pad=0, name="avgpool"),
+        helper.make_node("Conv", ["x", "w"], ["cv"], auto_pad="SAME_LOWER", name="conv_same_lower"),
+    ]
+    model = make_model(nodes, [vi("x", [1, 2, 5, 5])], [vi("mp", [1, 2, 3, 3]), vi("ap", [1, 2, 5, 5]),
+                                                         vi("cv", [1, 3, 5, 5])], [init("w", w)], 11, "tf_pool")
+    mp = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 2)
+    ap = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    cv = F.conv2d(F.pad(x, (1, 0, 1, 0)), w)  # SAME_LOWER: the odd pad goes first
+    save_case("tf_pool", model, [x], [mp, ap, cv])
+
+
 def onnx_lstm_ref(x, w, r, b, h, c):
     """One direction of ONNX LSTM (gates i, o, f, c) over x (seq, batch, in)."""
     ys = []
@@ -338,6 +358,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch_models()
     tf_cnn()
+    tf_pool()
     tf_rnn()
     softmax_axis()
     hostile()

@@ -128,11 +128,12 @@ V pool(Importer& c) {
   Pads p = resolve_pads(c, c.shape(x), kernel, stride, dilation);
   const bool fits = p.begin[0] <= kernel[0] / 2 && p.begin[1] <= kernel[1] / 2;
   if (!p.symmetric() || !fits) {
-    // Padding as an op: -inf never wins a max; zeros are what an average
-    // that counts the padding sees.
+    // Padding as an op: the lowest float never wins a max (-inf would, but
+    // has no JSON form for the model file); zeros are what an average that
+    // counts the padding sees.
     c.check(Max || include_pad || (p.begin == Ints{0, 0} && p.end == Ints{0, 0}),
             "uneven pads with count_include_pad=0 are not supported");
-    x = pad_spatial(c, x, p, Max ? -std::numeric_limits<double>::infinity() : 0.0);
+    x = pad_spatial(c, x, p, Max ? double{std::numeric_limits<float>::lowest()} : 0.0);
     p = {Ints{0, 0}, Ints{0, 0}};
   }
   Attrs a{{"kernel_size", kernel}, {"stride", stride}, {"padding", p.begin}, {"ceil_mode", ceil}};
@@ -154,6 +155,7 @@ V global_pool(Importer& c) {
 
 V batch_norm(Importer& c) {
   c.check(c.attr_i("training_mode", 0) == 0, "training_mode=1 is not supported (inference only)");
+  c.check(c.attr_i("spatial", 1) == 1, "spatial=0 (opsets 7-8) is not supported");
   for (int k = 1; k < c.node().output_size(); ++k)
     c.check(c.node().output(k).empty(), "only the Y output is supported (inference)");
   const int x = c.need(0), scale = c.need(1), bias = c.need(2), mean = c.need(3), var = c.need(4);
