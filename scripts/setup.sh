@@ -14,7 +14,7 @@ want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-
       zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 want+=(libonnx-dev)  # ONNX export and import: the protobuf schema and the checker
 if [[ "${1:-build}" == bench ]]; then
-  want+=(python3-torch libopenblas-openmp-dev)
+  want+=(python3-torch libopenblas-openmp-dev python3-onnx)
 fi
 if [[ "${1:-build}" == fuzz ]]; then
   want+=(clang libclang-rt-14-dev libomp-14-dev)
