@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   bool json = false;
   ops->add_flag("--json", json, "machine-readable output");
   ops->callback([&] { print_ops(json); });
-  // MODEL_COMMANDS
+  braid::tools::ModelArgs model_args;
+  braid::tools::add_model_commands(app, model_args);
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
