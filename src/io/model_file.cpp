@@ -5,6 +5,8 @@
 #include <set>
 
 #include "braid/graph/trace.hpp"
+#include "braid/io/layer_config.hpp"
+#include "braid/nn/sequential.hpp"
 
 namespace braid {
 const char* version();  // braid/braid.hpp; defined in braid_core
@@ -77,7 +79,16 @@ void save_model(nn::Module& module, const Tensor& example, const std::filesystem
     throw;
   }
   module.train(was_training);
-  write(g, module.state_dict(), options.metadata, {{"braid.module", module.str()}}, path);
+  Metadata meta{{"braid.module", module.str()}};
+  // Keras' get_config: a Sequential of braid's layers rebuilds as a
+  // trainable module. Other modules (a user's class) keep weights and graph.
+  if (auto* seq = dynamic_cast<const nn::Sequential*>(&module)) {
+    try {
+      meta["braid.config"] = layer_config(*seq).dump();
+    } catch (const ValueError&) {
+    }
+  }
+  write(g, module.state_dict(), options.metadata, std::move(meta), path);
 }
 
 LoadedModel load_model(const std::filesystem::path& path) {
@@ -99,6 +110,35 @@ LoadedModel load_model(const std::filesystem::path& path) {
     return LoadedModel(std::move(g), std::move(file.metadata));
   } catch (const ValueError& e) {
     throw IOError(fmt::format("[io::load_model] {}: {}", path.string(), e.what()));
+  }
+}
+
+nn::Sequential load_sequential(const std::filesystem::path& path) {
+  SafetensorsContents file = read_safetensors(path);
+  auto it = file.metadata.find("braid.config");
+  BRAID_CHECK(it != file.metadata.end(), IOError, "io::load_sequential",
+              "{}: no layer config (braid.config); only an nn::Sequential of braid's layers "
+              "saves one. io::load_model runs any model file",
+              path.string());
+  int64_t elements = 0;
+  for (const auto& [k, t] : file.tensors) elements += t.numel();
+  try {
+    // The config may not ask for more weights than the file holds.
+    nn::Sequential seq =
+        sequential_from_config(json::parse(it->second), {.max_elements = elements});
+    seq.load_state_dict(file.tensors, /*strict=*/false);
+    nn::StateDict own = seq.state_dict();
+    for (const auto& [k, t] : own)
+      BRAID_CHECK(file.tensors.find(k), IOError, "io::load_sequential",
+                  "{}: the layer config has '{}' but the file has no such tensor", path.string(), k);
+    return seq;
+  } catch (const json::exception& e) {
+    throw IOError(fmt::format("[io::load_sequential] {}: braid.config is not valid JSON: {}",
+                              path.string(), e.what()));
+  } catch (const IOError&) {
+    throw;
+  } catch (const Error& e) {
+    throw IOError(fmt::format("[io::load_sequential] {}: {}", path.string(), e.what()));
   }
 }
 

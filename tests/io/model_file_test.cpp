@@ -196,3 +196,35 @@ TEST(ModelFile, ReservedMetadataKeysAndWrongInputs) {
 
 }  // namespace
 }  // namespace braid
+
+namespace braid {
+namespace {
+
+TEST(ModelFile, SequentialLoadsBackTrainable) {
+  manual_seed(15);
+  testing::TempDir dir("model_seq");
+  auto net = examples::fashion_cnn();
+  net(randn({4, 1, 28, 28}));  // running statistics away from their start
+  io::save_model(net, randn({2, 1, 28, 28}), dir.path() / "m.safetensors");
+  nn::Sequential back = io::load_sequential(dir.path() / "m.safetensors");
+  EXPECT_EQ(back.str(), net.str());
+  net.eval();
+  back.eval();
+  Tensor x = randn({3, 1, 28, 28});
+  {
+    NoGradGuard no_grad;
+    EXPECT_TRUE(same_bits(back(x), net(x)));
+  }
+  back.train();
+  Tensor loss = cross_entropy(back(x), tensor(std::vector<int64_t>{1, 2, 3}));
+  loss.backward();
+  for (const auto& [k, p] : back.named_parameters()) EXPECT_TRUE(p.grad().defined()) << k;
+
+  examples::MLP custom;  // a user's class has no layer config
+  io::save_model(custom, randn({1, 1, 28, 28}), dir.path() / "c.safetensors");
+  EXPECT_THROW(io::load_sequential(dir.path() / "c.safetensors"), IOError);
+  EXPECT_NO_THROW(io::load_model(dir.path() / "c.safetensors"));
+}
+
+}  // namespace
+}  // namespace braid

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "braid/io/safetensors.hpp"
+#include "braid/nn/sequential.hpp"
 #include "braid/runtime/executor.hpp"
 
 namespace braid::io {
@@ -63,5 +64,11 @@ class LoadedModel {
 /// Reads a model file. Throws IOError naming the file: not a braid model
 /// file, a malformed graph, a constant missing from the tensors.
 LoadedModel load_model(const std::filesystem::path& path);
+
+/// Rebuilds the trainable nn::Sequential a model file was saved from (its
+/// "braid.config", Keras' model_from_config) and loads its weights. Throws
+/// IOError when the file has no layer config (the model was not a
+/// Sequential of braid's layers) or the config is malformed.
+nn::Sequential load_sequential(const std::filesystem::path& path);
 
 }  // namespace braid::io
