@@ -27,11 +27,24 @@ json size_json(const nn::SizeArg& s) {
 }
 json nullable(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 json nullable(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-// Elements of a kernel of `dims` spatial dims.
+// Element counts for the budget (ConfigLimits::max_elements), saturating.
+// Each reader counts exactly the elements of the state dict it will have.
+constexpr int64_t kSaturated = std::numeric_limits<int64_t>::max();
+int64_t mul(std::initializer_list<int64_t> factors) {
+  int64_t n = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(n, f, &n)) return kSaturated;
+  return n;
+}
+int64_t add(std::initializer_list<int64_t> terms) {
+  int64_t n = 0;
+  for (int64_t t : terms)
+    if (__builtin_add_overflow(n, t, &n)) return kSaturated;
+  return n;
+}
 int64_t kernel_elements(const nn::SizeArg& k, int dims) {
   int64_t n = 1;
-  for (int64_t v : k.expand(dims, "layer_from_config", "kernel_size"))
-    if (__builtin_mul_overflow(n, v, &n)) return std::numeric_limits<int64_t>::max();
+  for (int64_t v : k.expand(dims, "layer_from_config", "kernel_size")) n = mul({n, v});
   return n;
 }
 template <class L, class... A>
@@ -50,7 +63,7 @@ json write_linear(const nn::Module& m, const std::string&) {
 Built read_linear(ConfigReader& r) {
   const int64_t in = r.integer("in_features", {}, 1), out = r.integer("out_features", {}, 1);
   const bool bias = r.boolean("bias", true);
-  r.reserve({out, in + 1});
+  r.reserve({add({mul({out, in}), bias ? out : 0})});
   return make<nn::Linear>(r, in, out, bias);
 }
 
@@ -77,8 +90,7 @@ Built read_conv(ConfigReader& r) {
   o.groups = r.integer("groups", 1, 1);
   o.bias = r.boolean("bias", true);
   o.padding_mode = r.choice("padding_mode", "zeros", {"zeros", "reflect", "replicate"});
-  r.reserve({out, in, kernel_elements(kernel, Dims)});
-  r.reserve({out});
+  r.reserve({add({mul({out, in / o.groups, kernel_elements(kernel, Dims)}), o.bias ? out : 0})});
   return make<L>(r, in, out, kernel, o);
 }
 
@@ -100,8 +112,7 @@ Built read_conv_transpose(ConfigReader& r) {
   o.groups = r.integer("groups", 1, 1);
   o.bias = r.boolean("bias", true);
   o.dilation = r.size("dilation", nn::SizeArg(1), 2, 1);
-  r.reserve({in, out, kernel_elements(kernel, 2)});
-  r.reserve({out});
+  r.reserve({add({mul({in, out / o.groups, kernel_elements(kernel, 2)}), o.bias ? out : 0})});
   return make<nn::ConvTranspose2d>(r, in, out, kernel, o);
 }
 
@@ -121,7 +132,7 @@ Built read_batch_norm(ConfigReader& r) {
   o.momentum = r.nullable_number("momentum", 0.1, 0, 1);
   o.affine = r.boolean("affine", true);
   o.track_running_stats = r.boolean("track_running_stats", true);
-  r.reserve({4, n});
+  r.reserve({add({o.affine ? 2 * n : 0, o.track_running_stats ? 2 * n + 1 : 0})});
   return make<L>(r, n, o);
 }
 
@@ -136,9 +147,8 @@ Built read_layer_norm(ConfigReader& r) {
   o.eps = r.number("eps", 1e-5, 0, kInf);
   o.elementwise_affine = r.boolean("elementwise_affine", true);
   int64_t n = 1;
-  for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) n = std::numeric_limits<int64_t>::max();
-  r.reserve({2, n});
+  for (int64_t d : shape) n = mul({n, d});
+  r.reserve({o.elementwise_affine ? 2 : 0, n});
   return make<nn::LayerNorm>(r, shape, o);
 }
 
@@ -152,7 +162,7 @@ Built read_group_norm(ConfigReader& r) {
   nn::GroupNormOptions o;
   o.eps = r.number("eps", 1e-5, 0, kInf);
   o.affine = r.boolean("affine", true);
-  r.reserve({2, channels});
+  r.reserve({o.affine ? 2 : 0, channels});
   return make<nn::GroupNorm>(r, groups, channels, o);
 }
 
@@ -287,10 +297,12 @@ Built read_rnn(ConfigReader& r) {
   o.batch_first = r.boolean("batch_first", false);
   o.dropout = r.number("dropout", 0.0, 0, 1);
   o.bidirectional = r.boolean("bidirectional", false);
-  // Per layer and direction: (G h, in_k) + (G h, h) + 2 G h, in_k <= max(in, 2 h).
-  const int64_t dirs = o.bidirectional ? 2 : 1, widest = std::max(in, dirs * hidden);
-  r.reserve({dirs, o.num_layers, Gates, hidden, widest});
-  r.reserve({dirs, o.num_layers, Gates, hidden, hidden + 2});
+  // Per layer and direction: (G h, in_k) + (G h, h) + 2 G h with bias;
+  // in_k = input_size for the first layer, D h after it.
+  const int64_t dirs = o.bidirectional ? 2 : 1, g = mul({Gates, hidden});
+  const int64_t per_dir = add({mul({g, hidden}), o.bias ? mul({2, g}) : 0});
+  r.reserve({dirs, add({mul({g, in}), per_dir})});
+  r.reserve({dirs, o.num_layers - 1, add({mul({g, dirs, hidden}), per_dir})});
   return make<L>(r, in, hidden, o);
 }
 
@@ -305,7 +317,7 @@ Built read_attention(ConfigReader& r) {
   o.dropout = r.number("dropout", 0.0, 0, 1);
   o.bias = r.boolean("bias", true);
   o.batch_first = r.boolean("batch_first", false);
-  r.reserve({4, e, e + 1});
+  r.reserve({4, e, add({e, o.bias ? 1 : 0})});  // in_proj (3E, E), out_proj (E, E), biases
   return make<nn::MultiheadAttention>(r, e, heads, o);
 }
 
@@ -328,9 +340,8 @@ Built read_encoder_layer(ConfigReader& r) {
   o.layer_norm_eps = r.number("layer_norm_eps", 1e-5, 0, kInf);
   o.batch_first = r.boolean("batch_first", false);
   o.norm_first = r.boolean("norm_first", false);
-  r.reserve({4, d, d + 1});                // self_attn
-  r.reserve({2, o.dim_feedforward, d + 1});  // linear1, linear2
-  r.reserve({4, d});                       // norm1, norm2
+  r.reserve({4, d, add({d, 1})});  // self_attn
+  r.reserve({add({mul({2, o.dim_feedforward, d}), o.dim_feedforward, d, mul({4, d})})});
   return make<nn::TransformerEncoderLayer>(r, d, heads, o);
 }
 
@@ -354,8 +365,9 @@ Built read_encoder(ConfigReader& r) {
   // The encoder copies the layer num_layers - 1 times.
   int64_t per_layer = 0;
   for (const Tensor& t : layer->parameters()) per_layer += t.numel();
-  r.reserve({n - 1, per_layer});
   auto& typed = static_cast<nn::TransformerEncoderLayer&>(*layer);
+  r.reserve({n - 1, per_layer});
+  if (final_norm) r.reserve({2, typed.d_model});
   return std::make_unique<nn::TransformerEncoder>(std::move(typed), n, final_norm);
 }
 

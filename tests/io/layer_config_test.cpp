@@ -239,6 +239,32 @@ TEST(LayerConfig, OmittedFieldsTakePyTorchDefaults) {
             nn::TransformerEncoder(nn::TransformerEncoderLayer(4, 2), 2).str());
 }
 
+// The element budget counts what the state dict will hold, exactly, so a
+// model file can pass its own element count as ConfigLimits::max_elements.
+TEST(LayerConfig, BudgetCountsExactlyTheStateDict) {
+  manual_seed(0);
+  std::vector<nn::Sequential> models;
+  models.push_back(every_layer());
+  models.push_back(embedding_model());
+  models.push_back(mlp_sequential());
+  models.push_back(nn::Sequential(
+      nn::Conv2d(4, 6, 3, {.groups = 2}), nn::BatchNorm2d(6, {.track_running_stats = false}),
+      nn::GroupNorm(3, 6, {.affine = false}), nn::LayerNorm(std::vector<int64_t>{2, 3}),
+      nn::RNN(4, 3, {.num_layers = 3, .bias = false, .bidirectional = true}),
+      nn::GRU(3, 2, {.num_layers = 2}), nn::MultiheadAttention(4, 2, {.bias = false}),
+      nn::ConvTranspose2d(4, 6, 3, {.groups = 2, .bias = false}),
+      nn::Conv1d(4, 2, 3, {.groups = 2}),
+      nn::TransformerEncoder(nn::TransformerEncoderLayer(4, 2, {.dim_feedforward = 3}), 3)));
+  for (nn::Sequential& model : models) {
+    int64_t total = 0;
+    for (const auto& [name, t] : model.state_dict()) total += t.numel();
+    const json cfg = io::layer_config(model);
+    EXPECT_NO_THROW(io::layer_from_config(cfg, {.max_elements = total})) << model.str();
+    BRAID_EXPECT_THROW_HAS(io::layer_from_config(cfg, {.max_elements = total - 1}), ValueError,
+                           "ConfigLimits::max_elements");
+  }
+}
+
 // -- refusals ------------------------------------------------------------------------------
 
 struct MyBlock : nn::Module {
