@@ -14,6 +14,10 @@
 #if BRAID_FUZZ_GRAPH
 #include <nlohmann/json.hpp>
 
+#include "braid/io/model_file.hpp"
+#include "braid/nn/activation.hpp"
+#include "braid/nn/linear.hpp"
+#include "braid/nn/sequential.hpp"
 #include "braid/runtime/graph.hpp"
 #endif
 
@@ -179,6 +183,30 @@ void graph_json(const fs::path& dir) {
   write(dir / "nodes_reversed.json", edited("", "", "nodes"));
   write(dir / "unknown_constant.json", edited("scale", "shift", ""));
 }
+
+// Model files as io::save_model writes them, from a traced Sequential and
+// from the hand-made graph, plus near-valid ones: the graph JSON cut short,
+// a constant dropped, and a file without the braid metadata.
+void model_file(const fs::path& dir, const fs::path& graph_dir) {
+  nn::Sequential mlp(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2));
+  io::save_model(mlp, ones({2, 4}), dir / "mlp.safetensors");
+  const io::SafetensorsContents c = io::read_safetensors(dir / "mlp.safetensors");
+  // The traced graph is also a good JSON seed.
+  write(graph_dir / "traced_mlp.json", c.metadata.at("braid.graph"));
+  runtime::Graph g = runtime::from_json(
+      mlp_graph(true),
+      {{"fc.weight", ones({3, 4})}, {"fc.bias", zeros({3})}, {"scale", full({1}, 2.0)}});
+  io::save_model(g, dir / "hand_made.safetensors");
+
+  io::Metadata meta = c.metadata;
+  meta["braid.graph"] = meta["braid.graph"].substr(0, meta["braid.graph"].size() / 2);
+  io::save_safetensors(c.tensors, dir / "graph_cut.safetensors", meta);
+  nn::StateDict fewer;
+  for (const auto& [name, t] : c.tensors)
+    if (fewer.size() + 1 < c.tensors.size()) fewer.insert(name, t);
+  io::save_safetensors(fewer, dir / "constant_missing.safetensors", c.metadata);
+  io::save_safetensors(c.tensors, dir / "no_metadata.safetensors");
+}
 #endif
 
 }  // namespace
@@ -198,6 +226,7 @@ int main(int argc, char** argv) {
   idx(fresh("fuzz_idx"));
 #if BRAID_FUZZ_GRAPH
   graph_json(fresh("fuzz_graph_json"));
+  model_file(fresh("fuzz_model_file"), root / "fuzz_graph_json");
 #endif
   return 0;
 }

@@ -15,7 +15,7 @@ seconds=${FUZZ_SECONDS:-60}
 # Long enough for every seed plus room to grow, short enough to stay fast.
 declare -A max_len=([fuzz_safetensors]=4096 [fuzz_idx]=4096 [fuzz_graph_json]=8192
                     [fuzz_model_file]=16384 [fuzz_onnx]=16384)
-targets=${FUZZ_TARGETS:-$(ls fuzz/corpus)}
+targets=${FUZZ_TARGETS:-fuzz_safetensors fuzz_idx fuzz_graph_json fuzz_model_file fuzz_onnx}
 failed=0
 printf '%-18s %12s %8s  %s\n' target executions crashed log
 for t in $targets; do

@@ -69,7 +69,12 @@ AttrValue attr_from(const json& j, const std::string& where) {
               "{}: an attribute is an object with one key (int, float, bool, ints, string, "
               "scalar_int, scalar_float, scalar_bool)",
               where);
-  const auto& [kind, v] = *j.items().begin();
+  // Not `const auto& [kind, v] = *j.items().begin()`: nlohmann's operator*
+  // returns the temporary iterator itself, which dies at the `;` (ASan:
+  // stack-use-after-scope, found by fuzz/fuzz_graph_json).
+  const auto it = j.begin();
+  const std::string& kind = it.key();
+  const json& v = it.value();
   if (kind == "int") return v.get<int64_t>();
   if (kind == "float") return float_from(v, where);
   if (kind == "bool") return v.get<bool>();

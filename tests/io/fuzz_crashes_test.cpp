@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "braid/data/idx.hpp"
 #include "braid/io/safetensors.hpp"
+#include "braid/ops/ops.hpp"
+#include "braid/runtime/graph.hpp"
 
 namespace braid {
 namespace {
@@ -93,6 +97,24 @@ TEST(FuzzCrashes, IdxDimsWhoseProductWrapsAround) {
   // 2^20 * 2^16 * 2^29 wrapped to 0 in uint64 and passed the size limit.
   const std::string m = io_error(read_idx, crash("idx", "dims_product_wraps"));
   EXPECT_NE(m.find("are too large"), std::string::npos) << m;
+}
+
+TEST(FuzzCrashes, GraphJsonAttributesReadWithoutDanglingIterator) {
+  // A valid graph with attributes: attr_from bound `*j.items().begin()` (a
+  // reference to a temporary iterator) and read it after the `;`; ASan
+  // reported stack-use-after-scope on every attribute (make test-asan,
+  // make fuzz). Here: the attributes come back right.
+  std::ifstream f(crash("graph_json", "attrs_use_after_scope.json"), std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  const runtime::Graph g = runtime::from_json(
+      text, {{"fc.weight", ones({3, 4})}, {"fc.bias", zeros({3})}, {"scale", full({1}, 2.0)}});
+  ASSERT_EQ(g.nodes.size(), 6u);
+  EXPECT_EQ(g.nodes[0].attrs.i("flatten", "start_dim"), 1);
+  EXPECT_EQ(g.nodes[0].attrs.i("flatten", "end_dim"), -1);
+  EXPECT_DOUBLE_EQ(g.nodes[2].attrs.f("leaky_relu", "negative_slope"), 0.1);
+  EXPECT_EQ(g.nodes[4].attrs.ints("sum", "dims"), std::vector<int64_t>{1});
+  EXPECT_FALSE(g.nodes[4].attrs.b("sum", "keepdim"));
+  EXPECT_EQ(g.nodes[5].attrs.s("to", "dtype"), "float64");
 }
 
 }  // namespace
