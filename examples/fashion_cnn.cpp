@@ -5,6 +5,8 @@
 //   fashion_cnn [epochs (2)] [train examples (60000)] [log dir (/tmp/braid_fashion)]
 #include <braid/braid.hpp>
 
+#include "models.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,13 +14,7 @@
 
 using namespace braid;
 
-nn::Sequential fashion_cnn() {
-  return nn::Sequential(
-      nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Conv2d(32, 64, 3, {.padding = 1}), nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Flatten(), nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Dropout(0.3),
-      nn::Linear(128, 10));
-}
+using examples::fashion_cnn;  // examples/models.hpp
 
 int main(int argc, char** argv) try {
   const int64_t epochs = argc > 1 ? std::stoll(argv[1]) : 2;

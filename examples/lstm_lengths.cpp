@@ -4,6 +4,8 @@
 // count; the final hidden state h_n is taken at each sequence's last step.
 // Prints the held-out accuracy as it learns.
 #include <braid/braid.hpp>
+
+#include "models.hpp"
 #include <cstdio>
 
 using namespace braid;
@@ -23,13 +25,7 @@ Batch make_batch(int64_t n) {
   return {one_hot(tokens, 2).to(DType::Float32), lengths, (count >= kThreshold).to(DType::Int64)};
 }
 
-struct Classifier : nn::Module {
-  nn::LSTM& lstm = register_module("lstm", nn::LSTM(2, 16));
-  nn::Linear& head = register_module("head", nn::Linear(16, 2));
-  Tensor logits(const Tensor& x, const Tensor& lengths) {
-    return head(lstm.forward(x, lengths).h_n.select(0, 0));  // the last layer's h_n
-  }
-};
+using Classifier = examples::LstmClassifier;  // examples/models.hpp
 }  // namespace
 
 int main() {

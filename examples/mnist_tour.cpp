@@ -6,6 +6,8 @@
 //          --data DIR (MNIST IDX files; default .cache/mnist), --quick (subset run).
 #include <braid/braid.hpp>
 
+#include "models.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,42 +21,11 @@
 using namespace braid;
 using Clock = std::chrono::steady_clock;
 
-// -- 3. The two networks of the comparison, each both ways ---------------------------
-
-// Keras way: a Sequential, layer by layer.
-nn::Sequential mlp_sequential() {
-  return nn::Sequential(nn::Flatten(), nn::Linear(784, 128), nn::ReLU(), nn::Dropout(0.2),
-                        nn::Linear(128, 10));
-}
-nn::Sequential cnn_sequential() {
-  return nn::Sequential(nn::Conv2d(1, 32, 3), nn::ReLU(), nn::Conv2d(32, 64, 3), nn::ReLU(),
-                        nn::MaxPool2d(2), nn::Dropout(0.25), nn::Flatten(),
-                        nn::Linear(9216, 128), nn::ReLU(), nn::Dropout(0.5),
-                        nn::Linear(128, 10));
-}
-
-// PyTorch way: a plain class; children are members registered by name.
-struct MLP : nn::Module {
-  nn::Linear& fc1 = register_module("fc1", nn::Linear(784, 128));
-  nn::Dropout& drop = register_module("drop", nn::Dropout(0.2));
-  nn::Linear& fc2 = register_module("fc2", nn::Linear(128, 10));
-  Tensor forward(const Tensor& x) override {
-    return fc2(drop(relu(fc1(flatten(x, 1)))));
-  }
-};
-struct CNN : nn::Module {
-  nn::Conv2d& conv1 = register_module("conv1", nn::Conv2d(1, 32, 3));
-  nn::Conv2d& conv2 = register_module("conv2", nn::Conv2d(32, 64, 3));
-  nn::Dropout& drop1 = register_module("drop1", nn::Dropout(0.25));
-  nn::Linear& fc1 = register_module("fc1", nn::Linear(9216, 128));
-  nn::Dropout& drop2 = register_module("drop2", nn::Dropout(0.5));
-  nn::Linear& fc2 = register_module("fc2", nn::Linear(128, 10));
-  Tensor forward(const Tensor& x) override {
-    Tensor h = relu(conv2(relu(conv1(x))));
-    h = drop1(max_pool2d(h, {2, 2}));
-    return fc2(drop2(relu(fc1(flatten(h, 1)))));
-  }
-};
+// -- 3. The two networks of the comparison, each both ways: examples/models.hpp --------
+using examples::cnn_sequential;
+using examples::mlp_sequential;
+using examples::CNN;
+using examples::MLP;
 
 // -- small helpers for the report ------------------------------------------------------
 

@@ -7,13 +7,16 @@
 // per-token accuracy on held-out sequences as it learns.
 //   transformer_encoder [steps=800] [lr=1e-3]
 #include <braid/braid.hpp>
+
+#include "models.hpp"
 #include <cstdio>
 #include <cstdlib>
 
 using namespace braid;
 
 namespace {
-constexpr int64_t kVocab = 6, kLen = 10, kModel = 32;
+using examples::TransformerModel;
+constexpr int64_t kVocab = TransformerModel::kVocab, kLen = TransformerModel::kLen;
 
 struct Batch {
   Tensor tokens, padding, counts;  // (N, L) int64, (N, L) bool (true = padding), (N, L) int64
@@ -32,18 +35,9 @@ Batch make_batch(int64_t n) {
   return {tokens, padding, counts};
 }
 
-struct Model : nn::Module {
-  Tensor& embed = register_parameter("embed", randn({kVocab, kModel}));
-  nn::TransformerEncoder& encoder = register_module(
-      "encoder", nn::TransformerEncoder(nn::TransformerEncoderLayer(kModel, 4,
-                                                                    {.dim_feedforward = 64,
-                                                                     .dropout = 0.0,
-                                                                     .batch_first = true}),
-                                        2));
-  nn::Linear& head = register_module("head", nn::Linear(kModel, kLen + 1));
-  Tensor logits(const Batch& b) {  // (N, L, kLen + 1)
-    return head(encoder.forward(embedding(embed, b.tokens), {}, b.padding));
-  }
+// examples/models.hpp; logits of a batch.
+struct Model : examples::TransformerModel {
+  Tensor logits(const Batch& b) { return TransformerModel::logits(b.tokens, b.padding); }
 };
 
 double accuracy(Model& model, const Batch& b) {

@@ -9,6 +9,7 @@
 #include "braid/core/rng.hpp"
 #include "braid/core/tensor.hpp"
 #include "braid/data/data.hpp"
+#include "braid/graph/trace.hpp"
 #include "braid/io/io.hpp"
 #include "braid/log/log.hpp"
 #include "braid/nn/nn.hpp"
@@ -20,6 +21,7 @@
 #include "braid/ops/recurrent.hpp"
 #include "braid/ops/registry.hpp"
 #include "braid/optim/optim.hpp"
+#include "braid/runtime/executor.hpp"
 #include "braid/train/train.hpp"
 
 namespace braid {

@@ -66,9 +66,14 @@ std::string demangle(const char* mangled) {
 Module::Scope::Scope(const Module& m) { t_stack.push_back(&m); }
 Module::Scope::~Scope() { t_stack.pop_back(); }
 
-void Module::annotate(Error& e) const {
+std::string Module::current_path() {
   std::string path;
   for (const Module* m : t_stack) path += (path.empty() ? "" : "/") + m->name();
+  return path;
+}
+
+void Module::annotate(Error& e) const {
+  std::string path = current_path();
   e.add_context(fmt::format("{} ({})", path, describe()));
 }
 

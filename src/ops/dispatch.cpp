@@ -190,6 +190,21 @@ void call_into(OpId id, TensorList& in, const Attrs& attrs, TensorList& out) {
     if (any) record(id, d, in, out, attrs);
   }
 }
+thread_local detail::TraceHook* t_trace_hook = nullptr;
+thread_local int t_trace_depth = 0;
+
+// The traced form of call_into (Note [trace hook]).
+void call_traced(OpId id, TensorList& in, const Attrs& attrs, TensorList& out) {
+  std::vector<Tensor> original(in.begin(), in.end());
+  ++t_trace_depth;
+  try {
+    call_into(id, in, attrs, out);
+  } catch (...) {
+    --t_trace_depth;
+    throw;
+  }
+  if (--t_trace_depth == 0) t_trace_hook->on_op(id, original, out, attrs);
+}
 }  // namespace
 
 DType result_type(const Tensor& a, const Tensor& b) {
@@ -242,15 +257,27 @@ std::vector<Tensor> TensorList::to_vector() && {
   return v;
 }
 
+TraceHook* set_trace_hook(TraceHook* hook) {
+  TraceHook* old = t_trace_hook;
+  t_trace_hook = hook;
+  return old;
+}
+
 std::vector<Tensor> call(OpId id, TensorList in, const Attrs& attrs) {
   TensorList out;
-  call_into(id, in, attrs, out);
+  if (t_trace_hook) [[unlikely]]
+    call_traced(id, in, attrs, out);
+  else
+    call_into(id, in, attrs, out);
   return std::move(out).to_vector();
 }
 
 Tensor call1(OpId id, TensorList in, const Attrs& attrs) {
   TensorList out;
-  call_into(id, in, attrs, out);
+  if (t_trace_hook) [[unlikely]]
+    call_traced(id, in, attrs, out);
+  else
+    call_into(id, in, attrs, out);
   return std::move(out[0]);
 }
 

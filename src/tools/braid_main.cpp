@@ -1,10 +1,12 @@
-// The `braid` command-line tool. Subcommands: version, ops.
+// The `braid` command-line tool. Subcommands: version, ops, and the model-file
+// commands summary, inspect, export, import, predict (tools/model_commands.cpp).
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "braid/braid.hpp"
 #include "braid/testing/op_samples.hpp"
+#include "tools/model_commands.hpp"
 
 namespace {
 
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
   bool json = false;
   ops->add_flag("--json", json, "machine-readable output");
   ops->callback([&] { print_ops(json); });
+  // MODEL_COMMANDS
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
@@ -97,6 +100,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const braid::Error& e) {
+    std::cerr << "braid: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {  // e.g. a filesystem error
     std::cerr << "braid: " << e.what() << "\n";
     return 1;
   }

@@ -139,6 +139,9 @@ class Module {
   /// The name this module goes by in error paths: its key in the parent, or
   /// for a root its type name unless set.
   std::string name() const { return name_.empty() ? type_name() : name_; }
+  /// The path of the modules being called on this thread ("MLP/fc1"), as
+  /// errors print it; "" outside any module. The tracer tags nodes with it.
+  static std::string current_path();
   void set_name(std::string name) { name_ = std::move(name); }
   /// PyTorch's print(model): the module tree with each module's settings.
   std::string str() const;

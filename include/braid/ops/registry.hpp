@@ -187,6 +187,21 @@ class TensorList {
   bool on_heap_ = false;
 };
 
+/// Note [trace hook]
+/// While a hook is installed on a thread, each outermost op call on that
+/// thread is reported after it ran, with the inputs as the caller passed them
+/// (before promotion casts). Calls an op makes inside itself (a composite's
+/// parts, promotion and half-precision casts) are not reported: the graph
+/// keeps the op the user called, and the executor calls it the same way.
+class TraceHook {
+ public:
+  virtual ~TraceHook() = default;
+  virtual void on_op(OpId id, std::span<const Tensor> in, std::span<const Tensor> out,
+                     const Attrs& attrs) = 0;
+};
+/// Installs `hook` on this thread (nullptr removes it); returns the previous one.
+TraceHook* set_trace_hook(TraceHook* hook);
+
 /// Calls op `id` generically: promotes, infers (validating), runs the kernel
 /// or view or composite, and records the backward node when grad mode is on
 /// and an input requires grad. Every public op function ends here.
