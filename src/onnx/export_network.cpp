@@ -299,6 +299,21 @@ void layer_norm(Ctx& c) {
   set_attr(n, "epsilon", c.f("eps"));
 }
 
+// native_batch_norm(x, weight, bias, running_mean, running_var) in eval:
+// its output, and the running statistics passed through; the saved batch
+// statistics exist in training only.
+void native_batch_norm(Ctx& c) {
+  if (c.b("training"))
+    c.fail("training-mode batch norm is not exported; trace the model in eval()");
+  for (size_t k : {size_t{1}, size_t{2}})
+    if (c.out_used(k)) c.fail("output {} (the saved batch statistics) is not exported", k);
+  pb::NodeProto* n =
+      c.add("BatchNormalization", {c.in(0), c.in(1), c.in(2), c.in(3), c.in(4)}, {c.out(0)});
+  set_attr(n, "epsilon", c.f("eps"));
+  for (size_t k : {size_t{3}, size_t{4}})
+    if (c.out_used(k)) c.add("Identity", {c.in(k)}, {c.out(k)});
+}
+
 // instance_norm(x, running_mean?, running_var?, weight?, bias?).
 void instance_norm(Ctx& c) {
   Shape ch{c.shape(0)[1]};
@@ -369,6 +384,7 @@ void add_network_ops(Table& t) {
   set(OpId::pad, pad);
   set(OpId::interpolate, interpolate);
   set(OpId::batch_norm, batch_norm);
+  set(OpId::native_batch_norm, native_batch_norm);
   set(OpId::layer_norm, layer_norm);
   set(OpId::instance_norm, instance_norm);
   set(OpId::group_norm, group_norm);

@@ -360,9 +360,10 @@ OpDef make_def_native_batch_norm() {
   d.vjp = native_batch_norm_vjp;
   d.save_inputs = 0b11;    // x, weight
   d.save_outputs = 0b110;  // save_mean, save_invstd
+  d.onnx = "BatchNormalization";
   d.onnx_note =
-      "not exported: a traced graph holds batch_norm, whose eval form is BatchNormalization "
-      "(training graphs are not exported)";
+      "eval only: BatchNormalization, the running statistics passed through (training graphs "
+      "are not exported)";
   return d;
 }
 OpDef make_def_native_batch_norm_backward() {

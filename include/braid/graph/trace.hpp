@@ -48,7 +48,9 @@ runtime::Graph trace(const TraceFn& fn, const std::vector<Tensor>& inputs,
 /// their state-dict names. Works with any type that has operator()(Tensor),
 /// named_parameters() and named_buffers() (nn::Module), without graph/
 /// depending on nn.
+/// (Constrained, so that trace(fn, {x}) with a lambda picks the overload above.)
 template <class M>
+  requires requires(M& m) { m.named_parameters(); }
 runtime::Graph trace(M& module, const Tensor& example, TraceOptions options = {}) {
   for (auto& p : module.named_parameters()) options.named_constants.push_back(p);
   for (auto& b : module.named_buffers()) options.named_constants.push_back(b);
