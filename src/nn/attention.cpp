@@ -37,7 +37,10 @@ Tensor additive(const Tensor& mask, DType dtype, const char* name) {
   BRAID_CHECK(mask.dtype() == DType::Bool || mask.is_floating_point(), DTypeError, kOp,
               "{} must be bool or floating; got {}", name, dtype_name(mask.dtype()));
   if (mask.dtype() != DType::Bool) return mask.to(dtype);
-  return masked_fill(zeros(mask.shape(), dtype), mask, -std::numeric_limits<double>::infinity());
+  // Made by an op from the mask (not zeros(mask.shape())), so that a traced
+  // graph does not capture a tensor of the batch's shape.
+  return where(mask, full({}, -std::numeric_limits<double>::infinity(), dtype),
+               full({}, 0.0, dtype));
 }
 }  // namespace
 
