@@ -301,11 +301,16 @@ std::string export_onnx_bytes(const runtime::Graph& g, const ExportOptions& opti
   Writer w(gp);
   for (const runtime::Value& v : g.values) w.take(v.name);
 
+  // Attributes holding the traced batch size (Node::batch_attrs, the
+  // attention reshapes) are written as the traced numbers, so such a graph
+  // exports with a fixed batch rather than a symbolic one.
+  bool free_batch = g.dynamic_batch;
+  for (const runtime::Node& n : g.nodes) free_batch = free_batch && n.batch_attrs.empty();
   int64_t batch = -1;
   for (int id : g.inputs) {
     const runtime::Value& v = g.values[static_cast<size_t>(id)];
-    if (g.dynamic_batch && !v.shape.empty()) batch = v.shape[0];
-    set_type(gp->add_input(), v, g.dynamic_batch && !v.shape.empty(), false);
+    if (free_batch && !v.shape.empty()) batch = v.shape[0];
+    set_type(gp->add_input(), v, free_batch && !v.shape.empty(), false);
   }
   // Constants a node reads become initializers, named as their values.
   std::vector<bool> read(g.values.size(), false);
@@ -345,7 +350,7 @@ std::string export_onnx_bytes(const runtime::Graph& g, const ExportOptions& opti
       p->add_output(o);
       v.name = o;
     }
-    bool unknown = g.dynamic_batch && !v.shape.empty() && v.shape[0] == batch;
+    bool unknown = free_batch && !v.shape.empty() && v.shape[0] == batch;
     set_type(gp->add_output(), v, false, unknown);
   }
   std::string bytes;
