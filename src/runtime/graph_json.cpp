@@ -40,6 +40,21 @@ double float_from(const json& j, const std::string& where) {
   throw ValueError(fmt::format("[graph] {}: '{}' is not a number", where, s));
 }
 
+// Integers must be JSON integers: nlohmann turns a float such as 1e118 into
+// an int with a plain cast, undefined behaviour when out of range (UBSan,
+// found by fuzz/fuzz_graph_json).
+template <class T>
+T int_from(const json& j) {
+  BRAID_CHECK(j.is_number_integer(), ValueError, "graph", "expected an integer; got {}", j.dump());
+  return j.get<T>();
+}
+template <class T>
+std::vector<T> ints_from(const json& j) {
+  std::vector<T> out;
+  for (const json& x : j.get_ref<const json::array_t&>()) out.push_back(int_from<T>(x));
+  return out;
+}
+
 json attr_json(const AttrValue& v) {
   return std::visit(
       [](const auto& x) -> json {
@@ -75,12 +90,12 @@ AttrValue attr_from(const json& j, const std::string& where) {
   const auto it = j.begin();
   const std::string& kind = it.key();
   const json& v = it.value();
-  if (kind == "int") return v.get<int64_t>();
+  if (kind == "int") return int_from<int64_t>(v);
   if (kind == "float") return float_from(v, where);
   if (kind == "bool") return v.get<bool>();
-  if (kind == "ints") return v.get<std::vector<int64_t>>();
+  if (kind == "ints") return ints_from<int64_t>(v);
   if (kind == "string") return v.get<std::string>();
-  if (kind == "scalar_int") return Scalar(v.get<int64_t>());
+  if (kind == "scalar_int") return Scalar(int_from<int64_t>(v));
   if (kind == "scalar_float") return Scalar(float_from(v, where));
   if (kind == "scalar_bool") return Scalar(v.get<bool>());
   throw ValueError(fmt::format("[graph] {}: unknown attribute kind '{}'", where, kind));
@@ -101,7 +116,7 @@ Tensor alias(const Tensor& t, bool wrapped) {
 }
 
 Shape shape_from(const json& j, const std::string& where) {
-  auto dims = j.get<std::vector<int64_t>>();
+  auto dims = ints_from<int64_t>(j);
   for (int64_t d : dims)
     BRAID_CHECK(d >= 0, ValueError, "graph", "{}: negative size {} in shape", where, d);
   return Shape(dims);
@@ -110,7 +125,7 @@ Shape shape_from(const json& j, const std::string& where) {
 Graph parse(const json& j, const std::vector<std::pair<std::string, Tensor>>& constants) {
   BRAID_CHECK(j.is_object() && j.value("format", "") == "braid.graph", ValueError, "graph",
               "not a braid graph (\"format\" is not \"braid.graph\")");
-  const int version = j.at("version").get<int>();
+  const int version = int_from<int>(j.at("version"));
   BRAID_CHECK(version == 1, ValueError, "graph",
               "graph format version {} is newer than this braid reads (1)", version);
   Graph g;
@@ -137,18 +152,19 @@ Graph parse(const json& j, const std::vector<std::pair<std::string, Tensor>>& co
     } catch (const ValueError& e) {
       throw ValueError(fmt::format("[graph] {}: {}", where, e.what()));
     }
-    node.inputs = n.at("inputs").get<std::vector<int>>();
-    node.outputs = n.at("outputs").get<std::vector<int>>();
+    node.inputs = ints_from<int>(n.at("inputs"));
+    node.outputs = ints_from<int>(n.at("outputs"));
     node.scope = n.value("scope", "");
     if (n.contains("batch_attrs"))
-      node.batch_attrs = n.at("batch_attrs").get<std::vector<std::pair<std::string, int>>>();
+      for (const json& b : n.at("batch_attrs").get_ref<const json::array_t&>())
+        node.batch_attrs.emplace_back(b.at(0).get<std::string>(), int_from<int>(b.at(1)));
     if (n.contains("attrs"))
       for (const auto& [k, a] : n.at("attrs").items())
         node.attrs.set(k, attr_from(a, where + " attribute '" + k + "'"));
     g.nodes.push_back(std::move(node));
   }
-  g.inputs = j.at("inputs").get<std::vector<int>>();
-  g.outputs = j.at("outputs").get<std::vector<int>>();
+  g.inputs = ints_from<int>(j.at("inputs"));
+  g.outputs = ints_from<int>(j.at("outputs"));
   g.dynamic_batch = j.value("dynamic_batch", false);
   g.static_reason = j.value("static_reason", "");
   validate(g);

@@ -117,5 +117,18 @@ TEST(FuzzCrashes, GraphJsonAttributesReadWithoutDanglingIterator) {
   EXPECT_EQ(g.nodes[5].attrs.s("to", "dtype"), "float64");
 }
 
+TEST(FuzzCrashes, GraphJsonFloatWhereAnIntegerBelongs) {
+  // A shape of [1.1e118]: nlohmann cast the float to int64 (UBSan: outside
+  // the range of long). Integers must now be JSON integers.
+  std::ifstream f(crash("graph_json", "float_shape_out_of_int64.json"), std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  try {
+    runtime::from_json(text, {{"fc.weight", ones({3, 4})}, {"fc.bias", zeros({3})}});
+    ADD_FAILURE() << "no ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected an integer"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace braid
