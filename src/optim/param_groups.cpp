@@ -187,11 +187,15 @@ void GroupedOptimizer::load_state_dict(const nn::StateDict& dict) {
     }
     OptionList opts = group_options(g);
     // Unknown keys first: an SGD dict loaded into Adam says so at once.
-    for (const auto& [n, t] : entries)
+    for (const auto& entry : entries) {
+      // A named reference, not a structured binding: clang 14 (the fuzz
+      // build) cannot capture a binding in a lambda.
+      const std::string& n = entry.first;
       BRAID_CHECK(n == "params" || std::any_of(opts.begin(), opts.end(),
                                                [&](const auto& o) { return o.first == n; }),
                   ValueError, where, "unexpected key '{}{}': {} has no option '{}'", prefix, n,
                   name(), n);
+    }
     for (auto& [n, v] : opts) {
       auto it = entries.find(n);
       BRAID_CHECK(it != entries.end(), ValueError, where, "missing key '{}{}'", prefix, n);
