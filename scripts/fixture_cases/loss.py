@@ -151,6 +151,41 @@ def _(name):
     return out
 
 
+@op("softmax_cross_entropy")
+def _(name):
+    """The fused (N, C) form of cross_entropy (Note [fused cross entropy])."""
+    def c(nm, inputs, r, ii=-100):
+        return case(nm, inputs, lambda x, t: F.cross_entropy(x, t, ignore_index=ii, reduction=r),
+                    {"ignore_index": ai(ii), "reduction": astr(r)}, tol=tol(F32))
+
+    out = [c("mnist_64x10_mean", [randn(64, 10), randint(0, 10, 64)], "mean")]
+    out += [c(r, [randn(8, 10), randint(0, 10, 8)], r) for r in ["sum", "none"]]
+    out += [
+        c("ignore_mean", [randn(6, 4), idx([3, -100, 0, 1, -100, 2])], "mean"),
+        c("ignore_in_range_none", [randn(6, 4), idx([3, 2, 0, 1, 2, 2])], "none", ii=2),
+        c("all_ignored_mean", [randn(2, 3), idx([-100, -100])], "mean"),
+    ]
+    return out
+
+
+@op("softmax_cross_entropy_backward")
+def _(name):
+    """d cross_entropy / d x, given the output gradient g."""
+    def c(nm, g, x, t, r, ii=-100):
+        def fn(g, x, t):
+            x = x.detach().requires_grad_()
+            loss = F.cross_entropy(x, t, ignore_index=ii, reduction=r)
+            return torch.autograd.grad(loss, x, g)[0]
+
+        return case(nm, [g, x, t], fn, {"ignore_index": ai(ii), "reduction": astr(r)}, tol=tol(F32))
+
+    return [
+        c("mean", randn(), randn(64, 10), randint(0, 10, 64), "mean"),
+        c("sum_ignore", randn(), randn(6, 4), idx([3, -100, 0, 1, -100, 2]), "sum"),
+        c("none_ignore_in_range", randn(5), randn(5, 3), idx([2, 1, 0, 1, 2]), "none", ii=1),
+    ]
+
+
 @op("binary_cross_entropy")
 def _(name):
     def c(nm, inputs, r, dtype=F32):

@@ -103,6 +103,12 @@ void class_loss(Ctx& c, const char* op) {
   set_attr(n, "ignore_index", c.i("ignore_index"));
 }
 void cross_entropy(Ctx& c) { class_loss(c, "SoftmaxCrossEntropyLoss"); }
+// The fused (N, C) primitive is ONNX's operator as it stands.
+void softmax_cross_entropy(Ctx& c) {
+  pb::NodeProto* n = c.add("SoftmaxCrossEntropyLoss", {c.in(0), c.raw(1)}, {c.out(0)});
+  set_attr(n, "reduction", reduction(c));
+  set_attr(n, "ignore_index", c.i("ignore_index"));
+}
 void nll_loss(Ctx& c) { class_loss(c, "NegativeLogLikelihoodLoss"); }
 
 // The per-element loss, then mean, sum, none (or kl_div's batchmean).
@@ -206,6 +212,7 @@ void add_losses(Table& t) {
   auto set = [&](OpId id, TranslateFn fn) { t[static_cast<size_t>(id)] = fn; };
   set(OpId::cross_entropy, cross_entropy);
   set(OpId::nll_loss, nll_loss);
+  set(OpId::softmax_cross_entropy, softmax_cross_entropy);
   set(OpId::mse_loss, mse_loss);
   set(OpId::l1_loss, l1_loss);
   set(OpId::smooth_l1_loss, smooth_l1_loss);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "braid/core/rng.hpp"
+#include "core/philox.hpp"
 #include "kernels/portable/copy.hpp"
 #include "kernels/portable/loops.hpp"
 #include "ops/common.hpp"
@@ -162,8 +163,34 @@ Tensor bernoulli(const Tensor& prob) {
   return to(t, prob.dtype());
 }
 
+// A scalar probability needs no probability tensor: value i is 1 when its
+// word's top 24 bits, as a unit float, are below p, that is when they are
+// below ceil(p * 2^24) (the same draw and test as bernoulli(prob) above).
 Tensor bernoulli(const Shape& shape, double p, DType dtype) {
-  return bernoulli(full(shape, p, dtype));
+  BRAID_CHECK(is_floating(dtype), DTypeError, "bernoulli", "dtype must be floating; got {}",
+              dtype_name(dtype));
+  BRAID_CHECK(p >= 0 && p <= 1, ValueError, "bernoulli", "p must be in [0, 1]; got {}", p);
+  Tensor t = empty(shape, dtype);
+  const int64_t n = t.numel();
+  const uint64_t n_ctr = (static_cast<uint64_t>(n) + 3) / 4;
+  Generator& g = default_generator();
+  const uint64_t seed = g.seed(), first = g.advance(n_ctr);
+  const uint32_t threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
+  BRAID_DISPATCH_FLOAT(dtype, "bernoulli", [&] {
+    auto* out = static_cast<scalar_t*>(t.raw_data());
+    parallel_for(static_cast<int64_t>(n_ctr), 4096, [&](int64_t b, int64_t e) {
+      constexpr int64_t kBlock = 256;  // counters per philox batch (4 KiB of words)
+      uint32_t w[4 * kBlock];
+      for (int64_t c = b; c < e; c += kBlock) {
+        const int64_t m = std::min(kBlock, e - c);
+        detail::philox4x32_many(seed, first + static_cast<uint64_t>(c), m, w);
+        const int64_t lo = 4 * c, hi = std::min(n, 4 * (c + m));
+        for (int64_t i = lo; i < hi; ++i)
+          out[i] = (w[i - lo] >> 8) < threshold ? scalar_t(1) : scalar_t(0);
+      }
+    });
+  });
+  return t;
 }
 
 }  // namespace braid

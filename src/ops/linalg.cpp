@@ -66,12 +66,17 @@ V matmul_vjp(const VjpCtx& c) {
     ga = grad_for(reshaped(ga, a.shape()), c.input_meta[0]);
   }
   if (c.needs_grad[1]) {
-    if (numel_of(batch_of(b2)) == 1 && a2.dim() > 2) {
+    if (numel_of(batch_of(b2)) == 1 && (a2.dim() > 2 || b2.stride(-2) == 1)) {
       // b is one matrix shared by every batch (x @ W^T in a layer): fold the
       // batch into the rows, so that one product also does the batch sum.
       const int64_t rows = numel_of(batch_of(a2)) * a2.size(-2);
-      gb =
-          matmul(transpose(reshape(a2, {rows, a2.size(-1)}), 0, 1), reshape(g, {rows, g.size(-1)}));
+      const Tensor ar = reshape(a2, {rows, a2.size(-1)}), gr = reshape(g, {rows, g.size(-1)});
+      // Note [gradient layout]: a transposed b (W^T of a Linear) gets its
+      // gradient in the same transposed layout, (g^T a)^T, so that W's own
+      // gradient comes out contiguous and the optimizer reads it in place
+      // rather than copying a transpose every step.
+      gb = b2.stride(-2) == 1 && b2.size(-2) > 1 ? transpose(matmul(transpose(gr, 0, 1), ar), 0, 1)
+                                               : matmul(transpose(ar, 0, 1), gr);
     } else {
       gb = sum_to(matmul(transpose(a2, -1, -2), g), b2.shape());
     }

@@ -202,6 +202,9 @@ V cross_entropy_of(std::span<const Tensor> in, const Attrs& a) {
               "target must be int64 class indices or floating class probabilities; got {}",
               dtype_name(t.dtype()));
   check_class_indices(op, x, t, o.ignore_index);
+  if (x.dim() == 2 && !o.weight.defined() && o.smoothing == 0)  // Note [fused cross entropy]
+    return {call1(OpId::softmax_cross_entropy, {x, t},
+                  {{"ignore_index", o.ignore_index}, {"reduction", a.s(op, "reduction")}})};
   return {index_loss(log_softmax(x, cdim), t, o)};
 }
 

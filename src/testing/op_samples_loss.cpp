@@ -76,6 +76,40 @@ void add_class_losses(SampleTable& t) {
     return s;
   };
   t["nll_loss"] = [] { return index_samples(false); };
+  // The fused (N, C) case (Note [fused cross entropy]) and its backward.
+  t["softmax_cross_entropy"] = [] {
+    auto a = [](const std::string& r, int64_t ignore) {
+      return Attrs{{"ignore_index", ignore}, {"reduction", r}};
+    };
+    Samples s{
+        {"mean", {sample_randn({4, 5}, 30020), indices({1, 0, 4, 2}, {4})}, a("mean", -100)},
+        {"ignore_mean", {sample_randn({5, 4}, 30021), indices({3, -100, 0, 1, 3}, {5})},
+         a("mean", -100)},
+        {"ignore_in_range_sum", {sample_randn({4, 3}, 30022), indices({2, 1, 0, 1}, {4})},
+         a("sum", 1)},
+        {"none", {sample_randn({3, 6}, 30023), indices({5, 0, 2}, {3})}, a("none", -100)},
+        {"noncontiguous", {sample_noncontiguous({3, 4}, 30024), indices({3, 0, 2}, {3})},
+         a("mean", -100)},
+    };
+    for (OpSample& x : s) x.gradgrad = true;
+    return s;
+  };
+  t["softmax_cross_entropy_backward"] = [] {
+    auto a = [](const std::string& r, int64_t ignore) {
+      return Attrs{{"ignore_index", ignore}, {"reduction", r}};
+    };
+    return Samples{
+        {"mean",
+         {sample_randn({}, 30030), sample_randn({4, 5}, 30031), indices({1, 0, 4, 2}, {4})},
+         a("mean", -100)},
+        {"ignore_sum",
+         {sample_randn({}, 30032), sample_randn({5, 3}, 30033), indices({2, -1, 0, 1, 2}, {5})},
+         a("sum", -1)},
+        {"none",
+         {sample_randn({3}, 30034), sample_randn({3, 4}, 30035), indices({3, 0, 2}, {3})},
+         a("none", -100)},
+    };
+  };
 }
 
 // Regression losses: both reductions and none, a non-contiguous input, and a

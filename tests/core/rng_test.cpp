@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "braid/braid.hpp"
+#include "core/philox.hpp"
 #include "core/test_util.hpp"
 
 namespace braid {
@@ -103,6 +104,36 @@ TEST(Rng, DistributionsRoughlyRight) {
     ones_frac += v / n;
   }
   EXPECT_NEAR(ones_frac, 0.3, 0.01);
+}
+
+TEST(Rng, PhiloxManyMatchesOneCounterAtATime) {
+  for (int64_t n : {1, 15, 16, 17, 100}) {
+    const uint64_t seed = 0x123456789abcdefull, first = 0xfffffff0ull;  // crosses 2^32
+    std::vector<uint32_t> many(4 * n);
+    detail::philox4x32_many(seed, first, n, many.data());
+    for (int64_t c = 0; c < n; ++c) {
+      uint32_t w[4];
+      detail::philox4x32(seed, first + c, w);
+      for (int k = 0; k < 4; ++k) ASSERT_EQ(many[4 * c + k], w[k]) << "n " << n << " c " << c;
+    }
+  }
+}
+
+// The scalar-p bernoulli draws exactly what bernoulli of a probability
+// tensor draws from the same generator state, whatever the dtype.
+TEST(Rng, ScalarBernoulliMatchesTensorBernoulli) {
+  ThreadCount keep;
+  for (int threads : {1, 2})
+    for (double p : {0.0, 0.2, 0.5, 0.8, 1.0, 1.0 / 3})
+      for (int64_t n : {1, 7, 4099, 40000}) {
+        set_num_threads(threads);
+        manual_seed(5);
+        Tensor a = bernoulli({n}, p, DType::Float32);
+        manual_seed(5);
+        Tensor b = bernoulli(full({n}, p, DType::Float32));
+        ASSERT_EQ(a.to_vector<float>(), b.to_vector<float>()) << "p " << p << " n " << n;
+      }
+  BRAID_EXPECT_THROW_MSG(bernoulli({2}, 1.5), ValueError, "[bernoulli] p must be in [0, 1]; got 1.5");
 }
 
 TEST(Rng, StateRoundTripsAndReplaysTheDraws) {

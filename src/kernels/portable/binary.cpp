@@ -19,9 +19,31 @@ T int_pow(T base, T exp) {
   return r;
 }
 
+// Whether `t` holds one element that broadcasts against `other`, which
+// already has the output's shape and layout: then the op is a one-input map
+// with the value held in a register, a loop the compiler vectorises (the
+// broadcast-stride loop reads it through a stride of 0 and does not).
+bool is_scalar_against(const Tensor& t, const Tensor& other, const Tensor& out) {
+  return t.numel() == 1 && other.shape() == out.shape() && other.is_contiguous() &&
+         out.is_contiguous();
+}
+
+template <class Out, class T, class F>
+void map2(const F& f, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (is_scalar_against(b, a, out)) {
+    const T y = *static_cast<const T*>(b.raw_data());
+    map<Out, T>([f, y](T x) { return f(x, y); }, out, a);
+  } else if (is_scalar_against(a, b, out)) {
+    const T x = *static_cast<const T*>(a.raw_data());
+    map<Out, T>([f, x](T y) { return f(x, y); }, out, b);
+  } else {
+    map<Out, T, T>(f, out, a, b);
+  }
+}
+
 template <class T>
 void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scalar alpha) {
-  auto m = [&](auto f) { map<T, T, T>(f, out, a, b); };
+  auto m = [&](auto f) { map2<T, T>(f, out, a, b); };
   const T al = alpha.to<T>();
   switch (op) {
     case Binary::Add:
@@ -62,7 +84,7 @@ void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scala
 
 template <class T>
 void compare(Binary op, const Tensor& out, const Tensor& a, const Tensor& b) {
-  auto m = [&](auto f) { map<bool, T, T>(f, out, a, b); };
+  auto m = [&](auto f) { map2<bool, T>(f, out, a, b); };
   switch (op) {
     case Binary::Eq:
       m([](T x, T y) { return x == y; });
