@@ -66,10 +66,10 @@ def reexec_at_best(a):
         return
     env = dict(os.environ)
     if os.path.isdir(OPENBLAS_OPENMP):
-        paths = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
-        if not paths or paths[0] != OPENBLAS_OPENMP:
-            env["LD_LIBRARY_PATH"] = ":".join([OPENBLAS_OPENMP] +
-                                              [p for p in paths if p != OPENBLAS_OPENMP])
+        paths = env.get("LD_LIBRARY_PATH", "").split(":")
+        # Settles after one re-execution.
+        env["LD_LIBRARY_PATH"] = ":".join([OPENBLAS_OPENMP] +
+                                          [p for p in paths if p and p != OPENBLAS_OPENMP])
     if has_avx512f():
         env["OPENBLAS_CORETYPE"] = "SkylakeX"
     env["OMP_NUM_THREADS"] = str(a.threads)
@@ -101,7 +101,10 @@ def read_idx(path, dtype):
         sys.exit(f"torch_workloads: cannot read MNIST file {path}: {e.strerror} "
                  "(scripts/fetch_mnist.sh fetches it; --data DIR points elsewhere)")
     with f:
-        magic, = struct.unpack(">I", f.read(4))
+        head = f.read(4)
+        if len(head) != 4:
+            sys.exit(f"torch_workloads: {path} is not an IDX file (shorter than 4 bytes)")
+        magic, = struct.unpack(">I", head)
         ndim = magic & 0xFF
         dims = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
         count = math.prod(dims)
@@ -220,7 +223,8 @@ def config_line(impl):
            "mkldnn": torch.backends.mkldnn.is_available(),
            "blas_loaded": loaded_blas(), **openblas_info(),
            "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "LD_LIBRARY_PATH",
-                                                  "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY")},
+                                                  "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY",
+                                                  "LD_PRELOAD")},
            "env_fixed": not ARGS.as_is, "seed": ARGS.seed}
     if ARGS.mode in ("w1", "w2") or ARGS.mode.startswith("scale"):
         cfg["optimizer"] = "torch.optim.Adam(lr=1e-3), zero_grad(set_to_none=True)"

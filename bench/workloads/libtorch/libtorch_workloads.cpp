@@ -1,24 +1,20 @@
-// The comparison workloads (bench/workloads/README.md, the contract) in
-// libtorch C++ (Debian's libtorch 1.13), impl "libtorch":
-//   build/libtorch/libtorch_workloads <mode> [--threads 2] [--data DIR]
-//       [--models DIR] [--seed 0]
-// modes: w1, w2, w3-mlp, w3-cnn, scale-batch, scale-width. One JSON object
-// per line on stdout (a config line first), everything else on stderr.
-// Built by bench/workloads/build_libtorch.sh.
+// The comparison workloads (bench/workloads/README.md, the contract) in libtorch C++ (Debian's
+// libtorch 1.13), impl "libtorch"; bench/workloads/build_libtorch.sh builds it:
+//   build/libtorch/libtorch_workloads <mode> [--threads 2] [--data DIR] [--models DIR] [--seed 0]
+// modes: w1, w2, w3-mlp, w3-cnn, scale-batch, scale-width. One JSON object per line on stdout
+// (a config line first), everything else on stderr.
 //
-// Note [reference at its best]: libtorch calls whatever libblas.so.3 and
-// libopenblas.so.0 resolve to, and OpenBLAS picks its kernels from
-// OPENBLAS_CORETYPE (this machine's environment says Haswell: half the GEMM
-// rate of SkylakeX here). The loader and OpenBLAS read these when the process
-// starts, so main() first re-executes the program (/proc/self/exe) with
-// LD_LIBRARY_PATH starting with the OpenMP OpenBLAS, OPENBLAS_CORETYPE=SkylakeX
-// where the CPU has avx512f, and OMP_NUM_THREADS=--threads, unless they
-// already hold; --as-is keeps the environment. The config line says what was
-// loaded. torch_workloads.py does the same.
-#include <torch/torch.h>
+// Note [reference at its best]: libtorch calls whatever libblas.so.3 and libopenblas.so.0 resolve
+// to, and OpenBLAS picks its kernels from OPENBLAS_CORETYPE (this machine's environment says
+// Haswell: half the GEMM rate of SkylakeX here). Both are read when the process starts, so main()
+// first re-executes the program (/proc/self/exe) with LD_LIBRARY_PATH starting with the OpenMP
+// OpenBLAS, OPENBLAS_CORETYPE=SkylakeX where the CPU has avx512f, and OMP_NUM_THREADS=--threads,
+// unless they already hold; --as-is keeps the environment. The config line says what was loaded.
+// torch_workloads.py does the same.
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <dlfcn.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,9 +23,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +36,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
 constexpr const char* kOpenBlasOpenMp = "/usr/lib/x86_64-linux-gnu/openblas-openmp";
 
 struct Args {
@@ -57,30 +56,33 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  const std::vector<std::string> modes{"w1", "w2", "w3-mlp", "w3-cnn", "scale-batch",
-                                       "scale-width"};
+  using Set = std::function<void(const std::string&)>;
+  const std::map<std::string, Set> options{
+      {"--threads", [&](const std::string& v) { a.threads = std::stoi(v); }},
+      {"--data", [&](const std::string& v) { a.data = v; }},
+      {"--models", [&](const std::string& v) { a.models = v; }},
+      {"--seed", [&](const std::string& v) { a.seed = std::stoull(v); }},
+      {"--steps", [&](const std::string& v) { a.steps = std::stoll(v); }}};
   for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) fail("option " + s + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (s == "--threads") a.threads = std::stoi(value());
-      else if (s == "--data") a.data = value();
-      else if (s == "--models") a.models = value();
-      else if (s == "--seed") a.seed = std::stoull(value());
-      else if (s == "--steps") a.steps = std::stoll(value());
-      else if (s == "--as-is") a.as_is = true;
-      else if (a.mode.empty() && s.rfind("--", 0) != 0) a.mode = s;
-      else fail("unknown argument '" + s + "'");
-    } catch (const std::logic_error&) {
-      fail("option " + s + " needs a number, got '" + argv[i] + "'");
-    }
+    const std::string s = argv[i];
+    auto option = options.find(s);
+    if (s == "--as-is")
+      a.as_is = true;
+    else if (option == options.end() && a.mode.empty() && s.rfind("--", 0) != 0)
+      a.mode = s;
+    else if (option == options.end())
+      fail("unknown argument '" + s + "'");
+    else if (i + 1 >= argc)
+      fail("option " + s + " needs a value");
+    else
+      try {
+        option->second(argv[++i]);
+      } catch (const std::logic_error&) {
+        fail("option " + s + " needs a number, got '" + argv[i] + "'");
+      }
   }
-  if (std::find(modes.begin(), modes.end(), a.mode) == modes.end())
-    fail("usage: libtorch_workloads w1|w2|w3-mlp|w3-cnn|scale-batch|scale-width [--threads N]"
-         " [--data DIR] [--models DIR] [--seed S] [--as-is]; got mode '" + a.mode + "'");
+  const std::set<std::string> modes{"w1", "w2", "w3-mlp", "w3-cnn", "scale-batch", "scale-width"};
+  if (!modes.count(a.mode)) fail("unknown mode '" + a.mode + "' (w1 w2 w3-mlp w3-cnn scale-*)");
   if (a.threads < 1) fail("--threads must be >= 1");
   return a;
 }
@@ -108,23 +110,13 @@ void reexec_at_best(const Args& a, char** argv) {
     std::stringstream rest(now ? now : "");
     for (std::string p; std::getline(rest, p, ':');)
       if (!p.empty() && p != kOpenBlasOpenMp) path += ":" + p;
-    std::string first = now ? std::string(now).substr(0, std::string(now).find(':')) : "";
-    if (first != kOpenBlasOpenMp) want("LD_LIBRARY_PATH", path);
+    want("LD_LIBRARY_PATH", path);  // settles after one re-execution
   }
   if (has_avx512f()) want("OPENBLAS_CORETYPE", "SkylakeX");
   want("OMP_NUM_THREADS", std::to_string(a.threads));
   if (!changed) return;
   execv("/proc/self/exe", argv);
   fail(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
-}
-
-std::vector<char> read_file(const std::string& path, const std::string& hint) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) fail("cannot read " + path + " (" + hint + ")");
-  std::vector<char> raw(static_cast<size_t>(f.tellg()));
-  f.seekg(0);
-  if (!f.read(raw.data(), std::streamsize(raw.size()))) fail("cannot read " + path);
-  return raw;
 }
 
 // IDX file (big-endian magic 0x0000080N, N dims, uint8 data) -> a tensor of
@@ -168,7 +160,9 @@ std::pair<torch::Tensor, torch::Tensor> load_mnist(const Args& a, const std::str
 // safetensors: 8-byte little-endian header length, JSON header (dtype, shape,
 // data_offsets), raw data. F32 only (all the braid model files hold).
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
-  auto raw = read_file(path, "`braid_workloads export --models DIR` writes it");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("cannot read " + path + " (`braid_workloads export --models DIR` writes it)");
+  std::vector<char> raw(std::istreambuf_iterator<char>(f), {});  // a few MiB at most
   if (raw.size() < 8) fail(path + ": too short for safetensors");
   uint64_t n = 0;
   for (int k = 7; k >= 0; --k) n = n << 8 | static_cast<uint8_t>(raw[k]);
@@ -182,7 +176,8 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
     auto offs = meta.at("data_offsets").get<std::vector<uint64_t>>();
     int64_t count = 1;
     for (auto d : shape) count *= d;
-    if (offs.size() != 2 || offs[1] - offs[0] != 4 * uint64_t(count) || 8 + n + offs[1] > raw.size())
+    if (offs.size() != 2 || offs[1] - offs[0] != 4 * uint64_t(count) ||
+        8 + n + offs[1] > raw.size())
       fail(path + ": tensor " + name + " has bad data_offsets");
     out[name] = torch::from_blob(raw.data() + 8 + n + offs[0], shape, torch::kFloat32).clone();
   }
@@ -217,20 +212,16 @@ void train_step(torch::nn::Sequential& model, torch::optim::Adam& opt, const tor
   opt.step();
 }
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+double seconds_since(Clock::time_point t) { return Seconds(Clock::now() - t).count(); }
 
-double median(std::vector<double> v) {
+// Sorts v; the median (mean of the middle two when even) and the p99 (nearest rank).
+double median(std::vector<double>& v) {
   std::sort(v.begin(), v.end());
-  size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  return (v[(v.size() - 1) / 2] + v[v.size() / 2]) / 2;
 }
-
-double p99(std::vector<double> v) {  // nearest rank
+double p99(std::vector<double>& v) {
   std::sort(v.begin(), v.end());
-  auto rank = static_cast<size_t>(std::ceil(0.99 * double(v.size())));
-  return v[std::max<size_t>(rank, 1) - 1];
+  return v[std::max<size_t>(size_t(std::ceil(0.99 * double(v.size()))), 1) - 1];
 }
 
 double peak_rss_mb() {
@@ -240,32 +231,23 @@ double peak_rss_mb() {
   return NAN;
 }
 
-struct Out {
-  std::string mode;
-  void metric(const std::string& name, double value, Json extra = Json::object()) const {
-    Json j{{"impl", "libtorch"}, {"mode", mode}, {"metric", name}, {"value", value}};
-    for (auto& [k, v] : extra.items()) j[k] = v;
-    std::cout << j.dump() << std::endl;
-  }
-};
+void emit(const Args& a, const std::string& metric, double value, Json extra = {}) {
+  Json j{{"impl", "libtorch"}, {"mode", a.mode}, {"metric", metric}, {"value", value}};
+  if (extra.is_object()) j.update(extra);
+  std::cout << j.dump() << std::endl;
+}
 
 void config_line(const Args& a) {
   torch::mm(torch::ones({64, 64}), torch::ones({64, 64}));  // BLAS initialised before we look
   Json env;
   for (const char* k : {"OPENBLAS_CORETYPE", "LD_LIBRARY_PATH", "OMP_NUM_THREADS",
-                        "ATEN_CPU_CAPABILITY"}) {
-    const char* v = std::getenv(k);
-    env[k] = v ? Json(v) : Json(nullptr);
-  }
-  std::vector<std::string> blas;  // real files of the BLAS/LAPACK libraries mapped
+                        "ATEN_CPU_CAPABILITY", "LD_PRELOAD"})
+    env[k] = std::getenv(k) ? Json(std::getenv(k)) : Json(nullptr);
+  std::set<std::string> blas;  // real files of the BLAS/LAPACK libraries mapped
   std::ifstream maps("/proc/self/maps");
   for (std::string line; std::getline(maps, line);) {
-    auto at = line.find('/');
-    if (at == std::string::npos) continue;
-    std::string file = line.substr(at);
-    if ((file.find("blas") != std::string::npos || file.find("lapack") != std::string::npos) &&
-        std::find(blas.begin(), blas.end(), file) == blas.end())
-      blas.push_back(file);
+    std::string file = line.substr(std::min(line.size(), line.find('/')));
+    if (file.find("blas") != file.npos || file.find("lapack") != file.npos) blas.insert(file);
   }
   std::string parallel, capability;
   std::stringstream pinfo(at::get_parallel_info());
@@ -279,20 +261,23 @@ void config_line(const Args& a) {
     if (auto k = line.find("CPU capability usage: "); k != std::string::npos)
       capability = line.substr(k + 22);
   using CoreFn = char* (*)();
-  auto core = reinterpret_cast<CoreFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   auto conf = reinterpret_cast<CoreFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  Json cfg{{"threads", at::get_num_threads()}, {"version", TORCH_VERSION},
-           {"parallel", parallel}, {"cpu_capability", capability},
-           {"mkldnn", at::hasMKLDNN()}, {"blas_loaded", blas},
-           {"openblas_core", core ? Json(core()) : Json(nullptr)},
-           {"openblas_config", conf ? Json(conf()) : Json(nullptr)},
-           {"env", env}, {"env_fixed", !a.as_is}, {"seed", a.seed}};
+  Json cfg{{"threads", at::get_num_threads()},
+           {"version", TORCH_VERSION},
+           {"parallel", parallel},
+           {"cpu_capability", capability},
+           {"mkldnn", at::hasMKLDNN()},
+           {"blas_loaded", blas},
+           {"openblas_config", conf ? Json(conf()) : Json(nullptr)},  // names the core
+           {"env", env},
+           {"env_fixed", !a.as_is},
+           {"seed", a.seed}};
   if (a.mode != "w3-mlp" && a.mode != "w3-cnn")
     cfg["optimizer"] = "torch::optim::Adam(lr=1e-3), grads reset to none";
   std::cout << Json{{"impl", "libtorch"}, {"mode", a.mode}, {"config", cfg}}.dump() << std::endl;
 }
 
-void run_training(const Args& a, const Out& out, torch::nn::Sequential model, int64_t batch) {
+void run_training(const Args& a, torch::nn::Sequential model, int64_t batch) {
   auto [xtr, ytr] = load_mnist(a, "train");
   auto [xte, yte] = load_mnist(a, "t10k");
   auto opt = adam(model);
@@ -311,13 +296,14 @@ void run_training(const Args& a, const Out& out, torch::nn::Sequential model, in
   int64_t correct = 0;
   {
     torch::InferenceMode guard;
-    for (int64_t i = 0; i < xte.size(0); i += 1000)
-      correct += model->forward(xte.slice(0, i, i + 1000)).argmax(1).eq(yte.slice(0, i, i + 1000))
-                     .sum().item<int64_t>();
+    for (int64_t i = 0; i < xte.size(0); i += 1000) {
+      auto predicted = model->forward(xte.slice(0, i, i + 1000)).argmax(1);
+      correct += predicted.eq(yte.slice(0, i, i + 1000)).sum().item<int64_t>();
+    }
   }
-  out.metric("epoch_s", epoch_s);
-  out.metric("step_ms", epoch_s / double(steps) * 1e3);
-  out.metric("test_acc", 100.0 * double(correct) / double(xte.size(0)));
+  emit(a, "epoch_s", epoch_s);
+  emit(a, "step_ms", epoch_s / double(steps) * 1e3);
+  emit(a, "test_acc", 100.0 * double(correct) / double(xte.size(0)));
 }
 
 // Each call timed alone, seconds; at least min_calls and min_s in all.
@@ -334,7 +320,7 @@ std::vector<double> time_calls(F&& f, int warmup, size_t min_calls, double min_s
   return times;
 }
 
-void run_inference(const Args& a, const Out& out, const std::string& net) {
+void run_inference(const Args& a, const std::string& net) {
   auto model = net == "mlp" ? mlp() : cnn();
   std::string path = a.models + "/" + net + ".safetensors";
   auto weights = read_safetensors(path);
@@ -343,12 +329,9 @@ void run_inference(const Args& a, const Out& out, const std::string& net) {
     for (auto& p : model->named_parameters()) {
       auto it = weights.find(p.key());
       if (it == weights.end()) fail(path + " lacks " + p.key());
-      if (it->second.sizes() != p.value().sizes()) {
-        std::stringstream s;
-        s << path << ": " << p.key() << " has shape " << it->second.sizes() << ", expected "
-          << p.value().sizes();
-        fail(s.str());
-      }
+      if (it->second.sizes() != p.value().sizes())
+        fail(path + ": " + p.key() + " has shape " + c10::str(it->second.sizes()) + ", expected " +
+             c10::str(p.value().sizes()));
       p.value().copy_(it->second);
     }
   }
@@ -367,15 +350,15 @@ void run_inference(const Args& a, const Out& out, const std::string& net) {
   std::cerr << "libtorch_workloads: " << net << " matches braid's output (max abs diff " << diff
             << ")\n";
   bool quick = a.steps > 0;
-  auto lat = time_calls([&] { model->forward(one); }, 50,
-                        quick ? 20 : (net == "mlp" ? 2000 : 500), quick ? 0.05 : 1.0);
+  auto lat = time_calls([&] { model->forward(one); }, 50, quick ? 20 : (net == "mlp" ? 2000 : 500),
+                        quick ? 0.05 : 1.0);
   auto thr = time_calls([&] { model->forward(big); }, 5, quick ? 5 : 20, quick ? 0.05 : 1.0);
-  out.metric("b1_median_us", median(lat) * 1e6);
-  out.metric("b1_p99_us", p99(lat) * 1e6);
-  out.metric("b256_images_per_s", 256.0 / median(thr));
+  emit(a, "b1_median_us", median(lat) * 1e6);
+  emit(a, "b1_p99_us", p99(lat) * 1e6);
+  emit(a, "b256_images_per_s", 256.0 / median(thr));
 }
 
-void run_scale(const Args& a, const Out& out, bool by_batch) {
+void run_scale(const Args& a, bool by_batch) {
   auto [xtr, ytr] = load_mnist(a, "train");
   const int64_t n = xtr.size(0);
   std::vector<int64_t> params;
@@ -393,7 +376,7 @@ void run_scale(const Args& a, const Out& out, bool by_batch) {
       off += batch;
     };
     auto times = time_calls(step, 10, a.steps ? 5 : 50, 0.3);
-    out.metric("step_ms", median(times) * 1e3, Json{{"param", p}});
+    emit(a, "step_ms", median(times) * 1e3, Json{{"param", p}});
   }
 }
 
@@ -404,12 +387,13 @@ int main(int argc, char** argv) {
   reexec_at_best(a, argv);
   at::set_num_threads(a.threads);
   torch::manual_seed(a.seed);  // initial weights and dropout masks
-  Out out{a.mode};
   config_line(a);
-  if (a.mode == "w1") run_training(a, out, mlp(), 64);
-  else if (a.mode == "w2") run_training(a, out, cnn(), 128);
-  else if (a.mode == "w3-mlp" || a.mode == "w3-cnn") run_inference(a, out, a.mode.substr(3));
-  else run_scale(a, out, a.mode == "scale-batch");
-  if (a.mode.rfind("scale", 0) != 0) out.metric("peak_rss_mb", peak_rss_mb());
+  if (a.mode == "w1" || a.mode == "w2")
+    run_training(a, a.mode == "w1" ? mlp() : cnn(), a.mode == "w1" ? 64 : 128);
+  else if (a.mode.rfind("w3-", 0) == 0)
+    run_inference(a, a.mode.substr(3));
+  else
+    run_scale(a, a.mode == "scale-batch");
+  if (a.mode.rfind("scale", 0) != 0) emit(a, "peak_rss_mb", peak_rss_mb());
   return 0;
 }
