@@ -9,8 +9,9 @@
 // Haswell: half the GEMM rate of SkylakeX here). Both are read when the process starts, so main()
 // first re-executes the program (/proc/self/exe) with LD_LIBRARY_PATH starting with the OpenMP
 // OpenBLAS, OPENBLAS_CORETYPE=SkylakeX where the CPU has avx512f, and OMP_NUM_THREADS=--threads,
-// unless they already hold; --as-is keeps the environment. The config line says what was loaded.
-// torch_workloads.py does the same.
+// unless they already hold, and glibc's MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ to 1 GiB
+// (no fresh, faulting pages per big temporary: 7-8x at hidden width 1024; see torch_workloads.py,
+// which does the same). --as-is keeps the environment. The config line says what was set.
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <dlfcn.h>
@@ -114,6 +115,7 @@ void reexec_at_best(const Args& a, char** argv) {
   }
   if (has_avx512f()) want("OPENBLAS_CORETYPE", "SkylakeX");
   want("OMP_NUM_THREADS", std::to_string(a.threads));
+  for (const char* k : {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}) want(k, "1073741824");
   if (!changed) return;
   execv("/proc/self/exe", argv);
   fail(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
@@ -240,8 +242,9 @@ void emit(const Args& a, const std::string& metric, double value, Json extra = {
 void config_line(const Args& a) {
   torch::mm(torch::ones({64, 64}), torch::ones({64, 64}));  // BLAS initialised before we look
   Json env;
-  for (const char* k : {"OPENBLAS_CORETYPE", "LD_LIBRARY_PATH", "OMP_NUM_THREADS",
-                        "ATEN_CPU_CAPABILITY", "LD_PRELOAD"})
+  for (const char* k :
+       {"OPENBLAS_CORETYPE", "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY",
+        "LD_PRELOAD", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"})
     env[k] = std::getenv(k) ? Json(std::getenv(k)) : Json(nullptr);
   std::set<std::string> blas;  // real files of the BLAS/LAPACK libraries mapped
   std::ifstream maps("/proc/self/maps");
@@ -266,7 +269,6 @@ void config_line(const Args& a) {
            {"version", TORCH_VERSION},
            {"parallel", parallel},
            {"cpu_capability", capability},
-           {"mkldnn", at::hasMKLDNN()},
            {"blas_loaded", blas},
            {"openblas_config", conf ? Json(conf()) : Json(nullptr)},  // names the core
            {"env", env},
@@ -294,12 +296,10 @@ void run_training(const Args& a, torch::nn::Sequential model, int64_t batch) {
   double epoch_s = seconds_since(t0);
   model->eval();
   int64_t correct = 0;
-  {
-    torch::InferenceMode guard;
-    for (int64_t i = 0; i < xte.size(0); i += 1000) {
-      auto predicted = model->forward(xte.slice(0, i, i + 1000)).argmax(1);
-      correct += predicted.eq(yte.slice(0, i, i + 1000)).sum().item<int64_t>();
-    }
+  torch::InferenceMode guard;
+  for (int64_t i = 0; i < xte.size(0); i += 1000) {
+    auto predicted = model->forward(xte.slice(0, i, i + 1000)).argmax(1);
+    correct += predicted.eq(yte.slice(0, i, i + 1000)).sum().item<int64_t>();
   }
   emit(a, "epoch_s", epoch_s);
   emit(a, "step_ms", epoch_s / double(steps) * 1e3);
@@ -342,13 +342,13 @@ void run_inference(const Args& a, const std::string& net) {
   auto one = xte.slice(0, 0, 1).clone(), big = xte.slice(0, 0, 256).clone();
   torch::InferenceMode guard;
   auto got = model->forward(io["input"]);
-  if (got.sizes() != io["output"].sizes()) fail(net + ": output shape differs from braid's");
-  double diff = (got - io["output"]).abs().max().item<double>();
+  double diff = got.sizes() == io["output"].sizes()  // infinite when the shapes differ
+                    ? (got - io["output"]).abs().max().item<double>()
+                    : INFINITY;
   if (!(diff <= 1e-4))
-    fail("libtorch " + net + " output differs from braid's " + net +
-         "_io.safetensors: max abs diff " + std::to_string(diff));
-  std::cerr << "libtorch_workloads: " << net << " matches braid's output (max abs diff " << diff
-            << ")\n";
+    fail("libtorch " + net + " output differs from braid's " + net + "_io.safetensors: shape " +
+         c10::str(got.sizes()) + ", max abs diff " + std::to_string(diff));
+  std::cerr << "libtorch_workloads: " << net << " matches braid's, max abs diff " << diff << "\n";
   bool quick = a.steps > 0;
   auto lat = time_calls([&] { model->forward(one); }, 50, quick ? 20 : (net == "mlp" ? 2000 : 500),
                         quick ? 0.05 : 1.0);
