@@ -23,12 +23,11 @@ back as fresh pages that fault again on the next step; in this VM that made
 a W1 step at hidden width 1024 7-8x slower (50-70 ms against 7-8 ms on one
 thread, PyTorch and libtorch alike), and a W2 step 2-3x slower; W1 at width
 128 and W1's peak memory are unchanged, W2's peak grows (libtorch 841 ->
-1130 MiB: freed blocks stay in the heap). jemalloc (LD_PRELOAD) was slower
-still here (it also hands pages back). PyTorch's
-tuning guide recommends jemalloc/tcmalloc for the same reason. A plain call
-is thus always the best configuration; --as-is keeps the environment
-untouched (to measure what the defaults cost). The config line says what was
-loaded and set.
+1130 MiB: freed blocks stay in the heap). PyTorch's tuning guide recommends
+jemalloc for the same reason, but Debian's libjemalloc2 (LD_PRELOAD) was
+slower still here: it hands pages back too. A plain call is thus always the
+best configuration; --as-is keeps the environment untouched (to measure what
+the defaults cost). The config line says what was loaded and set.
 """
 import argparse
 import json
