@@ -1,0 +1,498 @@
+// Planning a compiled graph for one set of input shapes.
+//
+// Note [compiled plan]
+// make_plan runs the graph once through the op registry (the probe) to learn
+// every value's shape and dtype: composite ops have no shape function, and a
+// graph traced with a free batch may change any size that followed dim 0 of
+// the inputs. Then, in node order, each node gets a Kind: a fused group (from
+// find_fusions) runs as one step where its last node was; linear, conv2d,
+// max_pool2d and elementwise nodes that fit their kernels' contracts get raw
+// steps; views of contiguous memory become aliases (a byte offset, no step);
+// everything else calls the registry (FallbackStep). Each value then gets a
+// Loc. Values made by raw steps live in one arena; their lifetimes run from
+// the step that makes them to the last step that reads them or any alias of
+// them (and, for a fallback step, to the last reader of its results, which
+// may be views of its inputs). Arena offsets are chosen largest value first,
+// each at the lowest offset free during its lifetime. A graph output is made
+// directly in the tensor returned to the caller where it can be (the value,
+// or the value an alias output views, is produced by a step and has the
+// output's size); otherwise it is copied there at the end. The returned
+// tensors therefore never share memory with the arena or with each other.
+#include "compile/planner.hpp"
+
+#include <algorithm>
+
+#include "braid/core/error.hpp"
+#include "braid/core/grad_mode.hpp"
+#include "braid/ops/ops.hpp"
+
+namespace braid::compiler {
+
+using runtime::Node;
+
+Attrs attrs_for(const Node& n, int64_t batch) {
+  if (n.batch_attrs.empty() || batch < 0) return n.attrs;
+  Attrs a = n.attrs;
+  for (const auto& [name, k] : n.batch_attrs) {
+    if (k < 0) {
+      a.set(name, batch);
+      continue;
+    }
+    auto v = std::get<std::vector<int64_t>>(*a.find(name));
+    v[k] = batch;
+    a.set(name, std::move(v));
+  }
+  return a;
+}
+
+namespace detail {
+namespace {
+
+bool same_size_view(OpId op) {
+  switch (op) {
+    case OpId::flatten:
+    case OpId::reshape:
+    case OpId::view:
+    case OpId::squeeze:
+    case OpId::unsqueeze:
+    case OpId::contiguous:
+    case OpId::clone:
+    case OpId::to:
+    case OpId::dropout:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Where dims [a, b) of `o` (right-aligned to `out`) are its only sizes above
+// 1 and equal out's: o's element for output element i is at
+// (i / inner) % period, period = the product of out[a:b], inner of out[b:].
+bool broadcast_pattern(const Shape& o, const Shape& out, int64_t* inner, int64_t* period) {
+  if (o == out) {
+    *inner = 1, *period = 0;
+    return true;
+  }
+  if (o.size() > out.size()) return false;
+  const size_t r = out.size(), lead = r - o.size();
+  int a = -1, b = -1;
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t od = d < lead ? 1 : o[d - lead];
+    if (od == 1) continue;
+    if (od != out[d]) return false;
+    if (a < 0) a = static_cast<int>(d);
+    b = static_cast<int>(d) + 1;
+  }
+  if (a < 0) a = b = static_cast<int>(r);
+  for (int d = a; d < b; ++d) {
+    const int64_t od = static_cast<size_t>(d) < lead ? 1 : o[d - lead];
+    if (od == 1 && out[d] != 1) return false;  // a gap: not one run of dims
+  }
+  int64_t p = 1, in = 1;
+  for (int d = a; d < b; ++d) p *= out[d];
+  for (size_t d = b; d < r; ++d) in *= out[d];
+  *inner = in, *period = p;
+  return true;
+}
+}  // namespace
+
+Planner::Planner(PlanContext& ctx, std::span<const Tensor> inputs)
+    : ctx_(ctx), g_(ctx.g), inputs_(inputs), plan_(std::make_unique<Plan>()) {
+  if (g_.dynamic_batch && !inputs.empty()) batch_ = inputs[0].size(0);
+  for (const Tensor& t : inputs) plan_->key.push_back(t.shape());
+  const size_t nv = g_.values.size();
+  v_.resize(nv);
+  producer_.assign(nv, -1);
+  readers_.assign(nv, 0);
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    for (int id : g_.nodes[i].outputs) producer_[id] = static_cast<int>(i);
+    for (int id : g_.nodes[i].inputs)
+      if (id >= 0) ++readers_[id];
+  }
+  for (int id : g_.outputs) ++readers_[id];
+}
+
+void Planner::probe() {
+  NoGradGuard no_grad;
+  const size_t nv = g_.values.size();
+  std::vector<Tensor> env(nv);
+  std::vector<int> last(nv, -1);
+  for (size_t i = 0; i < g_.nodes.size(); ++i)
+    for (int id : g_.nodes[i].inputs)
+      if (id >= 0) last[id] = static_cast<int>(i);
+  for (size_t i = 0; i < nv; ++i) {
+    v_[i].shape = g_.values[i].shape;
+    v_[i].dtype = g_.values[i].dtype;
+    if (g_.values[i].is_constant()) env[i] = g_.values[i].data;
+  }
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    env[g_.inputs[i]] = inputs_[i];
+    v_[g_.inputs[i]].shape = inputs_[i].shape();
+  }
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    const Node& n = g_.nodes[i];
+    std::vector<Tensor> in;
+    for (int id : n.inputs) in.push_back(id >= 0 ? env[id] : Tensor());
+    std::vector<Tensor> out;
+    try {
+      out = braid::detail::call(n.op, in, attrs_for(n, batch_));
+    } catch (Error& e) {
+      e.add_context(fmt::format("compiled graph node {} ({}){}", i, op_def(n.op).name,
+                                n.scope.empty() ? "" : " traced in " + n.scope));
+      throw;
+    }
+    BRAID_CHECK(out.size() == n.outputs.size(), ValueError, "compile",
+                "node {} ({}) made {} outputs; the graph expects {}", i, op_def(n.op).name,
+                out.size(), n.outputs.size());
+    for (size_t k = 0; k < out.size(); ++k) {
+      v_[n.outputs[k]].shape = out[k].shape();
+      v_[n.outputs[k]].dtype = out[k].dtype();
+      if (last[n.outputs[k]] > static_cast<int>(i)) env[n.outputs[k]] = std::move(out[k]);
+    }
+    for (int id : n.inputs)
+      if (id >= 0 && last[id] == static_cast<int>(i) && !g_.values[id].is_constant())
+        env[id] = Tensor();
+  }
+  for (auto& v : v_) v.bytes = numel_of(v.shape) * static_cast<int64_t>(dtype_size(v.dtype));
+}
+
+bool Planner::product_ok(int i) const {
+  const Node& n = g_.nodes[i];
+  if (n.op != OpId::linear && n.op != OpId::conv2d) return false;
+  const int x = n.inputs[0], w = n.inputs[1], b = n.inputs[2], y = n.outputs[0];
+  if (x < 0 || w < 0) return false;
+  for (int id : {x, w, b, y})
+    if (id >= 0 && v_[id].dtype != DType::Float32) return false;
+  if (numel_of(v_[y].shape) == 0 || numel_of(v_[x].shape) == 0) return false;
+  const Shape &xs = v_[x].shape, &ws = v_[w].shape;
+  if (n.op == OpId::linear) return ws.size() == 2 && !xs.empty() && xs.back() == ws[1];
+  if (ws.size() != 4 || (xs.size() != 3 && xs.size() != 4)) return false;
+  // The padding as sizes, "same" or "valid": each resolves (plan_steps.cpp).
+  return true;
+}
+
+bool Planner::pool_ok(int i) const {
+  const Node& n = g_.nodes[i];
+  if (n.op != OpId::max_pool2d || n.outputs.size() != 2) return false;
+  const int x = n.inputs[0];
+  const Shape& xs = v_[x].shape;
+  return v_[x].dtype == DType::Float32 && (xs.size() == 3 || xs.size() == 4) &&
+         readers_[n.outputs[1]] == 0 && numel_of(v_[n.outputs[0]].shape) > 0;
+}
+
+std::optional<Decision> Planner::elementwise(const std::vector<int>& nodes) const {
+  Decision d;
+  d.kind = Kind::Elementwise;
+  d.nodes = nodes;
+  int cur = -1;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const Node& n = g_.nodes[nodes[k]];
+    UnaryOp u;
+    if (!pointwise_of(n, &u) || n.outputs.size() != 1) return std::nullopt;
+    const int out = n.outputs[0];
+    const Shape& os = v_[out].shape;
+    if (v_[out].dtype != DType::Float32 || numel_of(os) == 0) return std::nullopt;
+    auto flows = [&](int id) {
+      return id >= 0 && v_[id].dtype == DType::Float32 && v_[id].shape == os;
+    };
+    EwOp e;
+    e.op = u;
+    if (!is_binary(u.op)) {
+      if (k == 0 && !flows(n.inputs[0])) return std::nullopt;
+      if (k == 0) cur = n.inputs[0];
+      if (n.inputs[0] != cur) return std::nullopt;
+    } else {
+      const int a = n.inputs[0], b = n.inputs[1];
+      if (k == 0) cur = flows(a) ? a : flows(b) ? b : -1;
+      if (cur < 0 || (a != cur && b != cur) || !flows(cur)) return std::nullopt;
+      e.lhs = a == cur;
+      e.other = e.lhs ? b : a;
+      const runtime::Value& ov = g_.values[e.other];
+      if (ov.is_constant() && numel_of(v_[e.other].shape) == 1 && ov.dtype != DType::Bool) {
+        e.is_scalar = true;
+        e.scalar = ov.data.to(DType::Float32).item<float>();
+      } else if (v_[e.other].dtype != DType::Float32 ||
+                 !broadcast_pattern(v_[e.other].shape, os, &e.inner, &e.period)) {
+        return std::nullopt;
+      }
+    }
+    if (k == 0) d.ew_in = cur;
+    d.ew.push_back(e);
+    cur = out;
+  }
+  return d;
+}
+
+void Planner::decide() {
+  const size_t nn = g_.nodes.size();
+  kind_.assign(nn, Kind::Fallback);
+  dec_.assign(nn, Decision{});
+  std::vector<bool> grouped(nn, false);
+  for (const Fusion& f : ctx_.fusions) {
+    std::optional<Decision> d;
+    if (f.kind == FusionKind::Epilogue) {
+      if (!product_ok(f.nodes[0])) continue;
+      d.emplace();
+      d->kind = g_.nodes[f.nodes[0]].op == OpId::linear ? Kind::Linear : Kind::Conv;
+      d->nodes = f.nodes;
+      for (size_t k = 1; k < f.nodes.size() && d; ++k) {
+        UnaryOp u;
+        const Node& m = g_.nodes[f.nodes[k]];
+        if (!pointwise_of(m, &u) || v_[m.outputs[0]].dtype != DType::Float32) d.reset();
+        else d->acts.push_back(u);
+      }
+    } else {
+      d = elementwise(f.nodes);
+    }
+    if (!d) continue;
+    for (int k : f.nodes) grouped[k] = true, kind_[k] = Kind::Member;
+    kind_[f.nodes.back()] = d->kind;
+    dec_[f.nodes.back()] = std::move(*d);
+  }
+  for (size_t i = 0; i < v_.size(); ++i) v_[i].raw_ok = g_.values[i].is_constant();
+  for (int id : g_.inputs) v_[id].raw_ok = true;
+  for (size_t i = 0; i < nn; ++i) {
+    const Node& n = g_.nodes[i];
+    if (!grouped[i]) {
+      Decision d;
+      d.nodes = {static_cast<int>(i)};
+      const int x = n.inputs.empty() ? -1 : n.inputs[0];
+      const bool identity_dropout = n.op != OpId::dropout || !n.attrs.b("dropout", "training") ||
+                                    n.attrs.f("dropout", "p") == 0;
+      if (same_size_view(n.op) && identity_dropout && x >= 0 && v_[x].raw_ok &&
+          n.outputs.size() == 1 &&
+          v_[x].bytes == v_[n.outputs[0]].bytes && v_[x].dtype == v_[n.outputs[0]].dtype) {
+        d.kind = Kind::Alias;
+      } else if ((n.op == OpId::select || n.op == OpId::narrow) && x >= 0 && v_[x].raw_ok &&
+                 !v_[x].shape.empty() &&
+                 wrap_dim("compile", n.attrs.i(op_def(n.op).name, "dim"),
+                          static_cast<int64_t>(v_[x].shape.size())) == 0) {
+        d.kind = Kind::Alias;  // a run of whole rows: contiguous, at an offset
+      } else if (product_ok(static_cast<int>(i))) {
+        d.kind = n.op == OpId::linear ? Kind::Linear : Kind::Conv;
+      } else if (pool_ok(static_cast<int>(i))) {
+        d.kind = Kind::MaxPool;
+      } else if (is_fusable_elementwise(n)) {
+        if (auto e = elementwise({static_cast<int>(i)})) d = std::move(*e);
+      }
+      kind_[i] = d.kind;
+      dec_[i] = std::move(d);
+    }
+    if (kind_[i] != Kind::Fallback && kind_[i] != Kind::Member)
+      for (int id : n.outputs) v_[id].raw_ok = true;
+  }
+}
+
+std::vector<int> Planner::raw_reads(const Decision& d) const {
+  const Node& n0 = g_.nodes[d.nodes[0]];
+  switch (d.kind) {
+    case Kind::Linear:
+    case Kind::Conv: {
+      std::vector<int> r = {n0.inputs[0], n0.inputs[1]};
+      if (n0.inputs[2] >= 0) r.push_back(n0.inputs[2]);
+      return r;
+    }
+    case Kind::MaxPool:
+    case Kind::Alias:
+      return {n0.inputs[0]};
+    case Kind::Elementwise: {
+      std::vector<int> r = {d.ew_in};
+      for (const EwOp& e : d.ew)
+        if (e.other >= 0 && !e.is_scalar) r.push_back(e.other);
+      return r;
+    }
+    default:
+      return {};
+  }
+}
+
+std::pair<int, int64_t> Planner::root_of(int v) const {
+  if (v_[v].loc == Loc::Alias) return {v_[v].root, v_[v].off};
+  return {v, 0};
+}
+
+void Planner::locate() {
+  for (size_t i = 0; i < v_.size(); ++i)
+    if (g_.values[i].is_constant()) v_[i].loc = Loc::Const;
+  for (size_t i = 0; i < g_.inputs.size(); ++i) {
+    v_[g_.inputs[i]].loc = Loc::Input;
+    v_[g_.inputs[i]].index = static_cast<int>(i);
+  }
+  auto materialise = [&](int id) {
+    if (v_[id].loc != Loc::Env) return;
+    v_[id].loc = Loc::Arena;
+    v_[id].materialise = true;
+  };
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    const Node& n = g_.nodes[i];
+    const Decision& d = dec_[i];
+    switch (kind_[i]) {
+      case Kind::Member:
+        break;
+      case Kind::Fallback:
+        for (int id : n.outputs) v_[id].loc = Loc::Env;
+        break;
+      case Kind::Alias: {
+        const int x = n.inputs[0], y = n.outputs[0];
+        auto [r, off] = root_of(x);
+        if (n.op == OpId::select || n.op == OpId::narrow) {
+          const Shape& xs = v_[x].shape;
+          const int64_t row = xs.empty() ? 0 : v_[x].bytes / std::max<int64_t>(1, xs[0]);
+          int64_t first = n.op == OpId::select ? n.attrs.i("select", "index")
+                                               : n.attrs.i("narrow", "start");
+          if (first < 0) first += xs[0];
+          off += first * row;
+        }
+        v_[y].loc = Loc::Alias, v_[y].root = r, v_[y].off = off;
+        break;
+      }
+      default:
+        v_[n.outputs[0]].loc = Loc::Arena;
+        for (int id : raw_reads(d)) materialise(id);
+        break;
+    }
+  }
+  for (int id : g_.outputs) materialise(id);
+  std::vector<bool> claimed(v_.size(), false);
+  for (size_t k = 0; k < g_.outputs.size(); ++k) {
+    const int v = g_.outputs[k];
+    plan_->out_shape.push_back(v_[v].shape);
+    plan_->out_dtype.push_back(v_[v].dtype);
+    auto [r, off] = root_of(v);
+    if (v_[r].loc == Loc::Arena && off == 0 && v_[r].bytes == v_[v].bytes && !claimed[r]) {
+      claimed[r] = true;
+      v_[r].loc = Loc::Output;
+      v_[r].index = static_cast<int>(k);
+    } else {
+      copies_.emplace_back(v, static_cast<int>(k));
+    }
+  }
+}
+
+void Planner::lifetimes() {
+  const size_t nn = g_.nodes.size();
+  step_of_.assign(nn, -1);
+  for (size_t i = 0; i < nn; ++i) {
+    if (kind_[i] == Kind::Member || kind_[i] == Kind::Alias) continue;
+    step_of_[i] = static_cast<int>(step_node_.size());
+    step_node_.push_back(static_cast<int>(i));
+    for (int k : dec_[i].nodes) step_of_[k] = step_of_[i];
+  }
+  std::vector<int> last(v_.size(), -1);
+  auto read = [&](int id, int s) {
+    if (id >= 0) last[id] = std::max(last[id], s);
+  };
+  for (size_t s = 0; s < step_node_.size(); ++s) {
+    const int i = step_node_[s];
+    const Node& n = g_.nodes[i];
+    if (kind_[i] == Kind::Fallback)
+      for (int id : n.inputs) read(id, static_cast<int>(s));
+    else
+      for (int id : raw_reads(dec_[i])) read(id, static_cast<int>(s));
+    for (int id : n.outputs) v_[id].def = static_cast<int>(s);
+  }
+  for (auto [v, k] : copies_) {
+    read(v, static_cast<int>(step_node_.size()));
+    step_node_.push_back(-1);
+  }
+  // Views made by fallback ops, and aliases, keep what they view alive.
+  for (size_t i = nn; i-- > 0;) {
+    const Node& n = g_.nodes[i];
+    if (kind_[i] != Kind::Fallback && kind_[i] != Kind::Alias) continue;
+    int m = -1;
+    for (int id : n.outputs) m = std::max(m, last[id]);
+    for (int id : n.inputs) read(id, m);
+  }
+  plan_->release_after.assign(step_node_.size(), {});
+  for (size_t v = 0; v < v_.size(); ++v) {
+    auto [r, off] = root_of(static_cast<int>(v));
+    const int l = std::max(last[v], v_[v].def);
+    if (v_[r].loc == Loc::Arena) v_[r].last = std::max(v_[r].last, l);
+    if (v_[v].loc == Loc::Env && v_[v].def >= 0) plan_->release_after[l].push_back(static_cast<int>(v));
+  }
+}
+
+void Planner::place() {
+  struct Item {
+    int v;
+    int64_t size;
+  };
+  std::vector<Item> items;
+  int64_t total = 0;
+  for (size_t v = 0; v < v_.size(); ++v) {
+    if (v_[v].loc != Loc::Arena) continue;
+    items.push_back({static_cast<int>(v), (v_[v].bytes + 63) / 64 * 64});
+    total += v_[v].bytes;
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.size > b.size; });
+  int64_t end = 0;
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, offset + size) of overlapping items
+  for (size_t k = 0; k < items.size(); ++k) {
+    ValueInfo& vi = v_[items[k].v];
+    int64_t off = 0;
+    if (ctx_.options.plan_memory) {
+      busy.clear();
+      for (size_t j = 0; j < k; ++j) {
+        const ValueInfo& o = v_[items[j].v];
+        if (o.def <= vi.last && vi.def <= o.last) busy.emplace_back(o.arena_off, o.arena_off + items[j].size);
+      }
+      std::sort(busy.begin(), busy.end());
+      for (auto [b, e] : busy) {
+        if (off + items[k].size <= b) break;
+        off = std::max(off, e);
+      }
+    } else {
+      off = end;
+    }
+    vi.arena_off = off;
+    end = std::max(end, off + items[k].size);
+  }
+  plan_->stats.arena_bytes = end;
+  plan_->stats.intermediate_bytes = total;
+}
+
+std::unique_ptr<Plan> Planner::build() {
+  probe();
+  decide();
+  locate();
+  lifetimes();
+  place();
+  plan_->arena = empty({std::max<int64_t>(1, plan_->stats.arena_bytes / 4)});
+  plan_->input_raw.assign(g_.inputs.size(), false);
+  for (int s = 0; s < static_cast<int>(step_node_.size()); ++s) {
+    const int i = step_node_[s];
+    if (i >= 0) {
+      plan_->steps.push_back(make_step(dec_[i]));
+      continue;
+    }
+    const auto [v, k] = copies_[s - (step_node_.size() - copies_.size())];
+    auto c = std::make_unique<CopyStep>();
+    c->src = ref(v);
+    c->dst = Ref{nullptr, static_cast<int>(g_.inputs.size()) + k, 0};
+    c->bytes = v_[v].bytes;
+    plan_->steps.push_back(std::move(c));
+  }
+  PlanStats& st = plan_->stats;
+  st.steps = static_cast<int>(plan_->steps.size());
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    if (kind_[i] == Kind::Alias) ++st.alias_nodes;
+    if (kind_[i] == Kind::Fallback) ++st.fallback_steps;
+    if (kind_[i] != Kind::Member && kind_[i] != Kind::Alias && dec_[i].nodes.size() > 1)
+      ++st.fused_steps;
+  }
+  plan_->has_fallback = st.fallback_steps > 0;
+  plan_->frame.io.assign(g_.inputs.size() + g_.outputs.size(), nullptr);
+  plan_->frame.env.assign(v_.size(), Tensor());
+  plan_->held.assign(g_.inputs.size(), Tensor());
+  plan_->lines.push_back(describe_plan());
+  return std::move(plan_);
+}
+
+}  // namespace detail
+
+std::unique_ptr<Plan> make_plan(PlanContext& ctx, std::span<const Tensor> inputs) {
+  return detail::Planner(ctx, inputs).build();
+}
+
+}  // namespace braid::compiler
