@@ -127,6 +127,12 @@ std::unique_ptr<Step> Planner::pool_step(const Decision& d) {
   s->planes = numel_of(xs) / (h * w);
   s->rows = kernels::window_axis(h, ys[ys.size() - 2], kh, sh, ph, dh, false);
   s->cols = kernels::window_axis(w, ys.back(), kw, sw, pw, dw, false);
+  auto pairs = [](const kernels::PoolAxis& ax) {
+    for (int64_t o = 0; o < ax.out(); ++o)
+      if (ax.start[o] != 2 * o || ax.end[o] != 2 * o + 2) return false;
+    return ax.step == 1;
+  };
+  s->pairs = pairs(s->rows) && pairs(s->cols);
   s->x = ref(n.inputs[0]), s->y = ref(n.outputs[0]);
   return s;
 }

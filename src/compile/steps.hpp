@@ -72,6 +72,7 @@ struct MaxPoolStep final : Step {
   Ref x, y;
   int64_t planes = 0;
   kernels::PoolAxis rows, cols;
+  bool pairs = false;  ///< both axes read inputs 2o and 2o + 1 (2x2, stride 2)
   void run(Frame& f) const override;
   std::string describe() const override;
 };

@@ -15,14 +15,14 @@
 /// Note [what compile changes in the numbers]
 /// A step that calls the same kernel as the eager op on the same operands
 /// gives the same bits: conv2d (oneDNN or portable) followed by its
-/// activation, linear at batch sizes that take the GEMM path (oneDNN sgemm,
-/// then bias and activation applied to the hot rows), max pooling, views,
-/// elementwise chains (the same formulas, one element at a time). Three
-/// things change the rounding, each within a few float32 ulps of the sum of
-/// the terms' magnitudes: the small-batch linear kernel (its own dot-product
-/// order, see src/compile/small_gemm.cpp), BatchNorm folding (the scale
-/// multiplies the weights before the sum, not the sum), and constant folding
-/// of float ops (none in the example models). tests/compile/ checks each.
+/// activation, linear with more than 8 rows (the eager GEMM call, then bias
+/// and activation applied row by row), max pooling, views, elementwise
+/// chains (the eager formulas, one element at a time), constant folding (the
+/// same op, run earlier). Two things change the rounding, each by a few
+/// float32 ulps of the sum of the terms' magnitudes: the small-batch linear
+/// kernel (up to 8 rows; its own dot-product order, src/compile/small_gemm.hpp)
+/// and BatchNorm folding (the scale multiplies the weights before the sum,
+/// not the sum). tests/compile/ checks each.
 ///
 /// A compiled module keeps the weights as they were when compiled (folded
 /// and packed copies): compile again after changing the model. One call at
