@@ -281,6 +281,19 @@ void Planner::decide() {
     if (kind_[i] != Kind::Fallback && kind_[i] != Kind::Member)
       for (int id : n.outputs) v_[id].raw_ok = true;
   }
+  // Note [relu after max pooling]: max_pool2d(relu(y)) == relu(max_pool2d(y))
+  // bit for bit (relu is monotone, keeps NaN, and maps every value <= 0 to
+  // +0), so a conv's relu whose only reader is a max pool runs on the pooled
+  // values: a quarter of the elements, and no pass over the conv's output.
+  for (size_t i = 0; i < nn; ++i) {
+    if (kind_[i] != Kind::MaxPool) continue;
+    const int x = g_.nodes[i].inputs[0], p = producer_[x];
+    if (p < 0 || readers_[x] != 1 || (kind_[p] != Kind::Conv && kind_[p] != Kind::Linear)) continue;
+    std::vector<UnaryOp>& acts = dec_[p].acts;
+    if (acts.empty() || acts.back().op != Pw::Relu) continue;
+    acts.pop_back();
+    dec_[i].pool_relu = true;
+  }
 }
 
 std::vector<int> Planner::raw_reads(const Decision& d) const {

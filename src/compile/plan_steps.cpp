@@ -133,6 +133,7 @@ std::unique_ptr<Step> Planner::pool_step(const Decision& d) {
     return ax.step == 1;
   };
   s->pairs = pairs(s->rows) && pairs(s->cols);
+  s->relu = d.pool_relu;
   s->x = ref(n.inputs[0]), s->y = ref(n.outputs[0]);
   return s;
 }
@@ -198,7 +199,10 @@ std::unique_ptr<Step> Planner::fallback_step(const Decision& d) {
 std::string Planner::describe_plan() const {
   const PlanStats& st = plan_->stats;
   std::string shapes;
-  for (const Shape& s : plan_->key) shapes += (shapes.empty() ? "" : ", ") + shape_str(s);
+  for (const Shape& s : plan_->key) {
+    if (!shapes.empty()) shapes += ", ";
+    shapes += shape_str(s);
+  }
   std::string s = fmt::format(
       "plan for inputs {}: {} steps ({} fused, {} through the op registry), {} views as "
       "aliases; arena {} bytes for {} bytes of intermediates\n",
@@ -211,8 +215,9 @@ std::string Planner::describe_plan() const {
       if (!nodes.empty()) nodes += ',';
       nodes += std::to_string(i);
     }
-    s += fmt::format("  {:>3}: {}{}\n", k, step.describe(),
-                     nodes.empty() ? "" : "   (node " + nodes + ")");
+    s += fmt::format("  {:>3}: {}", k, step.describe());
+    if (!nodes.empty()) s += fmt::format("   (node {})", nodes);
+    s += '\n';
   }
   return s;
 }

@@ -57,6 +57,7 @@ struct Decision {
   Kind kind = Kind::Fallback;
   std::vector<int> nodes;     ///< the group, in order (just this node when alone)
   std::vector<UnaryOp> acts;  ///< Linear/Conv: the activations after the product
+  bool pool_relu = false;     ///< MaxPool: relu on the pooled values (moved from the producer)
   int ew_in = -1;             ///< Elementwise: the value the loop starts from
   std::vector<EwOp> ew;
 };

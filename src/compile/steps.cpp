@@ -22,7 +22,10 @@ namespace braid::compiler {
 namespace {
 std::string acts_str(const std::vector<UnaryOp>& acts) {
   std::string s;
-  for (const UnaryOp& u : acts) s += " +" + pw_name(u.op);
+  for (const UnaryOp& u : acts) {
+    s += " +";
+    s += pw_name(u.op);
+  }
   return s;
 }
 
@@ -110,6 +113,7 @@ void MaxPoolStep::run(Frame& f) const {
               m = (v > m || v != v) ? v : m;
             o[j] = m;
           }
+          if (relu) apply_unary(UnaryOp{Pw::Relu}, o, cols.out());
         }
         continue;
       }
@@ -125,13 +129,14 @@ void MaxPoolStep::run(Frame& f) const {
             }
           *out++ = m;
         }
+      if (relu) apply_unary(UnaryOp{Pw::Relu}, yp + p * ohw, ohw);
     }
   });
 }
 
 std::string MaxPoolStep::describe() const {
-  return fmt::format("max_pool2d {}x{} -> {}x{}, {} planes", rows.in, cols.in, rows.out(),
-                     cols.out(), planes);
+  return fmt::format("max_pool2d {}x{} -> {}x{}, {} planes{}", rows.in, cols.in, rows.out(),
+                     cols.out(), planes, relu ? " +relu" : "");
 }
 
 // -- elementwise ---------------------------------------------------------------------
@@ -166,7 +171,10 @@ void ElementwiseStep::run(Frame& f) const {
 
 std::string ElementwiseStep::describe() const {
   std::string s = "elementwise";
-  for (const Op& o : ops) s += " " + pw_name(o.op.op);
+  for (const Op& o : ops) {
+    s += ' ';
+    s += pw_name(o.op.op);
+  }
   return s + fmt::format(", {} elements", n);
 }
 

@@ -73,6 +73,7 @@ struct MaxPoolStep final : Step {
   int64_t planes = 0;
   kernels::PoolAxis rows, cols;
   bool pairs = false;  ///< both axes read inputs 2o and 2o + 1 (2x2, stride 2)
+  bool relu = false;   ///< relu on each result (Note [relu after max pooling])
   void run(Frame& f) const override;
   std::string describe() const override;
 };
