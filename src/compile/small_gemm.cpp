@@ -107,10 +107,16 @@ void small_gemm(const PackedWeight& pw, const float* x, int64_t m, int64_t ldx, 
                 const std::vector<UnaryOp>& acts, int threads) {
   const bool relu_only = acts.size() == 1 && acts[0].op == Pw::Relu;
   const int64_t blocks = (pw.panels + 3) / 4;
-  // A parallel region costs about a microsecond; below ~16k multiply-adds
-  // one thread finishes first.
+  // A parallel region costs about a microsecond on an idle machine and, on a
+  // busy one, as long as the OS takes to run the parked thread (the MLP's
+  // 784x128 layer at batch 1 took 0.37 ms on 2 threads against 12 us on 1
+  // here, with the machine's 2 cores shared by other builds). One thread
+  // streams this layer's 400 KB of weights from L2 in ~2 us, so only products
+  // whose weights come from L3 or memory (the CNN's 9216x128, 4.7 MB) are
+  // split across threads.
+  constexpr int64_t kParallelWork = int64_t{1} << 19;
   const int64_t work = m * pw.n * pw.k;
-  const int nt = work < 16384 ? 1 : static_cast<int>(std::min<int64_t>(threads, blocks));
+  const int nt = work < kParallelWork ? 1 : static_cast<int>(std::min<int64_t>(threads, blocks));
   if (nt <= 1) {
     for (int64_t b = 0; b < blocks; ++b) column_block(pw, b, x, m, ldx, y, acts, relu_only);
     return;
