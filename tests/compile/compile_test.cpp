@@ -225,3 +225,43 @@ TEST(Compile, StridedInputs) {
 
 }  // namespace
 }  // namespace braid
+
+namespace braid {
+namespace {
+
+TEST(Compile, ConvGeometriesMatchEager) {
+  manual_seed(39);
+  struct Case {
+    int64_t c_in, c_out, k;
+    ConvOptions o;
+  };
+  const std::vector<Case> cases = {
+      {4, 6, 3, {.stride = 2, .padding = 1}},
+      {4, 6, 3, {.padding = ConvPadding("same"), .dilation = 2}},
+      {4, 8, 1, {}},
+      {4, 8, 3, {.padding = 1, .groups = 2}},
+      {4, 4, 5, {.padding = ConvPadding("valid")}},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    Tensor w = randn({c.c_out, c.c_in / c.o.groups, c.k, c.k}), b = randn({c.c_out});
+    Fn f = [&](const std::vector<Tensor>& in) {
+      return std::vector<Tensor>{relu(conv2d(in[0], w, b, c.o))};
+    };
+    CompiledModule cm = compile_fn(f, {randn({2, c.c_in, 9, 9})});
+    Tensor x = randn({3, c.c_in, 9, 9});
+    EXPECT_TRUE(bit_equal(cm(x), eager(f, {x})[0])) << "case " << i << "\n" << cm.report();
+  }
+}
+
+TEST(Compile, EmptyBatch) {
+  manual_seed(40);
+  auto m = examples::cnn_sequential();
+  m.eval();
+  CompiledModule c = compile(m, randn({2, 1, 28, 28}));
+  Tensor y = c(randn({0, 1, 28, 28}));
+  EXPECT_EQ(y.shape(), (Shape{0, 10}));
+}
+
+}  // namespace
+}  // namespace braid
