@@ -59,9 +59,13 @@ Program::Program(runtime::Graph g, CompileOptions options)
       plain_ = std::make_unique<runtime::Executor>(g_);
       return;
     }
+  // The weights as they are now (a traced graph's constants share the
+  // module's storage): every step reads these copies, as the folded and
+  // packed ones are copies too, so a later change to the module changes
+  // nothing here rather than half of it.
   const_data_.resize(g_.values.size());
   for (size_t i = 0; i < g_.values.size(); ++i)
-    if (g_.values[i].is_constant()) const_data_[i] = g_.values[i].data.contiguous();
+    if (g_.values[i].is_constant()) g_.values[i].data = const_data_[i] = g_.values[i].data.clone();
   packed_.resize(g_.nodes.size());
 }
 

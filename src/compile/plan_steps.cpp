@@ -168,7 +168,7 @@ std::unique_ptr<Step> Planner::fallback_step(const Decision& d) {
       in.kind = FallbackStep::In::Absent;
     } else if (v_[id].loc == Loc::Const) {
       in.kind = FallbackStep::In::Constant;
-      in.constant = g_.values[id].data;
+      in.constant = ctx_.const_data[id];
     } else if (v_[id].loc == Loc::Input) {
       in.kind = FallbackStep::In::Input;
       in.input = v_[id].index;

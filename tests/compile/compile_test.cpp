@@ -265,3 +265,25 @@ TEST(Compile, EmptyBatch) {
 
 }  // namespace
 }  // namespace braid
+
+namespace braid {
+namespace {
+
+TEST(Compile, KeepsTheWeightsOfCompileTime) {
+  manual_seed(41);
+  auto m = examples::mlp_sequential();
+  m.eval();
+  CompiledModule c = compile(m, randn({2, 1, 28, 28}));
+  for (int64_t b : {1, 16}) {  // the packed small-batch weights, and the GEMM's
+    Tensor x = randn({b, 1, 28, 28});
+    Tensor before = c(x);
+    {
+      NoGradGuard no_grad;
+      for (auto& [name, p] : m.named_parameters()) p.mul_(2.0);
+    }
+    EXPECT_TRUE(bit_equal(c(x), before)) << "batch " << b;
+  }
+}
+
+}  // namespace
+}  // namespace braid
