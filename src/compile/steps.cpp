@@ -94,6 +94,32 @@ std::string ConvStep::describe() const {
 
 // -- max pooling ---------------------------------------------------------------------
 
+namespace {
+// 2x2, stride 2 over one (2 oh, 2 ow)-sized plane of row length w: the
+// comparisons of pool.cpp's max_plane, branch-free so the row vectorises.
+// Starting from the first tap rather than -inf gives the same result (a tap
+// of -inf loses to -inf either way).
+void pool_pairs(const float* __restrict x, float* __restrict out, int64_t oh, int64_t ow,
+                int64_t w) {
+  for (int64_t i = 0; i < oh; ++i) {
+    const float* r0 = x + 2 * i * w;
+    const float* r1 = r0 + w;
+    float* o = out + i * ow;
+    for (int64_t j = 0; j < ow; ++j) {
+      const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+      float m = a;
+      const bool tb = b > m || b != b;
+      m = tb ? b : m;
+      const bool tc = c > m || c != c;
+      m = tc ? c : m;
+      const bool td = d > m || d != d;
+      m = td ? d : m;
+      o[j] = m;
+    }
+  }
+}
+}  // namespace
+
 void MaxPoolStep::run(Frame& f) const {
   const float* xp = x.get<const float>(f);
   float* yp = y.get<float>(f);
@@ -102,19 +128,9 @@ void MaxPoolStep::run(Frame& f) const {
     for (int64_t p = p0; p < p1; ++p) {
       const float* xq = xp + p * hw;
       float* out = yp + p * ohw;
-      if (pairs) {  // 2x2, stride 2: the same comparisons, branch-free, vectorised
-        for (int64_t i = 0; i < rows.out(); ++i) {
-          const float* r0 = xq + 2 * i * w;
-          const float* r1 = r0 + w;
-          float* o = out + i * cols.out();
-          for (int64_t j = 0; j < cols.out(); ++j) {
-            float m = -std::numeric_limits<float>::infinity();
-            for (float v : {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]})
-              m = (v > m || v != v) ? v : m;
-            o[j] = m;
-          }
-          if (relu) apply_unary(UnaryOp{Pw::Relu}, o, cols.out());
-        }
+      if (pairs) {
+        pool_pairs(xq, out, rows.out(), cols.out(), w);
+        if (relu) apply_unary(UnaryOp{Pw::Relu}, out, ohw);
         continue;
       }
       // The comparisons of kernels/portable/pool.cpp's max_plane, in its
