@@ -16,11 +16,9 @@ namespace {
 
 typedef float v16 __attribute__((vector_size(64)));
 
-inline v16 load(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+// By reference, not returned: a returned 64-byte vector changes the ABI on
+// targets without AVX-512, which g++ warns about in the portable builds.
+inline void load(v16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
 // Rows [0, MR) of x times panels [0, NP) starting at `w` (panels k * 16
 // floats apart), then bias and activations, into y's columns [col, col + 64).
@@ -33,7 +31,7 @@ void block(const PackedWeight& pw, const float* w, const float* bias, const floa
     for (int p = 0; p < NP; ++p) acc[r][p] = v16{};
   for (int64_t kk = 0; kk < k; ++kk) {
     v16 wv[NP];
-    for (int p = 0; p < NP; ++p) wv[p] = load(w + p * step + kk * kPanel);
+    for (int p = 0; p < NP; ++p) load(wv[p], w + p * step + kk * kPanel);
     for (int r = 0; r < MR; ++r) {
       const float xv = x[r * ldx + kk];
       for (int p = 0; p < NP; ++p) acc[r][p] += xv * wv[p];
@@ -44,7 +42,9 @@ void block(const PackedWeight& pw, const float* w, const float* bias, const floa
     for (int p = 0; p < NP; ++p) {
       const int64_t c0 = col + p * kPanel;
       alignas(64) float out[kPanel];
-      v16 v = acc[r][p] + load(bias + p * kPanel);
+      v16 v;
+      load(v, bias + p * kPanel);
+      v += acc[r][p];
       if (relu_only) {
         const v16 zero{};
         v = (v > zero) | (v != v) ? v : zero;  // keeps NaN, as the relu kernel
