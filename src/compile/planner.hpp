@@ -1,5 +1,6 @@
 #pragma once
-// Internal to make_plan (plan.cpp decides, plan_steps.cpp builds the steps).
+// Internal to make_plan: plan.cpp decides how each node runs, plan_memory.cpp
+// where each value lives, plan_steps.cpp builds the steps.
 #include <optional>
 
 #include "compile/plan.hpp"
@@ -75,6 +76,7 @@ class Planner {
   bool pool_ok(int node) const;
   std::optional<Decision> elementwise(const std::vector<int>& nodes) const;
   std::vector<int> raw_reads(const Decision& d) const;
+  // plan_memory.cpp
   void locate();
   void lifetimes();
   void place();
