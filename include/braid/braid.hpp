@@ -1,6 +1,7 @@
 #pragma once
 /// The one header a braid user includes.
 #include "braid/autograd/autograd.hpp"
+#include "braid/compile/compile.hpp"
 #include "braid/core/allocator.hpp"
 #include "braid/core/dtype.hpp"
 #include "braid/core/error.hpp"
