@@ -37,7 +37,22 @@
 // plan wins the forward and weight gradient of the MNIST 1->32 layer (batch
 // 128, 2 threads, braid_bench medians: forward 0.51 vs 0.65 ms, weight
 // gradient 0.50 vs 0.73 ms; the input gradient stays portable, 0.42 vs 3.1).
-// Weights are always in the layout the primitive asks for (a small reorder).
+// Weights are always in the layout the primitive asks for: reordered once per
+// call (not per chunk), and, when the caller passes the weight tensor, once
+// per weight version (Note [cached weight reorders], conv_weight_cache.hpp).
+// A forward with fewer images than threads runs the direct blocked kernel,
+// not Winograd, which splits the team by image (see run_kind).
+//
+// Where the time goes (issue 6, perf cpu-clock, MNIST CNN inference at batch
+// 256, 2 threads, passive OpenMP wait): before, max pooling took ~21% of the
+// CPU time and ReLU ~9%, the oneDNN JIT code 56%; inside oneDNN (verbose
+// exec times) Winograd itself ~11-15 ms of each 256 images and the
+// blocked -> NCHW reorders of the two outputs 3-10 ms (memory-bound: they
+// write the whole activation). Primitive creation is cached (below) and
+// weight reorders were < 1%. What remains between braid's NCHW tensors and
+// oneDNN's layouts is those activation reorders; removing them needs
+// activations kept blocked across conv -> ReLU -> conv -> pool (a compiled
+// graph's layout pass), not a kernel change.
 // Reorder buffers and the primitive's scratchpad come from braid's caching
 // allocator, so a warm training step makes no system allocation.
 //
