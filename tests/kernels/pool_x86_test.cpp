@@ -68,6 +68,21 @@ TEST(PoolX86, MaxPool2x2MatchesPortableBitForBit) {
   }
 }
 
+TEST(PoolX86, ValuesOnlyMatchPortable) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this core";
+  for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{24, 24}, {5, 37}, {8, 64}}) {
+    const int64_t planes = 5, oh = h / 2, ow = w / 2;
+    const Tensor x = awkward_input(planes, h, w, 99);
+    Tensor out = empty({planes, oh, ow});
+    Tensor ref = empty({planes, oh, ow}), ref_idx = empty({planes, oh, ow}, DType::Int64);
+    ASSERT_TRUE(max_pool2x2_values_x86(static_cast<const float*>(x.raw_data()),
+                                       static_cast<float*>(out.raw_data()), planes, h, w, oh, ow));
+    max_pool2d(ref, ref_idx, x, window_axis(h, oh, 2, 2, 0, 1, false),
+               window_axis(w, ow, 2, 2, 0, 1, false));
+    EXPECT_TRUE(same_bytes(out, ref)) << h << "x" << w;
+  }
+}
+
 TEST(PoolX86, DeclinesWhatItDoesNotCover) {
   const Tensor x = randn({2, 6, 6});
   Tensor out = empty({2, 2, 2}), idx = empty({2, 2, 2}, DType::Int64);

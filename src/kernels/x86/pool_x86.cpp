@@ -31,7 +31,8 @@ BRAID_AVX512 inline void take(__m512 v, __m512i kv, __m512& m, __m512i& k) {
   k = _mm512_mask_mov_epi32(k, t, kv);
 }
 
-// One (OH, OW) plane from an (H, W) one (W >= 2 * OW, H >= 2 * OH).
+// One (OH, OW) plane from an (H, W) one (W >= 2 * OW, H >= 2 * OH); idx
+// may be null (values only).
 BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh, int64_t ow,
                             int64_t w) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -42,7 +43,7 @@ BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh
     const float* r0 = x + 2 * i * w;
     const float* r1 = r0 + w;
     float* o = out + i * ow;
-    int64_t* id = idx + i * ow;
+    int64_t* id = idx ? idx + i * ow : nullptr;
     for (int64_t j = 0; j < ow; j += 16) {
       const int64_t n = ow - j < 16 ? ow - j : 16;  // outputs in this block
       const __mmask16 mo = static_cast<__mmask16>((uint32_t{1} << n) - 1);
@@ -58,10 +59,11 @@ BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh
       take(_mm512_permutex2var_ps(a0, odd, a1), one, m, k);
       take(_mm512_permutex2var_ps(b0, even, b1), kw, m, k);
       take(_mm512_permutex2var_ps(b0, odd, b1), kw1, m, k);
+      _mm512_mask_storeu_ps(o + j, mo, m);
+      if (!id) continue;
       // index = 2 i w + 2 (j + lane) + k
       const __m512i base = _mm512_set1_epi32(static_cast<int32_t>(2 * i * w + 2 * j));
       const __m512i flat = _mm512_add_epi32(_mm512_add_epi32(base, even), k);
-      _mm512_mask_storeu_ps(o + j, mo, m);
       _mm512_mask_storeu_epi64(id + j, static_cast<__mmask8>(mo & 0xFF),
                                _mm512_cvtepi32_epi64(_mm512_castsi512_si256(flat)));
       _mm512_mask_storeu_epi64(id + j + 8, static_cast<__mmask8>(mo >> 8),
@@ -70,14 +72,31 @@ BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh
   }
 }
 
+// Planes per parallel chunk: about 32k input elements, as the portable kernel.
+int64_t plane_grain(int64_t hw) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(hw, 1)); }
+
+bool have_avx512() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512;
+}
+
 }  // namespace
+
+bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t h, int64_t w,
+                            int64_t oh, int64_t ow) {
+  if (!have_avx512() || 2 * oh > h || 2 * ow > w) return false;
+  const int64_t hw = h * w, ohw = oh * ow;
+  parallel_for(planes, plane_grain(hw), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) plane_2x2(x + p * hw, out + p * ohw, nullptr, oh, ow, w);
+  });
+  return true;
+}
 
 bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
                     const PoolAxis& rows, const PoolAxis& cols) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
   const int64_t hw = rows.in * cols.in, ohw = rows.out() * cols.out();
   // Indices are made in 32 bits: the plane must be addressable by them.
-  if (!avx512 || x.dtype() != DType::Float32 || !pool_pairs(rows) || !pool_pairs(cols) ||
+  if (!have_avx512() || x.dtype() != DType::Float32 || !pool_pairs(rows) || !pool_pairs(cols) ||
       ohw == 0 || hw > std::numeric_limits<int32_t>::max())
     return false;
   const int64_t planes = out.numel() / ohw;
@@ -85,9 +104,7 @@ bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
   float* op = static_cast<float*>(out.raw_data());
   int64_t* ip = static_cast<int64_t*>(indices.raw_data());
   const int64_t oh = rows.out(), ow = cols.out(), w = cols.in;
-  // Planes per chunk: about 32k input elements, as the portable kernel.
-  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(hw, 1));
-  parallel_for(planes, grain, [&](int64_t b, int64_t e) {
+  parallel_for(planes, plane_grain(hw), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) plane_2x2(xp + p * hw, op + p * ohw, ip + p * ohw, oh, ow, w);
   });
   return true;

@@ -15,4 +15,10 @@ namespace braid::kernels {
 bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
                     const PoolAxis& rows, const PoolAxis& cols);
 
+/// The values only (inference: no indices), on raw buffers: x (planes,
+/// H, W) with W = `w` >= 2 ow, H >= 2 oh, out (planes, oh, ow); 2x2 windows,
+/// stride 2. Returns false having written nothing without AVX-512.
+bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t h, int64_t w,
+                            int64_t oh, int64_t ow);
+
 }  // namespace braid::kernels
