@@ -82,7 +82,7 @@ def torch_round(reps):
 
 
 def braid_round(binary, threads):
-    """{(layer, op): ms} from one braid_bench run (its medians of 7 repetitions)."""
+    """{(layer, op): ms} from one braid_bench run (its medians of 5 repetitions)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cmd = [binary, "--benchmark_filter=BM_conv_(forward|input_grad|weight_grad)/", "--benchmark_format=json"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
@@ -90,7 +90,9 @@ def braid_round(binary, threads):
     for bench in json.loads(out)["benchmarks"]:
         if bench.get("aggregate_name") != "median":
             continue
-        name, c_in, c_out, hw = bench["run_name"].split("/")[:4]
+        name, n, c_in, c_out, hw = bench["run_name"].split("/")[:5]
+        if int(n.split(":")[1]) != BATCH:
+            continue
         layer = (int(c_in.split(":")[1]), int(c_out.split(":")[1]), int(hw.split(":")[1]))
         assert bench["time_unit"] == "ms", bench["time_unit"]
         res[(layer, name.replace("BM_conv_", ""))] = bench["real_time"]

@@ -177,6 +177,10 @@ bool forward_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
   const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
+  // The weight tensor itself, when it is the caller's (not a copy), so its
+  // reorder is cached per version (Note [cached weight reorders]).
+  if (k.in[1].is_contiguous())
+    return kernels::conv2d_forward_x86(g, ptr<float>(x), w, ptr<float>(b), mut<float>(k.out[0]));
   return kernels::conv2d_forward_x86(g, ptr<float>(x), ptr<float>(w), ptr<float>(b),
                                      mut<float>(k.out[0]));
 }
@@ -185,6 +189,8 @@ bool input_grad_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
   const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
   const kernels::ConvGeom g = geom_of(k.attrs, k.out[0].shape(), w.shape(), gy.shape());
+  if (k.in[1].is_contiguous())
+    return kernels::conv2d_input_grad_x86(g, ptr<float>(gy), w, mut<float>(k.out[0]));
   return kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w), mut<float>(k.out[0]));
 }
 

@@ -20,6 +20,9 @@
 #include "kernels/portable/copy.hpp"
 #include "kernels/portable/index.hpp"
 #include "ops/common.hpp"
+#ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/pool_x86.hpp"
+#endif
 
 namespace braid {
 namespace detail {
@@ -169,6 +172,15 @@ void run_max_pool2d(const KernelArgs& k) {
   kernels::max_pool2d(k.out[0], k.out[1], contiguous_of(k.in[0]), p.axis(0, false),
                       p.axis(1, false));
 }
+
+#ifdef BRAID_HAVE_DNNL
+bool run_max_pool2d_x86(const KernelArgs& k) {
+  if (k.in[0].dtype() != DType::Float32) return false;
+  const Pool2d p = parse_pool("max_pool2d", k.in[0].shape(), k.attrs, true);
+  return kernels::max_pool2d_x86(k.out[0], k.out[1], contiguous_of(k.in[0]), p.axis(0, false),
+                                 p.axis(1, false));
+}
+#endif
 
 // The gradient of both max poolings: scatter g back at the saved indices.
 V max_pool_vjp(const VjpCtx& c) {
@@ -335,6 +347,9 @@ OpDef kernel_def(InferFn infer, KernelFn run, VjpFn vjp, std::string_view onnx) 
 
 OpDef make_def_max_pool2d() {
   OpDef d = kernel_def(infer_max_pool2d, run_max_pool2d, max_pool_vjp, "MaxPool");
+#ifdef BRAID_HAVE_DNNL
+  d.x86 = run_max_pool2d_x86;
+#endif
   d.num_outputs = 2;
   d.save_outputs = 2;  // indices
   d.onnx_note = "MaxPool; the indices output is not exported (ONNX counts them over N*C*H*W)";

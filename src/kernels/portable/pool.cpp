@@ -41,19 +41,17 @@ PoolAxis adaptive_axis(int64_t in, int64_t out) {
   return a;
 }
 
+bool pool_pairs(const PoolAxis& a) {
+  for (int64_t o = 0; o < a.out(); ++o)
+    if (a.start[o] != 2 * o || a.end[o] != 2 * o + 2) return false;
+  return a.step == 1;
+}
+
 namespace {
 
 // Planes per parallel chunk: about kGrain elements of work, at least one plane.
 int64_t plane_grain(int64_t plane_elems) {
   return std::max<int64_t>(1, kGrain / std::max<int64_t>(plane_elems, 1));
-}
-
-// Whether output o reads exactly input rows 2o and 2o + 1 (kernel 2, stride 2,
-// no padding, no dilation): the MNIST CNN's pooling, given its own loop.
-bool pairs(const PoolAxis& a) {
-  for (int64_t o = 0; o < a.out(); ++o)
-    if (a.start[o] != 2 * o || a.end[o] != 2 * o + 2) return false;
-  return a.step == 1;
 }
 
 template <class T>
@@ -115,7 +113,7 @@ void max_pool_impl(const Tensor& out, const Tensor& indices, const Tensor& x, co
   const T* xp = static_cast<const T*>(x.raw_data());
   T* op = static_cast<T*>(out.raw_data());
   int64_t* ip = static_cast<int64_t*>(indices.raw_data());
-  const bool fast = pairs(r) && pairs(c);
+  const bool fast = pool_pairs(r) && pool_pairs(c);
   parallel_for(planes, plane_grain(hw), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
       if (fast) {

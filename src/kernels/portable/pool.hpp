@@ -33,6 +33,9 @@ PoolAxis window_axis(int64_t in, int64_t out, int64_t kernel, int64_t stride, in
                      int64_t dilation, bool count_include_pad);
 /// Adaptive windows: [floor(o * in / out), ceil((o + 1) * in / out)).
 PoolAxis adaptive_axis(int64_t in, int64_t out);
+/// Whether output o reads exactly positions 2o and 2o + 1 (kernel 2, stride
+/// 2, no padding, no dilation): the MNIST CNN's pooling, given its own loops.
+bool pool_pairs(const PoolAxis& a);
 
 /// out, indices: (P, OH, OW); x: (P, H, W), float32/float64, all contiguous.
 /// indices are positions in the flattened H * W plane. Like PyTorch: ties go

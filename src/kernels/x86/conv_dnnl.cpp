@@ -37,7 +37,22 @@
 // plan wins the forward and weight gradient of the MNIST 1->32 layer (batch
 // 128, 2 threads, braid_bench medians: forward 0.51 vs 0.65 ms, weight
 // gradient 0.50 vs 0.73 ms; the input gradient stays portable, 0.42 vs 3.1).
-// Weights are always in the layout the primitive asks for (a small reorder).
+// Weights are always in the layout the primitive asks for: reordered once per
+// call (not per chunk), and, when the caller passes the weight tensor, once
+// per weight version (Note [cached weight reorders], conv_weight_cache.hpp).
+// A forward with fewer images than threads runs the direct blocked kernel,
+// not Winograd, which splits the team by image (see run_kind).
+//
+// Where the time goes (issue 6, perf cpu-clock, MNIST CNN inference at batch
+// 256, 2 threads, passive OpenMP wait): before, max pooling took ~21% of the
+// CPU time and ReLU ~9%, the oneDNN JIT code 56%; inside oneDNN (verbose
+// exec times) Winograd itself ~11-15 ms of each 256 images and the
+// blocked -> NCHW reorders of the two outputs 3-10 ms (memory-bound: they
+// write the whole activation). Primitive creation is cached (below) and
+// weight reorders were < 1%. What remains between braid's NCHW tensors and
+// oneDNN's layouts is those activation reorders; removing them needs
+// activations kept blocked across conv -> ReLU -> conv -> pool (a compiled
+// graph's layout pass), not a kernel change.
 // Reorder buffers and the primitive's scratchpad come from braid's caching
 // allocator, so a warm training step makes no system allocation.
 //
@@ -74,6 +89,7 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
 #include "kernels/portable/conv_small_k.hpp"
+#include "kernels/x86/conv_weight_cache.hpp"
 
 namespace braid::kernels {
 namespace {
@@ -292,10 +308,35 @@ std::vector<Tensor> workspace(const Entry& e) {
   return ws;
 }
 
-// Runs the primitive on braid's buffers, one pointer per operand.
-void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws) {
+dnnl::stream& cpu_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+// The weight operand of `e` when it is an input that needs a reorder.
+const Operand* weight_input(const Entry& e) {
+  for (const Operand& op : e.operands)
+    if (op.arg == DNNL_ARG_WEIGHTS && op.convert) return &op;
+  return nullptr;
+}
+
+// `e`'s weights already in its layout (see Note [cached weight reorders]),
+// or an undefined tensor when it takes them as they are. `owner`, when
+// given, is the tensor whose data ptrs[1] is (ptrs[1] is always the weights
+// of the kinds that read weights).
+Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const Tensor* owner) {
+  const Operand* op = weight_input(e);
+  if (!op) return Tensor();
+  return weights_in_layout(cpu_engine(), cpu_stream(), *op->convert, op->user, op->inner, ptrs[1],
+                           owner);
+}
+
+// Runs the primitive on braid's buffers, one pointer per operand; `weights`
+// (when defined) holds the weights in the primitive's layout already.
+void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws,
+         const Tensor& weights = Tensor()) {
   auto& engine = cpu_engine();
-  thread_local dnnl::stream stream(engine);
+  dnnl::stream& stream = cpu_stream();
   std::unordered_map<int, memory> args;
   std::vector<std::pair<const Operand*, memory>> outputs;
   for (size_t i = 0; i < e.operands.size(); ++i) {
@@ -303,6 +344,10 @@ void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tens
     memory user(op.user, engine, ptrs[i]);
     if (!op.convert) {
       args.emplace(op.arg, user);
+      continue;
+    }
+    if (op.arg == DNNL_ARG_WEIGHTS && !op.output && weights.defined()) {
+      args.emplace(op.arg, memory(op.inner, engine, weights.raw_data()));
       continue;
     }
     memory inner(op.inner, engine, ws[i].raw_data());
@@ -369,13 +414,19 @@ std::vector<float*> chunk_ptrs(Kind kind, const ConvGeom& g, const std::vector<f
 // OS has parked (measured 1.5-2x in wall time here); and the results do not
 // depend on the thread count: chunks are fixed by the shape, and the weight
 // gradient sums the chunks' partial sums in chunk order.
-bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<float*>& ptrs) {
+bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<float*>& ptrs,
+                 const Tensor* owner) {
   const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
   ConvGeom full = g, tail = g;
   full.n = nb, tail.n = g.n - (chunks - 1) * nb;
   const std::shared_ptr<const Entry> ef = entry_for(kind, full, plan, 1);
   const std::shared_ptr<const Entry> et = tail.n == nb ? ef : entry_for(kind, tail, plan, 1);
   if (!ef || !et) return false;
+  // The weights are reordered once for all chunks (or come from the cache).
+  const Tensor wf = prepared_weights(*ef, ptrs, owner);
+  const Operand *of = weight_input(*ef), *ot = weight_input(*et);
+  const bool same_layout = of && ot && of->inner == ot->inner;
+  const Tensor wt = et == ef || same_layout ? wf : prepared_weights(*et, ptrs, owner);
   std::vector<std::vector<Tensor>> ws;
   for (int t = 0; t < get_num_threads(); ++t) ws.push_back(workspace(*ef));
   const std::vector<Tensor> ws_tail = workspace(*et);
@@ -387,7 +438,7 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
     const bool last = c == chunks - 1 && et != ef;
     float* my_part = kind == Kind::WeightGrad ? parts + c * wsize : nullptr;
     run(last ? *et : *ef, chunk_ptrs(kind, g, ptrs, c * nb, my_part),
-        last ? ws_tail : ws[omp_get_thread_num()]);
+        last ? ws_tail : ws[omp_get_thread_num()], last ? wt : wf);
   }
   if (kind == Kind::WeightGrad) {
     float* gw = ptrs[2];
@@ -398,21 +449,30 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
   return true;
 }
 
-bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs) {
-  const std::optional<Plan> plan = choose_plan(kind, g);
+bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, const Tensor* owner) {
+  std::optional<Plan> plan = choose_plan(kind, g);
   if (!plan) return false;
   const int threads = get_num_threads();
   const int64_t chunks = (g.n + chunk_images(g) - 1) / chunk_images(g);
   // Too few chunks to share out: the whole batch in one run across the team.
-  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs);
+  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs, owner);
+  // Winograd's forward splits the team by image: with fewer images than
+  // threads the direct kernel, which splits the channels too, is faster
+  // (MNIST conv2, batch 1, 2 threads: 56 vs 69 us, best of 300).
+  if (kind == Kind::Forward && plan->winograd && g.n < threads) plan = Plan{Layout::Blocked, false};
   const std::shared_ptr<const Entry> entry = entry_for(kind, g, *plan, threads);
   if (!entry) return false;
-  run(*entry, ptrs, workspace(*entry));
+  run(*entry, ptrs, workspace(*entry), prepared_weights(*entry, ptrs, owner));
   return true;
 }
 
 // oneDNN never writes through its inputs; its API just takes void*.
 float* in(const float* p) { return const_cast<float*>(p); }
+
+const float* weight_data(const Tensor& w) {
+  BRAID_ASSERT(w.dtype() == DType::Float32 && w.is_contiguous());
+  return static_cast<const float*>(w.raw_data());
+}
 
 }  // namespace
 
@@ -425,17 +485,28 @@ bool conv2d_winograd_x86(const ConvGeom& g) {
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
                         float* y) {
   if (g.n == 0 || g.oh * g.ow == 0) return true;
-  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), y});
+  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), y}, nullptr);
+}
+
+bool conv2d_forward_x86(const ConvGeom& g, const float* x, const Tensor& weight, const float* bias,
+                        float* y) {
+  if (g.n == 0 || g.oh * g.ow == 0) return true;
+  return run_kind(Kind::Forward, g, {in(x), in(weight_data(weight)), in(bias), y}, &weight);
 }
 
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
-  return run_kind(Kind::InputGrad, g, {in(gy), in(wt), gx});
+  return run_kind(Kind::InputGrad, g, {in(gy), in(wt), gx}, nullptr);
+}
+
+bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const Tensor& weight, float* gx) {
+  if (g.n == 0 || g.oh * g.ow == 0) return false;
+  return run_kind(Kind::InputGrad, g, {in(gy), in(weight_data(weight)), gx}, &weight);
 }
 
 bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
-  return run_kind(Kind::WeightGrad, g, {in(x), in(gy), gw});
+  return run_kind(Kind::WeightGrad, g, {in(x), in(gy), gw}, nullptr);
 }
 
 }  // namespace braid::kernels

@@ -3,6 +3,7 @@
 // contiguous NCHW buffers.
 #pragma once
 
+#include "braid/core/tensor.hpp"
 #include "kernels/portable/conv.hpp"
 
 namespace braid::kernels {
@@ -25,6 +26,13 @@ bool x86_blocked_short_columns(const ConvGeom& g);
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
                         float* y);
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx);
+/// The same with the weights given as their (float32, contiguous) tensor, so
+/// their reorder into the primitive's layout is cached per weight version:
+/// see Note [cached weight reorders] (conv_weight_cache.hpp).
+bool conv2d_forward_x86(const ConvGeom& g, const float* x, const Tensor& weight, const float* bias,
+                        float* y);
+bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const Tensor& weight, float* gx);
+
 bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw);
 
 }  // namespace braid::kernels

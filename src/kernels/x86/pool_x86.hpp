@@ -1,0 +1,24 @@
+// Max pooling on x86: the MNIST CNN's 2x2 stride-2 window (no padding, no
+// dilation) on float32, with AVX-512. Same contract as the portable
+// max_pool2d (kernels/portable/pool.hpp): bit-identical values and indices,
+// the same tie and NaN rules, split by planes (Note [pool determinism]).
+#pragma once
+
+#include "braid/core/tensor.hpp"
+#include "kernels/portable/pool.hpp"
+
+namespace braid::kernels {
+
+/// out, indices: (P, OH, OW); x: (P, H, W), all contiguous. Runs and returns
+/// true when x is float32, both axes are 2x2 pairs (see pool_pairs) and the
+/// core has AVX-512; otherwise returns false having written nothing.
+bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
+                    const PoolAxis& rows, const PoolAxis& cols);
+
+/// The values only (inference: no indices), on raw buffers: x (planes,
+/// H, W) with W = `w` >= 2 ow, H >= 2 oh, out (planes, oh, ow); 2x2 windows,
+/// stride 2. Returns false having written nothing without AVX-512.
+bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t h, int64_t w,
+                            int64_t oh, int64_t ow);
+
+}  // namespace braid::kernels
