@@ -1,7 +1,7 @@
 # The two README commands: `make demo` and `make test`. Each installs what is
 # missing, configures, builds and runs.
 JOBS ?= $(shell nproc)
-.PHONY: setup data build demo test test-asan bench fuzz format clean
+.PHONY: setup data build demo test test-asan bench bench-ops fuzz format clean
 
 setup:
 	@scripts/setup.sh build
@@ -27,10 +27,16 @@ test-asan: setup
 	@cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-bench: setup
+# The comparison workloads (bench/workloads/README.md) in braid and every
+# reference, side by side: one table, bench/results.md and PNG charts.
+bench: build data
 	@scripts/setup.sh bench
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@bench/workloads/build_libtorch.sh
+	/usr/bin/python3 bench/workloads.py $(BENCH_ARGS)
+
+# The op-level side-by-side comparisons with PyTorch (bench/run_all.sh).
+bench-ops: build
+	@scripts/setup.sh bench
 	bench/run_all.sh
 
 # libFuzzer targets (fuzz/) under ASan + UBSan, each for FUZZ_SECONDS on a copy

@@ -337,7 +337,8 @@ def charts(args, med, impls):
     ax.set_xticklabels([r[3] for r in rows], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("braid advantage (x; > 1: braid better)")
     ax.set_title("braid vs references, same machine, same run (medians)")
-    ax.legend(fontsize=8)
+    if refs:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     save_png(fig, os.path.join(args.out, "results.png"))
     plt.close(fig)
@@ -352,7 +353,8 @@ def charts(args, med, impls):
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("W1 train step, ms (median)")
-        ax.legend(fontsize=8)
+        if ax.get_lines():
+            ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     save_png(fig, os.path.join(args.out, "scaling.png"))

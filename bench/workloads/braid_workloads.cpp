@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "braid/braid.hpp"
+#include "braid/compile/compile.hpp"
 #include "braid/onnx/onnx.hpp"
 #include "models.hpp"
 
@@ -22,6 +23,7 @@ namespace {
 
 struct Args {
   std::string mode, data, models = "build/bench-models";
+  bool compiled = false;  // w3: braid::compile(model) instead of eager calls
   int threads = 2;
   uint64_t seed = 0;
 };
@@ -32,6 +34,10 @@ Args parse(int argc, char** argv) {
   a.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
+    if (s == "--compiled") {
+      a.compiled = true;
+      continue;
+    }
     if (i + 1 >= argc) throw ValueError("braid_workloads: " + s + " needs a value");
     std::string v = argv[++i];
     if (s == "--threads") a.threads = std::stoi(v);
@@ -222,7 +228,8 @@ nn::Sequential load_net(const std::string& dir, const std::string& name) {
 
 // Checks the model against the output braid wrote at export (the same check
 // every other harness makes).
-void check_io(nn::Module& net, const std::string& dir, const std::string& name) {
+void check_io(const std::function<Tensor(const Tensor&)>& net, const std::string& dir,
+              const std::string& name) {
   nn::StateDict io = io::load_safetensors(dir + "/" + name + "_io.safetensors");
   NoGradGuard no_grad;
   double diff = max(abs(net(io.at("input")) - io.at("output"))).item<float>();
@@ -256,7 +263,7 @@ int main(int argc, char** argv) try {
   Args a = parse(argc, argv);
   set_num_threads(a.threads);
   manual_seed(a.seed);
-  Out out{"braid-eager", a.mode};
+  Out out{a.compiled ? "braid-compiled" : "braid-eager", a.mode};
 #ifdef BRAID_HAVE_DNNL
   const char* kernels = "braid + oneDNN";
 #else
@@ -274,9 +281,16 @@ int main(int argc, char** argv) try {
   } else if (a.mode == "w3-mlp" || a.mode == "w3-cnn") {
     std::string name = a.mode.substr(3);
     nn::Sequential net = load_net(a.models, name);
-    check_io(net, a.models, name);
     NoGradGuard no_grad;
-    inference(out, [&](const Tensor& x) { return net(x); }, d, name == "mlp" ? 2000 : 500);
+    const int min_calls = name == "mlp" ? 2000 : 500;
+    if (a.compiled) {
+      CompiledModule fast = compile(net, normalise(narrow(d.x_test, 0, 0, 8)));
+      check_io([&](const Tensor& x) { return fast(x); }, a.models, name);
+      inference(out, [&](const Tensor& x) { return fast(x); }, d, min_calls);
+    } else {
+      check_io([&](const Tensor& x) { return net(x); }, a.models, name);
+      inference(out, [&](const Tensor& x) { return net(x); }, d, min_calls);
+    }
   } else if (a.mode == "profile-w1") {
     profile_w1(out, d, a.seed);
   } else if (a.mode == "scale-batch") {

@@ -291,6 +291,20 @@ def _(name):
     ]
 
 
+@op("linear_forward")
+def _(name):
+    F = torch.nn.functional
+    return [
+        case(nm, ins, lambda x, w, b: F.linear(x, w, b), tol=TOL_ACCUM[F32])  # k up to 784
+        for nm, ins in [
+            ("f32", [randn(4, 8), randn(5, 8), randn(5)]),
+            ("f64", [randn(3, 6, dtype=F64), randn(4, 6, dtype=F64), randn(4, dtype=F64)]),
+            ("mnist_fc1", [randn(64, 784), randn(128, 784, scale=0.05), randn(128)]),
+            ("t_weight", [randn(4, 6), randn(6, 5).t(), randn(5)]),
+        ]
+    ]
+
+
 @op("bmm")
 def _(name):
     return [

@@ -29,6 +29,11 @@ void linear(Ctx& c) {
   c.add("Add", {c.emit("MatMul", {c.in(0), wt}), c.in(2)}, {c.out(0)});
 }
 
+// linear_forward(x (N, in), w (out, in), b): Gemm as it stands.
+void linear_forward(Ctx& c) {
+  set_attr(c.add("Gemm", {c.in(0), c.in(1), c.in(2)}, {c.out(0)}), "transB", 1);
+}
+
 void outer(Ctx& c) {
   std::string a = c.emit("Unsqueeze", {c.in(0), c.ints({1})});
   std::string b = c.emit("Unsqueeze", {c.in(1), c.ints({0})});
@@ -371,6 +376,7 @@ void add_network_ops(Table& t) {
   set(OpId::matmul, matmul);
   set(OpId::bmm, matmul);
   set(OpId::linear, linear);
+  set(OpId::linear_forward, linear_forward);
   set(OpId::outer, outer);
   set(OpId::conv1d, conv<1>);
   set(OpId::conv2d, conv<2>);

@@ -1,5 +1,6 @@
 // Linear algebra: matmul (the primitive, over GEMM kernels), and linear, bmm,
 // outer written with it. Shapes follow NumPy's matmul (1-D operands promoted).
+#include "braid/core/parallel.hpp"
 #include "kernels/portable/matmul.hpp"
 #include "ops/common.hpp"
 #ifdef BRAID_HAVE_DNNL
@@ -95,6 +96,51 @@ bool matmul_x86(const KernelArgs& args) {
 }
 #endif
 
+// Note [linear forward]: y = x W^T + b for 2-D floating x as one op: the
+// GEMM writes y and the bias is added while y is still in cache, and autograd
+// records one node whose backward is the three products a Linear needs (the
+// composite records matmul, transpose and add, and sums the bias gradient in
+// a fourth). Only floating dtypes: the composite keeps integer linear.
+TensorMetas infer_linear_forward(std::span<const Tensor> in, const Attrs&) {
+  const Tensor &x = in[0], &w = in[1], &b = in[2];
+  BRAID_CHECK(x.dim() == 2 && w.dim() == 2 && b.dim() == 1 && x.size(1) == w.size(1) &&
+                  b.size(0) == w.size(0),
+              ShapeError, "linear_forward",
+              "want x (N, in), weight (out, in), bias (out); got x={}, weight={}, bias={}",
+              shape_str(x.shape()), shape_str(w.shape()), shape_str(b.shape()));
+  BRAID_CHECK(x.is_floating_point(), DTypeError, "linear_forward", "x must be floating; got {}",
+              dtype_name(x.dtype()));
+  return one_meta({x.size(0), w.size(0)}, x.dtype());
+}
+
+void linear_forward_kernel(const KernelArgs& args) {
+  const Tensor &x = args.in[0], &w = args.in[1], &b = args.in[2], &y = args.out[0];
+  const Tensor wt = transpose(w, 0, 1);
+#ifdef BRAID_HAVE_DNNL
+  if (!kernels::matmul_x86(y, x, wt))
+#endif
+    kernels::matmul_portable(y, x, wt);
+  const Tensor bc = b.contiguous();
+  const int64_t n = y.size(0), m = y.size(1);
+  BRAID_DISPATCH_FLOAT(y.dtype(), "linear_forward", [&] {
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    const scalar_t* bp = bc.data_ptr<scalar_t>();
+    parallel_for(n, std::max<int64_t>(1, 32768 / std::max<int64_t>(m, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t j = 0; j < m; ++j) yp[r * m + j] += bp[j];
+    });
+  });
+}
+
+V linear_forward_vjp(const VjpCtx& c) {
+  const Tensor &x = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
+  Tensor gx, gw, gb;
+  if (c.needs_grad[0]) gx = matmul(g, w);
+  if (c.needs_grad[1]) gw = matmul(transpose(g, 0, 1), x);  // (out, in), contiguous
+  if (c.needs_grad[2]) gb = sum(g, {0});
+  return {gx, gw, gb};
+}
+
 // Composite ops get their inputs before the dispatcher's checks run.
 void check_defined(std::string_view op, const Tensor& t, std::string_view name) {
   BRAID_CHECK(t.defined(), ValueError, op, "{} is undefined", name);
@@ -134,12 +180,26 @@ OpDef make_def_linear() {
       BRAID_CHECK(bias.dim() == 1 && bias.size(0) == w.size(0), ShapeError, "linear",
                   "bias must have shape (out_features,) = ({}); got weight={}, bias={}", w.size(0),
                   shape_str(w.shape()), shape_str(bias.shape()));
+    if (bias.defined() && x.dim() == 2 && x.is_floating_point())  // Note [linear forward]
+      return {call1(OpId::linear_forward, {x, w, bias})};
     // W^T is a transposed view: the GEMM reads it in place.
     Tensor y = matmul(x, transpose(w, 0, 1));
     return {bias.defined() ? y + bias : y};
   };
   d.onnx_note =
       "composite: Gemm (transB) for 2-D x, else MatMul with the transposed weight and Add";
+  return d;
+}
+
+OpDef make_def_linear_forward() {
+  OpDef d;
+  d.num_inputs = 3;
+  d.promote_mask = 7;
+  d.infer = infer_linear_forward;
+  d.portable = linear_forward_kernel;
+  d.vjp = linear_forward_vjp;
+  d.save_inputs = 3;
+  d.onnx = "Gemm";
   return d;
 }
 

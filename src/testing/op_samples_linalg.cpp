@@ -48,6 +48,18 @@ std::vector<OpSample> linear_samples() {
   };
 }
 
+std::vector<OpSample> linear_forward_samples() {
+  return {
+      OpSample{"plain",
+               {sample_randn({3, 4}, 61), sample_randn({5, 4}, 62), sample_randn({5}, 63)},
+               {}},
+      OpSample{"noncontiguous",
+               {sample_noncontiguous({3, 4}, 64), sample_noncontiguous({5, 4}, 65),
+                sample_randn({5}, 66)},
+               {}},
+  };
+}
+
 std::vector<OpSample> bmm_samples() {
   return {
       two("plain", sample_randn({2, 3, 4}, 41), sample_randn({2, 4, 5}, 42)),
@@ -67,6 +79,7 @@ std::vector<OpSample> outer_samples() {
 void add_linalg_samples(SampleTable& t) {
   t["matmul"] = matmul_samples;
   t["linear"] = linear_samples;
+  t["linear_forward"] = linear_forward_samples;
   t["bmm"] = bmm_samples;
   t["outer"] = outer_samples;
 }
