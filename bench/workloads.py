@@ -192,7 +192,16 @@ def main():
     ap.add_argument("--modes", default="", help="comma-separated modes")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench"))
+    ap.add_argument("--from-json", default="", help="report the raw samples of an earlier run")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            raw = json.load(f)
+        samples = {tuple(r["key"]): r["values"] for r in raw["samples"]}
+        med = {k: statistics.median(v) for k, v in samples.items()}
+        args.runs = raw["runs"]
+        report(args, med, samples, raw["configs"], raw["errors"], raw["started"], raw["modes"])
+        return
 
     hs = harnesses(args.threads)
     only = set(filter(None, args.only.split(",")))
@@ -225,6 +234,11 @@ def main():
                 for rec in recs:
                     key = (impl, rec["mode"], rec["metric"], rec.get("param"))
                     samples.setdefault(key, []).append(float(rec["value"]))
+    # The raw samples first, so that a report can be remade (--from-json).
+    os.makedirs(args.out, exist_ok=True)
+    raw = {"runs": args.runs, "started": started, "modes": modes, "configs": configs, "errors": errors,
+           "samples": [{"key": list(k), "values": v} for k, v in samples.items()]}
+    write_atomically(os.path.join(args.out, "results.json"), json.dumps(raw, indent=1) + "\n")
     med = {k: statistics.median(v) for k, v in samples.items()}
     report(args, med, samples, configs, errors, started, modes)
 
@@ -263,11 +277,11 @@ def report(args, med, samples, configs, errors, started, modes):
         ratio = bv / rv
         ok = ratio >= lim if higher else ratio <= lim
         lines.append(f"| {text} | {fmt(bv)} | {fmt(rv)} | {ratio:.2f} | {'yes' if ok else 'no'} |")
-    scale = [(k, v) for k, v in med.items() if k[1] in SCALE]
+    scale = [(k, v) for k, v in med.items() if k[1] in SCALE and k[3] is not None]
     if scale:
         lines.append("\n## How cost grows (W1 train step, ms; see bench/scaling.png)\n")
         for mode in SCALE:
-            params = sorted({k[3] for k, _ in scale if k[1] == mode})
+            params = sorted({k[3] for k, _ in scale if k[1] == mode and k[2] == "step_ms"})
             if not params:
                 continue
             si = [i for i in impls if any(k[0] == i and k[1] == mode for k, _ in scale)]
@@ -346,7 +360,8 @@ def charts(args, med, impls):
     for ax, mode, xlabel in ((axes[0], "scale-batch", "batch (hidden 128)"),
                              (axes[1], "scale-width", "hidden width (batch 64)")):
         for impl in impls:
-            pts = sorted((k[3], v) for k, v in med.items() if k[0] == impl and k[1] == mode)
+            pts = sorted((k[3], v) for k, v in med.items()
+                         if k[0] == impl and k[1] == mode and k[2] == "step_ms" and k[3] is not None)
             if pts:
                 ax.plot([p for p, _ in pts], [v for _, v in pts], marker="o", label=impl)
         ax.set_xscale("log", base=2)
