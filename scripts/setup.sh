@@ -18,6 +18,7 @@ want=(g++ cmake ninja-build make pkg-config libdnnl-dev libgomp1 nlohmann-json3-
 want+=(libonnx-dev)  # ONNX export and import: the protobuf schema and the checker
 if [[ "${1:-build}" == bench ]]; then
   want+=(python3-torch libopenblas-openmp-dev python3-onnx libtorch-dev)
+  want+=(python3-matplotlib)  # bench/workloads.py draws results.png and scaling.png
   command -v npm >/dev/null || want+=(npm)
 fi
 if [[ "${1:-build}" == fuzz ]]; then
