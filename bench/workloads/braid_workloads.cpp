@@ -30,7 +30,9 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw ValueError("usage: braid_workloads <mode> [--threads N] [--data DIR] [--models DIR] [--seed S]");
+  if (argc < 2)
+    throw ValueError(
+        "usage: braid_workloads <mode> [--threads N] [--data DIR] [--models DIR] [--seed S]");
   a.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
@@ -40,11 +42,16 @@ Args parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw ValueError("braid_workloads: " + s + " needs a value");
     std::string v = argv[++i];
-    if (s == "--threads") a.threads = std::stoi(v);
-    else if (s == "--data") a.data = v;
-    else if (s == "--models") a.models = v;
-    else if (s == "--seed") a.seed = std::stoull(v);
-    else throw ValueError("braid_workloads: unknown option " + s);
+    if (s == "--threads")
+      a.threads = std::stoi(v);
+    else if (s == "--data")
+      a.data = v;
+    else if (s == "--models")
+      a.models = v;
+    else if (s == "--seed")
+      a.seed = std::stoull(v);
+    else
+      throw ValueError("braid_workloads: unknown option " + s);
   }
   return a;
 }
@@ -74,9 +81,10 @@ struct Out {
                 impl.c_str(), mode.c_str(), name, value);
   }
   void metric(const char* name, double value, int64_t param) const {
-    std::printf("{\"impl\": \"%s\", \"mode\": \"%s\", \"metric\": \"%s\", \"value\": %.9g, "
-                "\"param\": %lld}\n",
-                impl.c_str(), mode.c_str(), name, value, static_cast<long long>(param));
+    std::printf(
+        "{\"impl\": \"%s\", \"mode\": \"%s\", \"metric\": \"%s\", \"value\": %.9g, "
+        "\"param\": %lld}\n",
+        impl.c_str(), mode.c_str(), name, value, static_cast<long long>(param));
   }
 };
 
@@ -89,8 +97,7 @@ struct Mnist {
 
 Mnist load(const std::string& dir) {
   data::MnistSplits m = data::load_mnist(dir);
-  return {unsqueeze(m.train_images, 1), m.train_labels, unsqueeze(m.test_images, 1),
-          m.test_labels};
+  return {unsqueeze(m.train_images, 1), m.train_labels, unsqueeze(m.test_images, 1), m.test_labels};
 }
 
 Tensor normalise(const Tensor& images) {  // uint8 -> float, (x / 255 - 0.1307) / 0.3081
@@ -103,7 +110,8 @@ double accuracy(nn::Module& net, const Tensor& x, const Tensor& y) {
   int64_t correct = 0;
   for (int64_t i = 0; i < x.size(0); i += 1000) {
     int64_t n = std::min<int64_t>(1000, x.size(0) - i);
-    correct += sum(eq(argmax(net(normalise(narrow(x, 0, i, n))), 1), narrow(y, 0, i, n))).item<int64_t>();
+    correct +=
+        sum(eq(argmax(net(normalise(narrow(x, 0, i, n))), 1), narrow(y, 0, i, n))).item<int64_t>();
   }
   return 100.0 * double(correct) / double(x.size(0));
 }
@@ -142,7 +150,8 @@ double step_ms(const Mnist& d, int64_t batch, int64_t width) {
   int64_t offset = 0;
   auto step = [&] {
     if (offset + batch > d.x_train.size(0)) offset = 0;
-    Tensor x = normalise(narrow(d.x_train, 0, offset, batch)), y = narrow(d.y_train, 0, offset, batch);
+    Tensor x = normalise(narrow(d.x_train, 0, offset, batch)),
+           y = narrow(d.y_train, 0, offset, batch);
     offset += batch;
     opt.zero_grad();
     Tensor loss = cross_entropy(net(x), y);
@@ -269,9 +278,10 @@ int main(int argc, char** argv) try {
 #else
   const char* kernels = "braid portable";
 #endif
-  std::printf("{\"impl\": \"%s\", \"mode\": \"%s\", \"config\": {\"threads\": %d, \"version\": \"%s\", "
-              "\"kernels\": \"%s\"}}\n",
-              out.impl.c_str(), a.mode.c_str(), a.threads, version(), kernels);
+  std::printf(
+      "{\"impl\": \"%s\", \"mode\": \"%s\", \"config\": {\"threads\": %d, \"version\": \"%s\", "
+      "\"kernels\": \"%s\"}}\n",
+      out.impl.c_str(), a.mode.c_str(), a.threads, version(), kernels);
   Mnist d = load(a.data);
   if (a.mode == "export") {
     export_models(a, d);
@@ -286,10 +296,12 @@ int main(int argc, char** argv) try {
     if (a.compiled) {
       CompiledModule fast = compile(net, normalise(narrow(d.x_test, 0, 0, 8)));
       check_io([&](const Tensor& x) { return fast(x); }, a.models, name);
-      inference(out, [&](const Tensor& x) { return fast(x); }, d, min_calls);
+      inference(
+          out, [&](const Tensor& x) { return fast(x); }, d, min_calls);
     } else {
       check_io([&](const Tensor& x) { return net(x); }, a.models, name);
-      inference(out, [&](const Tensor& x) { return net(x); }, d, min_calls);
+      inference(
+          out, [&](const Tensor& x) { return net(x); }, d, min_calls);
     }
   } else if (a.mode == "profile-w1") {
     profile_w1(out, d, a.seed);

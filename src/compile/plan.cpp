@@ -30,21 +30,6 @@ namespace braid::compiler {
 
 using runtime::Node;
 
-Attrs attrs_for(const Node& n, int64_t batch) {
-  if (n.batch_attrs.empty() || batch < 0) return n.attrs;
-  Attrs a = n.attrs;
-  for (const auto& [name, k] : n.batch_attrs) {
-    if (k < 0) {
-      a.set(name, batch);
-      continue;
-    }
-    auto v = std::get<std::vector<int64_t>>(*a.find(name));
-    v[k] = batch;
-    a.set(name, std::move(v));
-  }
-  return a;
-}
-
 namespace detail {
 namespace {
 
@@ -135,7 +120,7 @@ void Planner::probe() {
     for (int id : n.inputs) in.push_back(id >= 0 ? env[id] : Tensor());
     std::vector<Tensor> out;
     try {
-      out = braid::detail::call(n.op, in, attrs_for(n, batch_));
+      out = braid::detail::call(n.op, in, runtime::with_batch(n, batch_));
     } catch (Error& e) {
       e.add_context(fmt::format("compiled graph node {} ({}){}", i, op_def(n.op).name,
                                 n.scope.empty() ? "" : " traced in " + n.scope));
@@ -238,8 +223,10 @@ void Planner::decide() {
       for (size_t k = 1; k < f.nodes.size() && d; ++k) {
         UnaryOp u;
         const Node& m = g_.nodes[f.nodes[k]];
-        if (!pointwise_of(m, &u) || v_[m.outputs[0]].dtype != DType::Float32) d.reset();
-        else d->acts.push_back(u);
+        if (!pointwise_of(m, &u) || v_[m.outputs[0]].dtype != DType::Float32)
+          d.reset();
+        else
+          d->acts.push_back(u);
       }
     } else {
       d = elementwise(f.nodes);
@@ -260,8 +247,8 @@ void Planner::decide() {
       const bool identity_dropout = n.op != OpId::dropout || !n.attrs.b("dropout", "training") ||
                                     n.attrs.f("dropout", "p") == 0;
       if (same_size_view(n.op) && identity_dropout && x >= 0 && v_[x].raw_ok &&
-          n.outputs.size() == 1 &&
-          v_[x].bytes == v_[n.outputs[0]].bytes && v_[x].dtype == v_[n.outputs[0]].dtype) {
+          n.outputs.size() == 1 && v_[x].bytes == v_[n.outputs[0]].bytes &&
+          v_[x].dtype == v_[n.outputs[0]].dtype) {
         d.kind = Kind::Alias;
       } else if ((n.op == OpId::select || n.op == OpId::narrow) && x >= 0 && v_[x].raw_ok &&
                  !v_[x].shape.empty() &&

@@ -9,6 +9,7 @@
 #include "braid/compile/compile.hpp"
 #include "braid/compile/passes.hpp"
 #include "compile/steps.hpp"
+#include "runtime/batch_attrs.hpp"
 
 namespace braid::compiler {
 
@@ -25,8 +26,8 @@ struct Plan {
   PlanStats stats;
   std::vector<std::string> lines;  ///< the report: one line per step
 
-  Frame frame;                 ///< reused by every call
-  std::vector<Tensor> held;    ///< contiguous copies of strided inputs, during a call
+  Frame frame;               ///< reused by every call
+  std::vector<Tensor> held;  ///< contiguous copies of strided inputs, during a call
 
   /// Runs on `inputs` (already checked against key); writes the outputs.
   void run(std::span<const Tensor> inputs, Tensor* outputs);
@@ -44,10 +45,6 @@ struct PlanContext {
 /// Plans g for `inputs`: runs the graph once through the op registry to
 /// learn every value's shape, then decides the steps and the arena.
 std::unique_ptr<Plan> make_plan(PlanContext& ctx, std::span<const Tensor> inputs);
-
-/// n's attributes with its batch entries (Node::batch_attrs) set to `batch`
-/// (n's own attributes when batch < 0 or it has none).
-Attrs attrs_for(const runtime::Node& n, int64_t batch);
 
 /// Rows up to which a linear with a constant weight runs small_gemm.
 inline constexpr int64_t kSmallRows = 8;

@@ -158,7 +158,7 @@ std::unique_ptr<Step> Planner::fallback_step(const Decision& d) {
   const Node& n = g_.nodes[i];
   auto s = std::make_unique<FallbackStep>();
   s->op = n.op;
-  s->attrs = attrs_for(n, batch_);
+  s->attrs = runtime::with_batch(n, batch_);
   s->where = fmt::format("compiled graph node {} ({}){}", i, op_def(n.op).name,
                          n.scope.empty() ? "" : " traced in " + n.scope);
   for (int id : n.inputs) {

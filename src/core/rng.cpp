@@ -65,7 +65,8 @@ void philox4x32_many(uint64_t seed, uint64_t first, int64_t n, uint32_t* out) {
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   int64_t base = 0;
 #ifdef __AVX512F__
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0)), m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0)),
+                m1 = _mm512_set1_epi32(static_cast<int>(kM1));
   const __m512i step = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (; base + 16 <= n; base += 16) {
     const uint64_t ctr = first + static_cast<uint64_t>(base);
@@ -73,17 +74,19 @@ void philox4x32_many(uint64_t seed, uint64_t first, int64_t n, uint32_t* out) {
     const __m512i lo_start = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(ctr)));
     __m512i c0 = _mm512_add_epi32(lo_start, step);
     const __mmask16 wrapped = _mm512_cmplt_epu32_mask(c0, lo_start);
-    __m512i c1 = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(ctr >> 32)), wrapped,
-                                       _mm512_set1_epi32(static_cast<int>(ctr >> 32)),
-                                       _mm512_set1_epi32(1));
+    __m512i c1 =
+        _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(ctr >> 32)), wrapped,
+                              _mm512_set1_epi32(static_cast<int>(ctr >> 32)), _mm512_set1_epi32(1));
     __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
     uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
     for (int r = 0; r < 10; ++r) {
       __m512i hi0, lo0, hi1, lo1;
       mul_hi_lo(c0, m0, hi0, lo0);
       mul_hi_lo(c2, m1, hi1, lo1);
-      const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-      const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+      const __m512i n0 =
+          _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+      const __m512i n2 =
+          _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
       c1 = lo1, c3 = lo0, c0 = n0, c2 = n2;
       k0 += kW0;
       k1 += kW1;

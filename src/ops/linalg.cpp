@@ -77,7 +77,7 @@ V matmul_vjp(const VjpCtx& c) {
       // gradient comes out contiguous and the optimizer reads it in place
       // rather than copying a transpose every step.
       gb = b2.stride(-2) == 1 && b2.size(-2) > 1 ? transpose(matmul(transpose(gr, 0, 1), ar), 0, 1)
-                                               : matmul(transpose(ar, 0, 1), gr);
+                                                 : matmul(transpose(ar, 0, 1), gr);
     } else {
       gb = sum_to(matmul(transpose(a2, -1, -2), g), b2.shape());
     }
@@ -125,10 +125,11 @@ void linear_forward_kernel(const KernelArgs& args) {
   BRAID_DISPATCH_FLOAT(y.dtype(), "linear_forward", [&] {
     scalar_t* yp = y.data_ptr<scalar_t>();
     const scalar_t* bp = bc.data_ptr<scalar_t>();
-    parallel_for(n, std::max<int64_t>(1, 32768 / std::max<int64_t>(m, 1)), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t j = 0; j < m; ++j) yp[r * m + j] += bp[j];
-    });
+    parallel_for(n, std::max<int64_t>(1, 32768 / std::max<int64_t>(m, 1)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t r = r0; r < r1; ++r)
+                     for (int64_t j = 0; j < m; ++j) yp[r * m + j] += bp[j];
+                 });
   });
 }
 

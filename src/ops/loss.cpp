@@ -323,18 +323,20 @@ V kl_div_of(std::span<const Tensor> in, const Attrs& a) {
 
 OpDef make_def_cross_entropy() {
   return composite_def(cross_entropy_of, 3, "SoftmaxCrossEntropyLoss",
-                  "label_smoothing and probability targets export as parts (LogSoftmax, Mul, "
-                  "ReduceSum)");
+                       "label_smoothing and probability targets export as parts (LogSoftmax, Mul, "
+                       "ReduceSum)");
 }
 OpDef make_def_nll_loss() { return composite_def(nll_loss_of, 3, "NegativeLogLikelihoodLoss", ""); }
 OpDef make_def_mse_loss() {
-  return composite_def(mse_of, 2, "", "composite: exported as its parts (Sub, Mul, ReduceMean/Sum)");
+  return composite_def(mse_of, 2, "",
+                       "composite: exported as its parts (Sub, Mul, ReduceMean/Sum)");
 }
 OpDef make_def_l1_loss() {
   return composite_def(l1_of, 2, "", "composite: exported as its parts (Sub, Abs, ReduceMean/Sum)");
 }
 OpDef make_def_smooth_l1_loss() {
-  return composite_def(smooth_l1_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
+  return composite_def(smooth_l1_of, 2, "",
+                       "composite: exported as its parts (Abs, Less, Where, ...)");
 }
 OpDef make_def_huber_loss() {
   return composite_def(huber_of, 2, "", "composite: exported as its parts (Abs, Less, Where, ...)");
@@ -343,10 +345,12 @@ OpDef make_def_binary_cross_entropy() {
   return composite_def(bce_of, 3, "", "composite: exported as its parts (Log, Clip, Mul, Sub)");
 }
 OpDef make_def_binary_cross_entropy_with_logits() {
-  return composite_def(bce_logits_of, 4, "", "composite: exported as its parts (Softplus, Mul, Add)");
+  return composite_def(bce_logits_of, 4, "",
+                       "composite: exported as its parts (Softplus, Mul, Add)");
 }
 OpDef make_def_kl_div() {
-  return composite_def(kl_div_of, 2, "", "composite: exported as its parts (Log, Sub, Mul, ReduceSum)");
+  return composite_def(kl_div_of, 2, "",
+                       "composite: exported as its parts (Log, Sub, Mul, ReduceSum)");
 }
 
 }  // namespace detail

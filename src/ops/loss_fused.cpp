@@ -60,8 +60,7 @@ void check_targets(const int64_t* t, int64_t n, int64_t c, int64_t ignore) {
 // Per row: lse_r = m + log(sum_c exp(x_rc - m)); the row's loss is
 // lse_r - x[r, t_r]. Writes lse (for the backward) and the row losses.
 template <class T>
-void rows_lse(const T* x, const int64_t* t, int64_t n, int64_t c, int64_t ignore, T* lse,
-              T* loss) {
+void rows_lse(const T* x, const int64_t* t, int64_t n, int64_t c, int64_t ignore, T* lse, T* loss) {
   parallel_for(n, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const T* row = x + r * c;
@@ -98,9 +97,9 @@ void fwd_kernel(const KernelArgs& args) {
 }
 
 V fwd_vjp(const VjpCtx& c) {
-  return {call1(OpId::softmax_cross_entropy_backward, {c.grads[0], c.inputs[0], c.inputs[1]},
-                c.attrs),
-          Tensor()};
+  return {
+      call1(OpId::softmax_cross_entropy_backward, {c.grads[0], c.inputs[0], c.inputs[1]}, c.attrs),
+      Tensor()};
 }
 
 // softmax_cross_entropy_backward(g, x, t) -> (N, C)
@@ -130,21 +129,22 @@ void bwd_kernel(const KernelArgs& args) {
     const T* gp = g.data_ptr<T>();
     const T* xp = x.data_ptr<T>();
     T* out = args.out[0].data_ptr<T>();
-    parallel_for(n, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        T* o = out + r * c;
-        const T* row = xp + r * c;
-        if (tp[r] == ignore) {
-          std::fill(o, o + c, T(0));
-          continue;
-        }
-        const T scale = red == Red::None ? gp[r]
-                        : red == Red::Sum ? gp[0]
-                                          : static_cast<T>(gp[0] / static_cast<T>(kept));
-        for (int64_t j = 0; j < c; ++j) o[j] = scale * std::exp(row[j] - lse[r]);
-        o[tp[r]] -= scale;
-      }
-    });
+    parallel_for(
+        n, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)), [&](int64_t b, int64_t e) {
+          for (int64_t r = b; r < e; ++r) {
+            T* o = out + r * c;
+            const T* row = xp + r * c;
+            if (tp[r] == ignore) {
+              std::fill(o, o + c, T(0));
+              continue;
+            }
+            const T scale = red == Red::None  ? gp[r]
+                            : red == Red::Sum ? gp[0]
+                                              : static_cast<T>(gp[0] / static_cast<T>(kept));
+            for (int64_t j = 0; j < c; ++j) o[j] = scale * std::exp(row[j] - lse[r]);
+            o[tp[r]] -= scale;
+          }
+        });
   });
 }
 
@@ -167,8 +167,10 @@ V bwd_vjp(const VjpCtx& ctx) {
   if (ctx.needs_grad[1]) gx = unsqueeze(scale, 1) * s * (G - gs);
   if (ctx.needs_grad[0]) {
     Tensor h = (squeeze(gs, {1}) - squeeze(gather(G, 1, unsqueeze(safe, 1)), {1})) * kept;
-    if (red == Red::None) gg = h;
-    else gg = red == Red::Sum ? sum(h) : sum(h) / sum(kept);
+    if (red == Red::None)
+      gg = h;
+    else
+      gg = red == Red::Sum ? sum(h) : sum(h) / sum(kept);
   }
   return {gg, gx, Tensor()};
 }

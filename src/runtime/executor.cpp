@@ -3,32 +3,35 @@
 
 #include "braid/core/error.hpp"
 #include "braid/core/grad_mode.hpp"
+#include "runtime/batch_attrs.hpp"
 
 namespace braid::runtime {
 
 namespace {
 void check_inputs(const Graph& g, std::span<const Tensor> inputs) {
-  BRAID_CHECK(inputs.size() == g.inputs.size(), ValueError, "graph", "takes {} inputs ({}); got {}",
-              g.inputs.size(),
-              [&] {
-                std::string names;
-                for (int id : g.inputs) names += (names.empty() ? "" : ", ") + g.values[id].name;
-                return names;
-              }(),
-              inputs.size());
+  BRAID_CHECK(
+      inputs.size() == g.inputs.size(), ValueError, "graph", "takes {} inputs ({}); got {}",
+      g.inputs.size(),
+      [&] {
+        std::string names;
+        for (int id : g.inputs) names += (names.empty() ? "" : ", ") + g.values[id].name;
+        return names;
+      }(),
+      inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Value& v = g.values[g.inputs[i]];
     const Tensor& x = inputs[i];
     BRAID_CHECK(x.defined(), ValueError, "graph", "input '{}' is undefined", v.name);
-    BRAID_CHECK(x.dtype() == v.dtype, DTypeError, "graph", "input '{}' must be {}; got {}",
-                v.name, dtype_name(v.dtype), dtype_name(x.dtype()));
+    BRAID_CHECK(x.dtype() == v.dtype, DTypeError, "graph", "input '{}' must be {}; got {}", v.name,
+                dtype_name(v.dtype), dtype_name(x.dtype()));
     bool same = x.shape() == v.shape;
     if (!same && g.dynamic_batch && x.dim() == static_cast<int64_t>(v.shape.size()) && x.dim() > 0)
       same = std::equal(x.shape().begin() + 1, x.shape().end(), v.shape.begin() + 1);
     if (same) continue;
     if (g.dynamic_batch)
-      throw ShapeError(fmt::format("[graph] input '{}' must have shape {} (any size in dim 0); got {}",
-                                   v.name, shape_str(v.shape), shape_str(x.shape())));
+      throw ShapeError(
+          fmt::format("[graph] input '{}' must have shape {} (any size in dim 0); got {}", v.name,
+                      shape_str(v.shape), shape_str(x.shape())));
     throw ShapeError(fmt::format(
         "[graph] input '{}' must have shape {}, as traced; got {}. The graph is fixed to the "
         "traced shapes because {}",
@@ -37,8 +40,10 @@ void check_inputs(const Graph& g, std::span<const Tensor> inputs) {
   }
 }
 
-// n's attributes with the batch entries set to `batch` (Node::batch_attrs).
+}  // namespace
+
 Attrs with_batch(const Node& n, int64_t batch) {
+  if (n.batch_attrs.empty() || batch < 0) return n.attrs;
   Attrs a = n.attrs;
   for (const auto& [name, k] : n.batch_attrs) {
     if (k < 0) {
@@ -51,7 +56,6 @@ Attrs with_batch(const Node& n, int64_t batch) {
   }
   return a;
 }
-}  // namespace
 
 Executor::Executor(Graph g) : g_(std::move(g)) {
   validate(g_);

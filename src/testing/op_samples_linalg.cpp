@@ -50,9 +50,8 @@ std::vector<OpSample> linear_samples() {
 
 std::vector<OpSample> linear_forward_samples() {
   return {
-      OpSample{"plain",
-               {sample_randn({3, 4}, 61), sample_randn({5, 4}, 62), sample_randn({5}, 63)},
-               {}},
+      OpSample{
+          "plain", {sample_randn({3, 4}, 61), sample_randn({5, 4}, 62), sample_randn({5}, 63)}, {}},
       OpSample{"noncontiguous",
                {sample_noncontiguous({3, 4}, 64), sample_noncontiguous({5, 4}, 65),
                 sample_randn({5}, 66)},

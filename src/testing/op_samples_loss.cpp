@@ -83,12 +83,15 @@ void add_class_losses(SampleTable& t) {
     };
     Samples s{
         {"mean", {sample_randn({4, 5}, 30020), indices({1, 0, 4, 2}, {4})}, a("mean", -100)},
-        {"ignore_mean", {sample_randn({5, 4}, 30021), indices({3, -100, 0, 1, 3}, {5})},
+        {"ignore_mean",
+         {sample_randn({5, 4}, 30021), indices({3, -100, 0, 1, 3}, {5})},
          a("mean", -100)},
-        {"ignore_in_range_sum", {sample_randn({4, 3}, 30022), indices({2, 1, 0, 1}, {4})},
+        {"ignore_in_range_sum",
+         {sample_randn({4, 3}, 30022), indices({2, 1, 0, 1}, {4})},
          a("sum", 1)},
         {"none", {sample_randn({3, 6}, 30023), indices({5, 0, 2}, {3})}, a("none", -100)},
-        {"noncontiguous", {sample_noncontiguous({3, 4}, 30024), indices({3, 0, 2}, {3})},
+        {"noncontiguous",
+         {sample_noncontiguous({3, 4}, 30024), indices({3, 0, 2}, {3})},
          a("mean", -100)},
     };
     for (OpSample& x : s) x.gradgrad = true;

@@ -133,7 +133,8 @@ TEST(Rng, ScalarBernoulliMatchesTensorBernoulli) {
         Tensor b = bernoulli(full({n}, p, DType::Float32));
         ASSERT_EQ(a.to_vector<float>(), b.to_vector<float>()) << "p " << p << " n " << n;
       }
-  BRAID_EXPECT_THROW_MSG(bernoulli({2}, 1.5), ValueError, "[bernoulli] p must be in [0, 1]; got 1.5");
+  BRAID_EXPECT_THROW_MSG(bernoulli({2}, 1.5), ValueError,
+                         "[bernoulli] p must be in [0, 1]; got 1.5");
 }
 
 TEST(Rng, StateRoundTripsAndReplaysTheDraws) {

@@ -8,24 +8,13 @@
 
 #include "braid/braid.hpp"
 #include "core/temp_files.hpp"
+#include "tools/cli_run.hpp"
 
 namespace braid {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;
-};
-CliRun run_cli(const std::string& args) {
-  std::string cmd = std::string(BRAID_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WEXITSTATUS(st), out};
-}
+using testing_cli::CliRun;
+using testing_cli::run_cli;
 
 void write_png(const std::filesystem::path& path, const std::vector<uint8_t>& grey, int w, int h) {
   png_image img{};
@@ -57,8 +46,8 @@ TEST(CliModel, SummaryAndInspect) {
   EXPECT_NE(s.out.find("Batch dimension: free"), std::string::npos) << s.out;
   CliRun i = run_cli("inspect " + f.q(f.model));
   ASSERT_EQ(i.status, 0) << i.out;
-  for (const char* want : {"1.weight", "float32", "(8, 16)", "braid.format: model", "graph:",
-                           "= linear("})
+  for (const char* want :
+       {"1.weight", "float32", "(8, 16)", "braid.format: model", "graph:", "= linear("})
     EXPECT_NE(i.out.find(want), std::string::npos) << want << "\n" << i.out;
 }
 
@@ -67,8 +56,8 @@ TEST(CliModel, PredictPngAndNamedInputs) {
   std::vector<uint8_t> pixels(16);
   for (int k = 0; k < 16; ++k) pixels[k] = static_cast<uint8_t>(k * 16);
   write_png(f.dir.path() / "x.png", pixels, 4, 4);
-  CliRun p = run_cli("predict " + f.q(f.model) + " " + f.q(f.dir.path() / "x.png") +
-                     " --output " + f.q(f.dir.path() / "y.safetensors"));
+  CliRun p = run_cli("predict " + f.q(f.model) + " " + f.q(f.dir.path() / "x.png") + " --output " +
+                     f.q(f.dir.path() / "y.safetensors"));
   ASSERT_EQ(p.status, 0) << p.out;
   EXPECT_NE(p.out.find("argmax:"), std::string::npos) << p.out;
   Tensor x = tensor(std::vector<uint8_t>(pixels), Shape{1, 1, 4, 4}).to(DType::Float32) / 255.0;

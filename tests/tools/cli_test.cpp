@@ -7,23 +7,10 @@
 
 #include "braid/braid.hpp"
 #include "braid/testing/op_samples.hpp"
+#include "tools/cli_run.hpp"
 
-namespace {
-struct CliRun {
-  int status;
-  std::string out;
-};
-CliRun run_cli(const std::string& args) {
-  std::string cmd = std::string(BRAID_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WEXITSTATUS(st), out};
-}
-}  // namespace
+using braid::testing_cli::CliRun;
+using braid::testing_cli::run_cli;
 
 TEST(Cli, VersionPrintsTheLibraryVersion) {
   CliRun r = run_cli("version");

@@ -1,0 +1,67 @@
+// The fused primitives behind cross_entropy and Linear (Note [fused cross
+// entropy], Note [linear forward]): they are registry ops a graph can name,
+// so they check their own inputs; and the front doors route to them.
+#include <gtest/gtest.h>
+
+#include "braid/braid.hpp"
+#include "core/test_util.hpp"
+
+namespace braid {
+namespace {
+
+using detail::call1;
+
+Attrs ce_attrs(const std::string& reduction, int64_t ignore = -100) {
+  return {{"ignore_index", ignore}, {"reduction", reduction}};
+}
+
+TEST(FusedOps, SoftmaxCrossEntropyRefusesBadInput) {
+  const Tensor x = randn({3, 4}), t = tensor({1, 0, 3});
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::softmax_cross_entropy, {randn({4}), tensor({1})}, ce_attrs("mean")), ShapeError,
+      "[softmax_cross_entropy] input must be floating (N, C); got float32 (4)");
+  BRAID_EXPECT_THROW_MSG(call1(OpId::softmax_cross_entropy, {x, tensor({1, 0})}, ce_attrs("mean")),
+                         ShapeError,
+                         "[softmax_cross_entropy] target must be int64 (N) = (3); got int64 (2)");
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::softmax_cross_entropy, {x, tensor({1, 4, 0})}, ce_attrs("mean")), IndexError,
+      "[softmax_cross_entropy] target class index 4 is out of range for 4 classes "
+      "(valid: 0..3 or ignore_index -100)");
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::softmax_cross_entropy, {x, t}, ce_attrs("avg")), ValueError,
+      "[softmax_cross_entropy] reduction must be 'none', 'mean' or 'sum'; got 'avg'");
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::softmax_cross_entropy_backward, {randn({3}), x, t}, ce_attrs("mean")), ShapeError,
+      "[softmax_cross_entropy_backward] grad must have shape (); got (3)");
+}
+
+TEST(FusedOps, CrossEntropyTakesTheFusedPathAndMatchesTheComposite) {
+  manual_seed(3);
+  const Tensor x = randn({6, 5}, DType::Float64), t = tensor({4, 0, -100, 2, 1, 3});
+  // The composite form, by hand: -mean over kept rows of log_softmax picked at t.
+  const Tensor lp = log_softmax(x, 1);
+  double want = 0;
+  for (int64_t r : {0, 1, 3, 4, 5})
+    want -= lp.select(0, r).select(0, t.select(0, r).item<int64_t>()).item<double>();
+  want /= 5;
+  EXPECT_NEAR(cross_entropy(x, t).item<double>(), want, 1e-12);
+  BRAID_EXPECT_THROW_MSG(cross_entropy(x, tensor({4, 0, 9, 2, 1, 3})), IndexError,
+                         "[cross_entropy] target class index 9 is out of range for 5 classes "
+                         "(valid: 0..4 or ignore_index -100)");
+}
+
+TEST(FusedOps, LinearForwardRefusesBadInput) {
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::linear_forward, {randn({2, 3}), randn({4, 5}), randn({4})}), ShapeError,
+      "[linear_forward] want x (N, in), weight (out, in), bias (out); got x=(2, 3), weight=(4, 5), "
+      "bias=(4)");
+  BRAID_EXPECT_THROW_MSG(
+      call1(OpId::linear_forward, {randn({2, 3}), randn({4, 3}), randn({3})}), ShapeError,
+      "[linear_forward] want x (N, in), weight (out, in), bias (out); got x=(2, 3), weight=(4, 3), "
+      "bias=(3)");
+  // The front door names its own op for the same mistake.
+  EXPECT_THROW(linear(randn({2, 3}), randn({4, 5}), randn({4})), ShapeError);
+}
+
+}  // namespace
+}  // namespace braid
