@@ -199,6 +199,26 @@ def _(name):
     return cases
 
 
+@op("rescale")
+def _(name):
+    # No torch op: the reference is the chain it replaces, in float32 for
+    # integer input (Note [rescale] in src/ops/rescale.cpp).
+    def rs(s, o):
+        return lambda x: (x if x.is_floating_point() else x.to(torch.float32)) * s + o
+
+    cases = []
+    for nm, x, s, o in [
+        ("u8_mnist", randint(0, 256, 2, 1, 4, 4, dtype=U8), 1 / (255 * 0.3081), -0.1307 / 0.3081),
+        ("f32", randn(3, 5), 0.5, -1.5),
+        ("f64", randn(3, 5, dtype=F64), -2.0, 0.25),
+        ("f32_t", randn(4, 3).t(), 3.0, 0.0),
+        ("i64", randint(-10, 10, 2, 6), 0.1, 1.0),
+        ("i32_empty", randint(0, 5, 0, 3, dtype=I32), 2.0, 1.0),
+    ]:
+        cases.append(case(nm, [x], rs(s, o), {"scale": af(s), "offset": af(o)}))
+    return cases
+
+
 @op("logical_not")
 def _(name):
     return [

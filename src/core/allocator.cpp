@@ -9,6 +9,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace braid::allocator {
 
 namespace {
@@ -53,6 +57,23 @@ Cache& cache() {
   static auto* c = new Cache();  // never destroyed: tensors may die during static teardown
   return *c;
 }
+
+// Note [huge pages]: a block of 2 MiB or more is 2 MiB aligned and asks the
+// kernel for transparent huge pages (THP "madvise" mode, Debian's default).
+// Measured in this VM: a first touch of a 4 KiB page costs ~10 us (page
+// fault) and a page whose translation went cold ~5 us, so the 47 MB MNIST
+// training set cost 65 ms to read once and a fresh 47 MB copy 140 ms; with
+// huge pages the copy took 70 ms and the faults fell from 11.5k to 250.
+constexpr size_t kHugePage = size_t(2) << 20;
+
+void* system_alloc(size_t sz) {
+  if (sz < kHugePage) return std::aligned_alloc(kAlignment, sz);
+  void* p = std::aligned_alloc(kHugePage, (sz + kHugePage - 1) / kHugePage * kHugePage);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (p) madvise(p, sz, MADV_HUGEPAGE);  // advice only: failure just means 4 KiB pages
+#endif
+  return p;
+}
 }  // namespace
 
 void* allocate(size_t nbytes) {
@@ -75,10 +96,10 @@ void* allocate(size_t nbytes) {
       return p;
     }
   }
-  void* p = std::aligned_alloc(kAlignment, sz);
+  void* p = system_alloc(sz);
   if (!p) {
     empty_cache();
-    p = std::aligned_alloc(kAlignment, sz);
+    p = system_alloc(sz);
     if (!p) throw std::bad_alloc();
   }
   std::lock_guard<SpinLock> lk(c.mu);

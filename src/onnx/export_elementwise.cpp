@@ -115,6 +115,14 @@ void clamp(Ctx& c) {
   c.add("Clip", {x, lo, hi}, {c.out(0)});
 }
 
+// rescale: Cast (integer x) then x * scale + offset, as its kernel.
+void rescale(Ctx& c) {
+  DType t = out_dtype(c);
+  std::string x = c.dtype(0) == t ? c.in(0) : c.cast(c.in(0), t);
+  x = c.emit("Mul", {x, c.scalar(c.f("scale"), t)});
+  c.add("Add", {x, c.scalar(c.f("offset"), t)}, {c.out(0)});
+}
+
 // alpha scales b: a + alpha b.
 template <bool Sub>
 void add_sub(Ctx& c) {
@@ -172,6 +180,7 @@ void add_elementwise(Table& t) {
   set(OpId::erf, unary<kErf>);
   set(OpId::reciprocal, unary<kReciprocal>);
   set(OpId::clamp, clamp);
+  set(OpId::rescale, rescale);
   set(OpId::logical_not, logical_not);
   set(OpId::add, add_sub<false>);
   set(OpId::sub, add_sub<true>);

@@ -24,8 +24,13 @@ V dropout_composite(std::span<const Tensor> in, const Attrs& a) {
               dtype_name(x.dtype()));
   if (!a.b("dropout", "training") || p == 0) return {x};
   if (p == 1) return {x * zeros({}, x.dtype())};  // x * 0, as PyTorch: NaN stays NaN
-  const Tensor mask = bernoulli(x.shape(), 1 - p, x.dtype()) / (1 - p);
-  return {x * mask};
+  // The scale is 1 / (1 - p) rounded as the divide by (1 - p) in x's dtype
+  // rounds it, so the mask's bits are those of bernoulli(...) / (1 - p).
+  const double keep = 1 - p;
+  const double scale = x.dtype() == DType::Float64
+                           ? 1 / keep
+                           : static_cast<double>(1.0f / static_cast<float>(keep));
+  return {x * bernoulli_scaled(x.shape(), keep, scale, x.dtype())};
 }
 
 // The first index outside [0, rows), named with its position.

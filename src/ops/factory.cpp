@@ -167,6 +167,10 @@ Tensor bernoulli(const Tensor& prob) {
 // word's top 24 bits, as a unit float, are below p, that is when they are
 // below ceil(p * 2^24) (the same draw and test as bernoulli(prob) above).
 Tensor bernoulli(const Shape& shape, double p, DType dtype) {
+  return detail::bernoulli_scaled(shape, p, 1.0, dtype);
+}
+
+Tensor detail::bernoulli_scaled(const Shape& shape, double p, double value, DType dtype) {
   BRAID_CHECK(is_floating(dtype), DTypeError, "bernoulli", "dtype must be floating; got {}",
               dtype_name(dtype));
   BRAID_CHECK(p >= 0 && p <= 1, ValueError, "bernoulli", "p must be in [0, 1]; got {}", p);
@@ -178,6 +182,7 @@ Tensor bernoulli(const Shape& shape, double p, DType dtype) {
   const uint32_t threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
   BRAID_DISPATCH_FLOAT(dtype, "bernoulli", [&] {
     auto* out = static_cast<scalar_t*>(t.raw_data());
+    const scalar_t one = static_cast<scalar_t>(value);
     parallel_for(static_cast<int64_t>(n_ctr), 4096, [&](int64_t b, int64_t e) {
       constexpr int64_t kBlock = 256;  // counters per philox batch (4 KiB of words)
       uint32_t w[4 * kBlock];
@@ -186,7 +191,7 @@ Tensor bernoulli(const Shape& shape, double p, DType dtype) {
         detail::philox4x32_many(seed, first + static_cast<uint64_t>(c), m, w);
         const int64_t lo = 4 * c, hi = std::min(n, 4 * (c + m));
         for (int64_t i = lo; i < hi; ++i)
-          out[i] = (w[i - lo] >> 8) < threshold ? scalar_t(1) : scalar_t(0);
+          out[i] = (w[i - lo] >> 8) < threshold ? one : scalar_t(0);
       }
     });
   });

@@ -27,7 +27,7 @@ struct AdamStep {
 // make g++ reload them after every store and give up vectorising).
 template <class T>
 struct AdamConsts {
-  T neg_step, bc2_sqrt, eps, b1, b2, omb1, omb2, wd, decay, sign;
+  T neg_step, inv_bc2_sqrt, eps, b1, b2, omb1, omb2, wd, decay, sign;
 };
 
 // PyTorch's single-tensor update, fused (Note [fused update loops]): one pass
@@ -48,7 +48,10 @@ void adam_range(AdamConsts<T> c, T* __restrict p, const T* __restrict g, T* __re
       vi = vmax[i] < vi ? vi : vmax[i];
       vmax[i] = vi;
     }
-    T denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
+    // PyTorch divides by sqrt(bc2); one multiply by its inverse differs by at
+    // most an ulp, and the loop is divide-bound (two divides and a sqrt per
+    // element took 23 us a step on the MNIST MLP, one divide 15).
+    T denom = std::sqrt(vi) * c.inv_bc2_sqrt + c.eps;
     p[i] = pi + c.neg_step * (mi / denom);
   }
 }
@@ -57,7 +60,7 @@ template <class T, bool kDecoupled, bool kL2, bool kAmsgrad>
 void adam_loop(const AdamStep& s, T* p, const T* g, T* m, T* v, T* vmax, int64_t n) {
   const double bc1 = 1 - std::pow(s.beta1, double(s.step));
   const double bc2 = 1 - std::pow(s.beta2, double(s.step));
-  const AdamConsts<T> c{T(-(s.lr / bc1)),         T(std::sqrt(bc2)),   T(s.eps),
+  const AdamConsts<T> c{T(-(s.lr / bc1)),         T(1 / std::sqrt(bc2)), T(s.eps),
                         T(s.beta1),               T(s.beta2),          T(1 - s.beta1),
                         T(1 - s.beta2),           T(s.weight_decay),   T(1 - s.lr * s.weight_decay),
                         s.maximize ? T(-1) : T(1)};

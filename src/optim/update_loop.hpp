@@ -18,7 +18,7 @@
 
 namespace braid::optim::detail {
 
-inline constexpr int64_t kUpdateGrain = int64_t{1} << 15;
+inline constexpr int64_t kUpdateGrain = int64_t{1} << 17;
 
 template <class F>
 void for_elements(int64_t n, const F& body) {

@@ -100,6 +100,11 @@ void add_unary(SampleTable& t) {
     s.push_back({"alpha_0.5", {away_from_zero({2, 5}, 16)}, {{"alpha", 0.5}}});
     return s;
   };
+  t["rescale"] = [] {
+    Samples s = unary_range(-2, 2, {{"scale", 0.5}, {"offset", -1.5}});
+    s.push_back({"negative_scale", {sample_randn({2, 3}, 19)}, {{"scale", -3.0}, {"offset", 0.0}}});
+    return s;
+  };
   t["gelu"] = [] {
     Samples s = unary_range(-3, 3, {{"approximate", std::string("none")}});
     s.push_back(

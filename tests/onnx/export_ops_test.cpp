@@ -133,6 +133,7 @@ TEST(OnnxExportOps, ElementwiseWithPromotion) {
             logical_and(x > 0, b) || logical_not(i == 1) || (x <= i) || (i != 2) || (x >= 0.3) ||
                 (x < -1),
             where(b, x, i) + masked_fill(x, b, -2.0) + clamp(i, 0, 2) + clone(x).to(DType::Int32),
+            rescale(x, -1.5, 0.25) + rescale(i, 0.5, -1.0),  // integer input: Cast first
         };
       },
       {x, i, b});

@@ -63,5 +63,27 @@ TEST(FusedOps, LinearForwardRefusesBadInput) {
   EXPECT_THROW(linear(randn({2, 3}), randn({4, 5}), randn({4})), ShapeError);
 }
 
+// rescale (Note [rescale]): image bytes to normalised float32 in one pass,
+// the same values as the four-op chain it replaces, to rounding.
+TEST(FusedOps, RescaleNormalisesBytesLikeTheChain) {
+  const Tensor bytes = tensor(std::vector<int64_t>{0, 1, 127, 128, 254, 255}).to(DType::UInt8);
+  const Tensor y = rescale(bytes, 1.0 / (255.0 * 0.3081), -0.1307 / 0.3081);
+  EXPECT_EQ(y.dtype(), DType::Float32);
+  const Tensor chain = (to(bytes, DType::Float32) / 255.0 - 0.1307) / 0.3081;
+  EXPECT_LE(amax(abs(y - chain)).item<double>(), 1e-6);
+  EXPECT_NEAR(y.select(0, 5).item<double>(), (1 - 0.1307) / 0.3081, 1e-6);
+  // A floating input keeps its dtype, and its gradient is the scale.
+  const Tensor x = randn({3}, DType::Float64).requires_grad_();
+  sum(rescale(x, -2.5, 1.0)).backward();
+  EXPECT_EQ(amax(abs(x.grad() + 2.5)).item<double>(), 0.0);
+}
+
+TEST(FusedOps, RescaleRefusesBadInput) {
+  BRAID_EXPECT_THROW_MSG(rescale(tensor({true, false}), 2.0), DTypeError,
+                         "[rescale] bool input is not supported");
+  BRAID_EXPECT_THROW_MSG(rescale(randn({2}), INFINITY, 0.0), ValueError,
+                         "[rescale] scale and offset must be finite; got scale=inf, offset=0");
+}
+
 }  // namespace
 }  // namespace braid

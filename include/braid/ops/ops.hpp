@@ -67,6 +67,11 @@ Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 Tensor erf(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+/// x * scale + offset in one pass, as Keras's Rescaling layer. An integer x
+/// (image bytes) computes in and returns float32; a floating x keeps its
+/// dtype. The usual MNIST input normalisation, (x / 255 - 0.1307) / 0.3081,
+/// is rescale(x, 1 / (255 * 0.3081), -0.1307 / 0.3081).
+Tensor rescale(const Tensor& x, double scale, double offset = 0);
 Tensor logical_not(const Tensor& x);
 
 // -- binary, broadcasting ----------------------------------------------------

@@ -14,7 +14,7 @@
 
 namespace braid::kernels {
 
-inline constexpr int64_t kGrain = 32768;  // elements per parallel chunk
+inline constexpr int64_t kGrain = int64_t{1} << 16;  // elements per parallel chunk
 
 /// A dim list with inline storage: the loop set-up below runs on every op
 /// call, and heap vectors there cost more than a small op's arithmetic.
