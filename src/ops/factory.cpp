@@ -182,16 +182,20 @@ Tensor detail::bernoulli_scaled(const Shape& shape, double p, double value, DTyp
   const uint32_t threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
   BRAID_DISPATCH_FLOAT(dtype, "bernoulli", [&] {
     auto* out = static_cast<scalar_t*>(t.raw_data());
-    const scalar_t one = static_cast<scalar_t>(value);
     parallel_for(static_cast<int64_t>(n_ctr), 4096, [&](int64_t b, int64_t e) {
       constexpr int64_t kBlock = 256;  // counters per philox batch (4 KiB of words)
+      // Locals, not captures: a store through `out` could alias a captured
+      // scalar_t, and g++ then reloads it every element and does not vectorise.
+      const scalar_t one = static_cast<scalar_t>(value);
+      const uint32_t below = threshold;
+      scalar_t* const dst = out;
       uint32_t w[4 * kBlock];
       for (int64_t c = b; c < e; c += kBlock) {
         const int64_t m = std::min(kBlock, e - c);
         detail::philox4x32_many(seed, first + static_cast<uint64_t>(c), m, w);
         const int64_t lo = 4 * c, hi = std::min(n, 4 * (c + m));
         for (int64_t i = lo; i < hi; ++i)
-          out[i] = (w[i - lo] >> 8) < threshold ? one : scalar_t(0);
+          dst[i] = (w[i - lo] >> 8) < below ? one : scalar_t(0);
       }
     });
   });
