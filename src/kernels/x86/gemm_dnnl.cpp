@@ -153,12 +153,16 @@ bool matmul_batched(const GemmArgs& g, const float* a, const float* b, float* c)
 }
 
 // Note [small products on one thread]: oneDNN splits any product over all
-// omp_get_max_threads() threads, and waking the second thread costs more
-// than a small product (64x10x128: 1.7 us on one thread, 5.3 us on two).
-// Measured on 2 threads here, one thread wins up to about 2^20
-// multiply-adds (64x128x128: 9.6 vs 11.9 us) and two win from 2^21
-// (128x128x128: 18.9 vs 14.7 us).
-constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 20;
+// omp_get_max_threads() threads. Alone in a hot loop, two threads win here
+// from about 2^21 multiply-adds (64x10x128: 1.7 us on one thread, 5.3 on
+// two; 128x128x128: 18.9 vs 14.7). Inside a training step they win later:
+// between products the second thread has gone to sleep, and waking it costs
+// tens of microseconds in this VM. The MNIST MLP's products are 6.4M
+// multiply-adds; W1 took 0.31-0.33 s an epoch with them on two threads and
+// 0.24-0.26 s on one (bench/workloads/braid_workloads w1 --threads 2), so
+// the line is at 2^23. Bigger products (W1 at batch 1024, the CNN's
+// 9216-wide layer, inference at batch 256) still use every thread.
+constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 23;
 
 class ThreadsForProduct {
  public:
