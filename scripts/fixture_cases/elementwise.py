@@ -199,6 +199,20 @@ def _(name):
     return cases
 
 
+@op("relu_backward")
+def _(name):
+    # PyTorch's threshold_backward at 0: grad where y > 0, else 0 (a NaN or inf
+    # grad where y <= 0 gives 0; y NaN keeps the grad).
+    def fn(g, y):
+        return torch.ops.aten.threshold_backward(g, y, 0)
+
+    return [
+        case("f32", [randn(3, 5), randn(3, 5)], fn),
+        case("f64_t", [randn(4, 3, dtype=F64).t(), randn(3, 4, dtype=F64)], fn),
+        case("f32_special", [vals([NAN, INF, 2.0, -1.0, 3.0]), vals([0.0, -1.0, NAN, 0.5, -0.0])], fn),
+    ]
+
+
 @op("rescale")
 def _(name):
     # No torch op: the reference is the chain it replaces, in float32 for

@@ -170,11 +170,19 @@ void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root
           accumulate_leaf(*n, grads[0], create_graph);
         continue;
       }
-      if (is_anomaly_enabled())
-        for (const Tensor& g : grads) check_finite(g, *n, "incoming gradient");
-      std::vector<Tensor> out = apply_node(*n, grads, create_graph);
-      if (is_anomaly_enabled())
-        for (const Tensor& g : out) check_finite(g, *n, "gradient for its inputs");
+      // A node no gradient reached (every path to it ended in a vjp that
+      // gives its input none, as relu_backward's mask input) has nothing to
+      // propagate: skip its vjp, which would read gradients that do not exist.
+      bool reached = false;
+      for (const Tensor& g : grads) reached = reached || g.defined();
+      std::vector<Tensor> out(n->next.size());
+      if (reached) {
+        if (is_anomaly_enabled())
+          for (const Tensor& g : grads) check_finite(g, *n, "incoming gradient");
+        out = apply_node(*n, grads, create_graph);
+        if (is_anomaly_enabled())
+          for (const Tensor& g : out) check_finite(g, *n, "gradient for its inputs");
+      }
       if (!retain_graph) {
         n->saved_inputs.clear();
         n->saved_outputs.clear();

@@ -140,11 +140,12 @@ OpDef make_def_sigmoid() {
       Domain::Float, [](const VjpCtx& c) -> V { return {G * Y * (1 - Y)}; }, "Sigmoid", 0, kOut);
 }
 OpDef make_def_relu() {
-  // Gradient 0 where y <= 0 (at x = 0 too), as PyTorch's threshold_backward:
-  // a compare and a masked fill, two passes where G * (Y > 0).to(dtype) took
-  // three and a float temporary the size of the activation.
+  // Gradient 0 where y <= 0 (at x = 0 too), as PyTorch (Note [relu backward]).
+  // y is only the mask: detached, so a second derivative does not walk back
+  // into this node for nothing.
   return unary_def<Unary::Relu, OpId::relu>(
-      Domain::Numeric, [](const VjpCtx& c) -> V { return {masked_fill(G, Y <= 0, 0)}; }, "Relu",
+      Domain::Numeric,
+      [](const VjpCtx& c) -> V { return {call1(OpId::relu_backward, {G, Y.detach()})}; }, "Relu",
       0, kOut);
 }
 OpDef make_def_leaky_relu() {

@@ -55,6 +55,18 @@ TEST(Engine, GradientsKeepTheirInputsDtype) {
   EXPECT_EQ(z.grad().dtype(), DType::Float32);
 }
 
+// relu_backward gives its mask input no gradient: the node that made the
+// mask gets none, so its vjp is not run (it would have no gradient to read).
+TEST(Engine, ANodeNoGradientReachesIsSkipped) {
+  Tensor x = tensor({-1.0, 0.5, 2.0}).requires_grad_();
+  Tensor g = tensor({1.0, 2.0, 3.0}).requires_grad_();
+  Tensor d = detail::call1(OpId::relu_backward, {g, x * 2.0});
+  sum(d).backward();
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_EQ(g.grad().select(0, 0).item<double>(), 0.0);
+  EXPECT_EQ(g.grad().select(0, 2).item<double>(), 1.0);
+}
+
 TEST(Engine, LeafAsItsOwnOutput) {
   Tensor x = param({1, 2});
   x.backward(tensor({0.5, 2.0}, DType::Float64));

@@ -85,5 +85,27 @@ TEST(FusedOps, RescaleRefusesBadInput) {
                          "[rescale] scale and offset must be finite; got scale=inf, offset=0");
 }
 
+// relu_backward (Note [relu backward]): relu's gradient in one pass, a NaN
+// gradient where the output is 0 gives 0 as PyTorch's threshold_backward.
+TEST(FusedOps, ReluBackwardMasksTheGradientAndChecksItsInputs) {
+  const Tensor g = tensor({NAN, 2.0f, -3.0f, 4.0f}), y = tensor({0.0f, 1.0f, 0.5f, -1.0f});
+  const Tensor d = call1(OpId::relu_backward, {g, y});
+  const std::vector<float> want{0.0f, 2.0f, -3.0f, 0.0f};
+  for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(d.select(0, i).item<float>(), want[size_t(i)]) << i;
+  // relu's own gradient runs it: x = 0 gets 0, as in PyTorch.
+  const Tensor x = tensor({-1.0, 0.0, 2.0}).requires_grad_();
+  sum(relu(x) * 3.0).backward();
+  EXPECT_EQ(x.grad().select(0, 0).item<double>(), 0.0);
+  EXPECT_EQ(x.grad().select(0, 1).item<double>(), 0.0);
+  EXPECT_EQ(x.grad().select(0, 2).item<double>(), 3.0);
+  BRAID_EXPECT_THROW_MSG(call1(OpId::relu_backward, {randn({2, 3}), randn({3, 2})}), ShapeError,
+                         "[relu_backward] grad and y must have the same shape; got grad=(2, 3), "
+                         "y=(3, 2)");
+  BRAID_EXPECT_THROW_MSG(call1(OpId::relu_backward, {randn({2}), randn({2}, DType::Float64)}),
+                         DTypeError,
+                         "[relu_backward] grad and y must have the same floating dtype; got "
+                         "grad=float32, y=float64");
+}
+
 }  // namespace
 }  // namespace braid

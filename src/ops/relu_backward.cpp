@@ -1,0 +1,66 @@
+// relu_backward(grad, y): 0 where y <= 0, else grad - the gradient of relu,
+// given its output. PyTorch's threshold_backward at 0.
+//
+// Note [relu backward]: written with ops, relu's gradient was G * (Y > 0) cast
+// to float: three passes over the activation and a float temporary its size;
+// a compare and a masked fill still took two. In the MNIST CNN's training
+// step (W2) the ReLU gradients are 7.5M elements, and this one pass read of
+// grad and y plus one write is what is left. A NaN or inf gradient where
+// y <= 0 gives 0, as PyTorch's (a multiply by the mask would give NaN).
+#include <bit>
+#include <type_traits>
+
+#include "kernels/portable/loops.hpp"
+#include "ops/common.hpp"
+
+namespace braid {
+namespace detail {
+namespace {
+
+TensorMetas infer_relu_backward(std::span<const Tensor> in, const Attrs&) {
+  const Tensor &g = in[0], &y = in[1];
+  BRAID_CHECK(g.shape() == y.shape(), ShapeError, "relu_backward",
+              "grad and y must have the same shape; got grad={}, y={}", shape_str(g.shape()),
+              shape_str(y.shape()));
+  BRAID_CHECK(g.is_floating_point() && g.dtype() == y.dtype(), DTypeError, "relu_backward",
+              "grad and y must have the same floating dtype; got grad={}, y={}",
+              dtype_name(g.dtype()), dtype_name(y.dtype()));
+  return one_meta(g.shape(), g.dtype());
+}
+
+// y <= 0 ? 0 : g (a NaN y keeps g, as PyTorch) through a bit mask: a branch
+// on a ReLU mask mispredicts half the time, and the mask form vectorises.
+template <class T>
+T relu_mask(T g, T y) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const U m = U{0} - static_cast<U>(!(y <= T(0)));
+  return std::bit_cast<T>(std::bit_cast<U>(g) & m);
+}
+
+void relu_backward_kernel(const KernelArgs& k) {
+  BRAID_DISPATCH_FLOAT(k.out[0].dtype(), "relu_backward", [&] {
+    kernels::map<scalar_t, scalar_t, scalar_t>(relu_mask<scalar_t>, k.out[0], k.in[0],
+                                               k.in[1]);
+  });
+}
+
+// Linear in grad with the same mask; y only picks the mask (no gradient
+// almost everywhere), as PyTorch's threshold_backward.
+std::vector<Tensor> relu_backward_vjp(const VjpCtx& c) {
+  return {call1(OpId::relu_backward, {c.grads[0], c.inputs[1]}), Tensor()};
+}
+}  // namespace
+
+OpDef make_def_relu_backward() {
+  OpDef d;
+  d.traits = kElementwise;
+  d.num_inputs = 2;
+  d.infer = infer_relu_backward;
+  d.portable = relu_backward_kernel;
+  d.vjp = relu_backward_vjp;
+  d.save_inputs = 2;  // y
+  d.onnx_note = "training only: the gradient of Relu has no ONNX operator";
+  return d;
+}
+}  // namespace detail
+}  // namespace braid
