@@ -1,9 +1,9 @@
 #include "braid/core/allocator.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <map>
-#include <atomic>
 #include <mutex>
 #include <new>
 #include <thread>

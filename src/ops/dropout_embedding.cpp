@@ -27,9 +27,8 @@ V dropout_composite(std::span<const Tensor> in, const Attrs& a) {
   // The scale is 1 / (1 - p) rounded as the divide by (1 - p) in x's dtype
   // rounds it, so the mask's bits are those of bernoulli(...) / (1 - p).
   const double keep = 1 - p;
-  const double scale = x.dtype() == DType::Float64
-                           ? 1 / keep
-                           : static_cast<double>(1.0f / static_cast<float>(keep));
+  const double scale =
+      x.dtype() == DType::Float64 ? 1 / keep : static_cast<double>(1.0f / static_cast<float>(keep));
   return {x * bernoulli_scaled(x.shape(), keep, scale, x.dtype())};
 }
 

@@ -194,8 +194,7 @@ Tensor detail::bernoulli_scaled(const Shape& shape, double p, double value, DTyp
         const int64_t m = std::min(kBlock, e - c);
         detail::philox4x32_many(seed, first + static_cast<uint64_t>(c), m, w);
         const int64_t lo = 4 * c, hi = std::min(n, 4 * (c + m));
-        for (int64_t i = lo; i < hi; ++i)
-          dst[i] = (w[i - lo] >> 8) < below ? one : scalar_t(0);
+        for (int64_t i = lo; i < hi; ++i) dst[i] = (w[i - lo] >> 8) < below ? one : scalar_t(0);
       }
     });
   });

@@ -7,9 +7,6 @@
 // step (W2) the ReLU gradients are 7.5M elements, and this one pass read of
 // grad and y plus one write is what is left. A NaN or inf gradient where
 // y <= 0 gives 0, as PyTorch's (a multiply by the mask would give NaN).
-#include <bit>
-#include <type_traits>
-
 #include "kernels/portable/loops.hpp"
 #include "ops/common.hpp"
 
@@ -28,19 +25,14 @@ TensorMetas infer_relu_backward(std::span<const Tensor> in, const Attrs&) {
   return one_meta(g.shape(), g.dtype());
 }
 
-// y <= 0 ? 0 : g (a NaN y keeps g, as PyTorch) through a bit mask: a branch
-// on a ReLU mask mispredicts half the time, and the mask form vectorises.
-template <class T>
-T relu_mask(T g, T y) {
-  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const U m = U{0} - static_cast<U>(!(y <= T(0)));
-  return std::bit_cast<T>(std::bit_cast<U>(g) & m);
-}
-
 void relu_backward_kernel(const KernelArgs& k) {
   BRAID_DISPATCH_FLOAT(k.out[0].dtype(), "relu_backward", [&] {
-    kernels::map<scalar_t, scalar_t, scalar_t>(relu_mask<scalar_t>, k.out[0], k.in[0],
-                                               k.in[1]);
+    // 0 where y <= 0, else g: a NaN y keeps g, as PyTorch's.
+    kernels::map<scalar_t, scalar_t, scalar_t>(
+        [](scalar_t g, scalar_t y) {
+          return kernels::branchless_select(y <= scalar_t(0), scalar_t(0), g);
+        },
+        k.out[0], k.in[0], k.in[1]);
   });
 }
 

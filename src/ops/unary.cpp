@@ -145,8 +145,10 @@ OpDef make_def_relu() {
   // into this node for nothing.
   return unary_def<Unary::Relu, OpId::relu>(
       Domain::Numeric,
-      [](const VjpCtx& c) -> V { return {call1(OpId::relu_backward, {G, Y.detach()})}; }, "Relu",
-      0, kOut);
+      [](const VjpCtx& c) -> V {
+        return {call1(OpId::relu_backward, {G, Y.detach()})};
+      },
+      "Relu", 0, kOut);
 }
 OpDef make_def_leaky_relu() {
   return unary_def<Unary::LeakyRelu, OpId::leaky_relu>(

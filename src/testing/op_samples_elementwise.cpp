@@ -92,10 +92,13 @@ void add_unary(SampleTable& t) {
   t["relu"] = [] { return unary_away_from_zero(); };
   t["relu_backward"] = [] {
     // y is only a mask (no gradient of its own), away from its kink at 0.
-    auto mask = [](const Shape& shape, uint64_t seed) { return away_from_zero(shape, seed).detach(); };
-    return Samples{{"2d", {sample_randn({3, 4}, 24), mask({3, 4}, 25)}, {}, 1e-5, 1e-3, true},
-                   {"0dim", {sample_randn({}, 26), mask({}, 27)}, {}, 1e-5, 1e-3, true},
-                   {"noncontiguous_grad", {noncontiguous_uniform({3, 4}, -2, 2, 28), mask({3, 4}, 29)}}};
+    auto mask = [](const Shape& shape, uint64_t seed) {
+      return away_from_zero(shape, seed).detach();
+    };
+    return Samples{
+        {"2d", {sample_randn({3, 4}, 24), mask({3, 4}, 25)}, {}, 1e-5, 1e-3, true},
+        {"0dim", {sample_randn({}, 26), mask({}, 27)}, {}, 1e-5, 1e-3, true},
+        {"noncontiguous_grad", {noncontiguous_uniform({3, 4}, -2, 2, 28), mask({3, 4}, 29)}}};
   };
   t["leaky_relu"] = [] {
     Samples s = unary_away_from_zero({{"negative_slope", 0.01}});

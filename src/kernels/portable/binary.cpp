@@ -1,6 +1,4 @@
-#include <bit>
 #include <cmath>
-#include <type_traits>
 
 #include "kernels/portable/cast.hpp"
 #include "kernels/portable/elementwise.hpp"
@@ -138,22 +136,6 @@ void binary(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scal
   BRAID_DISPATCH_NUMERIC(a.dtype(), "binary", [&] { arith<scalar_t>(op, out, a, b, alpha); });
 }
 
-namespace {
-// c ? x : y without a branch: on random conditions (a ReLU mask) the branch
-// mispredicts half the time, 3 ns an element. Through an all-ones or zero
-// bit mask it vectorises (4- and 8-byte types; others keep the select).
-template <class T>
-T pick(bool c, T x, T y) {
-  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
-    using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-    const U m = U{0} - static_cast<U>(c);
-    return std::bit_cast<T>((std::bit_cast<U>(x) & m) | (std::bit_cast<U>(y) & ~m));
-  } else {
-    return c ? x : y;
-  }
-}
-}  // namespace
-
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   // A scalar side (masked_fill's value, relu's gradient mask) as a captured
   // value: the broadcast-stride loop over three operands ran 10x slower.
@@ -162,12 +144,13 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
     using T = scalar_t;
     if (dense && is_scalar_against(a, b, out)) {
       const T x = *static_cast<const T*>(a.raw_data());
-      map<T, bool, T>([x](bool c, T y) { return pick(c, x, y); }, out, cond, b);
+      map<T, bool, T>([x](bool c, T y) { return branchless_select(c, x, y); }, out, cond, b);
     } else if (dense && is_scalar_against(b, a, out)) {
       const T y = *static_cast<const T*>(b.raw_data());
-      map<T, bool, T>([y](bool c, T x) { return pick(c, x, y); }, out, cond, a);
+      map<T, bool, T>([y](bool c, T x) { return branchless_select(c, x, y); }, out, cond, a);
     } else {
-      map<T, bool, T, T>([](bool c, T x, T y) { return pick(c, x, y); }, out, cond, a, b);
+      map<T, bool, T, T>([](bool c, T x, T y) { return branchless_select(c, x, y); }, out, cond, a,
+                         b);
     }
   });
 }

@@ -4,8 +4,10 @@
 // WASM build and the test oracle share them.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "braid/core/parallel.hpp"
@@ -131,6 +133,20 @@ void run_map(const F& f, Out* o, std::tuple<const In*...> p, const Plan<sizeof..
 }
 }  // namespace detail_loops
 
+/// c ? x : y without a branch. On a random condition (a ReLU mask) the
+/// branch mispredicts half the time, ~3 ns an element; through an all-ones or
+/// zero bit mask the loop vectorises. 4- and 8-byte types; others select.
+template <class T>
+T branchless_select(bool c, T x, T y) {
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    const U m = U{0} - static_cast<U>(c);
+    return std::bit_cast<T>((std::bit_cast<U>(x) & m) | (std::bit_cast<U>(y) & ~m));
+  } else {
+    return c ? x : y;
+  }
+}
+
 /// out[i] = f(in0[i], in1[i], ...), operands broadcast to out's shape. `Out`
 /// and `In...` are the element types. Chunks are fixed-size, so results do
 /// not depend on the thread count.
@@ -145,9 +161,11 @@ void map(const F& f, const Tensor& out, const T&... ins) {
     Out* o = static_cast<Out*>(out.raw_data());
     std::tuple<const In*...> p{static_cast<const In*>(ins.raw_data())...};
     parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-      std::apply([&](const In*... q) {
-        for (int64_t i = b; i < e; ++i) o[i] = f(q[i]...);
-      }, p);
+      std::apply(
+          [&](const In*... q) {
+            for (int64_t i = b; i < e; ++i) o[i] = f(q[i]...);
+          },
+          p);
     });
     return;
   }

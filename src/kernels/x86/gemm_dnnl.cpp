@@ -17,8 +17,8 @@
 #include <string>
 #include <utility>
 
-#include <dnnl.hpp>
 #include <omp.h>
+#include <dnnl.hpp>
 
 namespace braid::kernels {
 namespace {
