@@ -1,0 +1,164 @@
+// The compiled path's oneDNN-fused steps: conv chains (Note [conv chains],
+// kernels/x86/conv_chain_dnnl.cpp) and the packed linear (Note [packed
+// linear], kernels/x86/linear_dnnl.cpp). Each computes the sums in another
+// order than the eager kernels, so results are compared within a tolerance
+// (kTol, as compile_models_test.cpp), and bit for bit with themselves: the
+// same input at the same thread count gives the same bits. Where a fast path
+// must refuse, the plan keeps the layer-by-layer steps, which are
+// bit-identical to eager.
+#include "compile_test_util.hpp"
+
+namespace braid {
+namespace {
+
+using testing_compile::bit_equal;
+using testing_compile::close;
+
+using Fn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+
+constexpr double kTol = 1e-4;
+
+CompiledModule compile_fn(const Fn& f, const std::vector<Tensor>& example) {
+  NoGradGuard no_grad;
+  return compile(graph::trace(f, example));
+}
+
+Tensor eager(const Fn& f, const Tensor& x) {
+  NoGradGuard no_grad;
+  return f({x})[0];
+}
+
+bool has(const CompiledModule& c, const std::string& what) {
+  return c.report().find(what) != std::string::npos;
+}
+
+#ifdef BRAID_HAVE_DNNL
+bool avx512() { return __builtin_cpu_supports("avx512f"); }
+#else
+bool avx512() { return false; }
+#endif
+
+// The MNIST CNN's layers: conv 1->32 3x3, relu, conv 32->64 3x3, relu, pool.
+TEST(CompileFused, ConvChainMatchesEagerAtEveryBatch) {
+  manual_seed(60);
+  Tensor w1 = randn({32, 1, 3, 3}) * (1.0 / 3), b1 = randn({32}) * 0.1;
+  Tensor w2 = randn({64, 32, 3, 3}) * (1.0 / 17), b2 = randn({64}) * 0.1;
+  Fn f = [&](const std::vector<Tensor>& in) {
+    Tensor h = relu(conv2d(relu(conv2d(in[0], w1, b1)), w2, b2));
+    return std::vector<Tensor>{max_pool2d(h, {2, 2})};
+  };
+  CompiledModule c = compile_fn(f, {randn({2, 1, 28, 28})});
+  // 1: the team, direct kernels; 5: the team, Winograd; 18: chunks of 4
+  // images and a tail of 2 (on 1 or 2 threads).
+  for (int64_t b : {1, 5, 18}) {
+    Tensor x = randn({b, 1, 28, 28});
+    Tensor got = c(x);
+    EXPECT_TRUE(close(got, eager(f, x), kTol)) << "batch " << b << "\n" << c.report();
+    EXPECT_TRUE(bit_equal(c(x), got)) << "batch " << b;
+    if (avx512()) EXPECT_TRUE(has(c, "conv chain")) << c.report();
+  }
+  if (avx512()) EXPECT_TRUE(has(c, "chunks of 4 images")) << c.report();
+}
+
+// The chain's pooling keeps max_pool2d's NaN rule: a NaN in a window wins.
+TEST(CompileFused, ConvChainPoolKeepsNaN) {
+  manual_seed(61);
+  Tensor w1 = randn({16, 2, 3, 3}), w2 = randn({32, 16, 1, 1});
+  Fn f = [&](const std::vector<Tensor>& in) {
+    Tensor h = relu(conv2d(relu(conv2d(in[0], w1, Tensor(), {.padding = 1})), w2));
+    return std::vector<Tensor>{max_pool2d(h, {2, 2})};
+  };
+  CompiledModule c = compile_fn(f, {randn({3, 2, 9, 11})});
+  Tensor x = randn({3, 2, 9, 11});
+  float* p = static_cast<float*>(x.raw_data());
+  p[2 * 9 * 11 + 4 * 11 + 5] = std::nanf("");  // image 1: NaN spreads through both convs
+  Tensor got = c(x), want = eager(f, x);
+  EXPECT_TRUE(close(got, want, kTol)) << c.report();
+  EXPECT_TRUE(std::isnan(got.to_vector<float>()[32 * 4 * 5 + 2 * 5 + 2]));
+}
+
+// Shapes the chain refuses keep the eager kernels, bit for bit: a pooled
+// conv whose channels are not a multiple of 16, and a lone conv (with a
+// pooling that is not 2x2).
+TEST(CompileFused, ConvChainRefusesAndFallsBack) {
+  manual_seed(62);
+  Tensor w = randn({8, 3, 3, 3}), b = randn({8});
+  Fn odd = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{max_pool2d(relu(conv2d(in[0], w, b)), {2, 2})};
+  };
+  Fn wide = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{max_pool2d(relu(conv2d(in[0], w, b)), {3, 3})};
+  };
+  for (const Fn* f : {&odd, &wide}) {
+    CompiledModule c = compile_fn(*f, {randn({2, 3, 12, 12})});
+    Tensor x = randn({4, 3, 12, 12});
+    EXPECT_TRUE(bit_equal(c(x), eager(*f, x))) << c.report();
+    EXPECT_FALSE(has(c, "conv chain")) << c.report();
+  }
+}
+
+// Two convs without a pooling, the second reading the first's output in
+// the layout oneDNN picked, and a conv without bias or relu.
+TEST(CompileFused, ConvChainWithoutPooling) {
+  manual_seed(63);
+  Tensor w1 = randn({16, 4, 3, 3}) * 0.3, w2 = randn({24, 16, 3, 3}) * 0.1, b2 = randn({24});
+  Fn f = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{relu(conv2d(conv2d(in[0], w1, Tensor(), {.stride = 2}), w2, b2))};
+  };
+  CompiledModule c = compile_fn(f, {randn({2, 4, 15, 15})});
+  for (int64_t b : {1, 7}) {
+    Tensor x = randn({b, 4, 15, 15});
+    EXPECT_TRUE(close(c(x), eager(f, x), kTol)) << "batch " << b << "\n" << c.report();
+  }
+}
+
+// The chain follows the thread count: each count is deterministic, and all
+// agree within the tolerance.
+TEST(CompileFused, ConvChainAtEachThreadCount) {
+  manual_seed(64);
+  Tensor w1 = randn({32, 1, 3, 3}) * (1.0 / 3), w2 = randn({64, 32, 3, 3}) * (1.0 / 17);
+  Fn f = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{max_pool2d(relu(conv2d(relu(conv2d(in[0], w1)), w2)), {2, 2})};
+  };
+  CompiledModule c = compile_fn(f, {randn({2, 1, 28, 28})});
+  Tensor x = randn({9, 1, 28, 28}), want = eager(f, x);
+  const int saved = get_num_threads();
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    Tensor got = c(x);
+    EXPECT_TRUE(close(got, want, kTol)) << t << " threads";
+    EXPECT_TRUE(bit_equal(c(x), got)) << t << " threads";
+  }
+  set_num_threads(saved);
+}
+
+// Linear layers above the small-batch rows: one oneDNN matmul with bias and
+// relu fused (or none), with and without bias; other activations keep the
+// GEMM + epilogue path (bit-identical to eager).
+TEST(CompileFused, PackedLinear) {
+  manual_seed(65);
+  for (bool bias : {true, false}) {
+    for (int act = 0; act < 3; ++act) {
+      Tensor w = randn({19, 37}) * 0.2, b = bias ? randn({19}) : Tensor();
+      Fn f = [&](const std::vector<Tensor>& in) {
+        Tensor y = linear(in[0], w, b);
+        return std::vector<Tensor>{act == 0 ? y : act == 1 ? relu(y) : gelu(y)};
+      };
+      CompiledModule c = compile_fn(f, {randn({20, 37})});
+      Tensor x = randn({20, 37});
+      Tensor got = c(x), want = eager(f, x);
+      const std::string where = "bias " + std::to_string(bias) + " act " + std::to_string(act);
+      if (act == 2) {
+        EXPECT_TRUE(bit_equal(got, want)) << where << "\n" << c.report();
+        EXPECT_FALSE(has(c, "oneDNN matmul")) << c.report();
+      } else {
+        EXPECT_TRUE(close(got, want, 1e-5)) << where << "\n" << c.report();
+        EXPECT_TRUE(bit_equal(c(x), got)) << where;
+        if (avx512()) EXPECT_TRUE(has(c, "oneDNN matmul")) << c.report();
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace braid
