@@ -40,6 +40,7 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
 #include "kernels/x86/conv_dnnl.hpp"
+#include "kernels/x86/pool_x86.hpp"
 
 namespace braid::kernels {
 
@@ -96,73 +97,42 @@ struct ConvChain::Impl {
     std::optional<dnnl::reorder> to_next;  // dst -> the next layer's src
     bool winograd = false;
     bool relu_pass = false;  // braid's ReLU over dst after the primitive
+    const float* bias_ptr = nullptr;
   };
-  // The primitives for `images` images on `threads` threads.
+  // The primitives for `images` images on `threads` threads; the last
+  // conv's output channels [c0, c0 + cp) of c_out (all but in Split mode).
   struct Pipeline {
-    int64_t images = 0;
+    int64_t images = 0, c0 = 0, cp = 0;
     std::vector<Layer> layers;
     std::optional<dnnl::reorder> in_convert, out_convert;
     int64_t in_off = -1, out_off = -1, scratch_off = 0, ws_floats = 0;
   };
+  // How a batch is shared out (Note [conv chains]):
+  //   Chunked: chunks of `chunk` images, each start to end on one thread
+  //            (pipes: the full chunk, then the tail chunk when smaller);
+  //   Split:   each thread runs every layer on the whole batch but only its
+  //            share of the last conv's output channels (pipes: one per
+  //            thread), when the earlier layers are cheap next to the last;
+  //   Team:    one pipeline with primitives for all threads.
+  enum class Mode { Chunked, Split, Team };
 
   std::vector<ChainConv> convs;  // pointing into `owned`
   std::vector<Tensor> owned;     // copies of the weights and biases (zeros if none)
   bool pool = false, pool_relu = false;  // the last conv's ReLU, applied by the pooling
   int64_t batch = 0, chunk = 0;  // images per chunk
   int threads = 0;
-  bool chunked = false;
-  Pipeline full, tail;
-  std::vector<Tensor> ws;  // per thread (one when not chunked)
+  Mode mode = Mode::Team;
+  std::vector<Pipeline> pipes;
+  std::vector<Tensor> ws;  // per thread (one in Team mode)
 
-  std::optional<Pipeline> pipeline(int64_t images, int nthreads) const;
-  std::optional<Pipeline> pipeline_or_throw(int64_t images, int nthreads) const;
+  std::optional<Pipeline> pipeline(int64_t images, int nthreads, int64_t c0, int64_t cp) const;
+  std::optional<Pipeline> pipeline_or_throw(int64_t images, int nthreads, int64_t c0,
+                                            int64_t cp) const;
   bool build(int nthreads);
   void run_pipeline(const Pipeline& p, const float* x, float* y, float* w, int nthreads) const;
 };
 
 namespace {
-
-// 2x2 stride-2 max pooling of (images, c/16, h, w, 16) into NCHW (images, c,
-// oh, ow), values only. The comparisons are max_pool2d's (the first maximum
-// wins, a NaN always does: pool.cpp), so the values are bit-identical to
-// pooling the same numbers in NCHW.
-typedef float v16 __attribute__((vector_size(64)));
-
-inline void load(v16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
-
-inline void take(v16& m, const float* p) {
-  v16 v;
-  load(v, p);
-  m = (v > m) | (v != v) ? v : m;
-}
-
-void pool_plane_blocked(const float* x, float* y, int64_t w, int64_t oh, int64_t ow, bool relu) {
-  alignas(64) float tmp[16 * 16];
-  for (int64_t i = 0; i < oh; ++i) {
-    const float* r0 = x + 2 * i * w * 16;
-    const float* r1 = r0 + w * 16;
-    for (int64_t j0 = 0; j0 < ow; j0 += 16) {
-      const int64_t jn = std::min<int64_t>(16, ow - j0);
-      for (int64_t jj = 0; jj < jn; ++jj) {
-        const int64_t j = j0 + jj;
-        v16 m;
-        load(m, r0 + 2 * j * 16);
-        take(m, r0 + (2 * j + 1) * 16);
-        take(m, r1 + 2 * j * 16);
-        take(m, r1 + (2 * j + 1) * 16);
-        // Note [relu after max pooling] (compile/plan.cpp): the same bits as
-        // pooling the ReLU's output; braid's ReLU keeps NaN.
-        if (relu) m = (m > v16{}) | (m != m) ? m : v16{};
-        std::memcpy(tmp + jj * 16, &m, sizeof m);
-      }
-      // Channels to their NCHW planes (a 16 x jn transpose through L1).
-      for (int64_t c = 0; c < 16; ++c) {
-        float* out = y + c * oh * ow + i * ow + j0;
-        for (int64_t jj = 0; jj < jn; ++jj) out[jj] = tmp[jj * 16 + c];
-      }
-    }
-  }
-}
 
 // braid's ReLU in place (x > 0 or NaN keeps x, else +0). oneDNN's ReLU
 // post-op is max(x, 0), which turns NaN into 0; eager braid keeps it.
@@ -181,32 +151,35 @@ void relu_inplace(float* p, int64_t n, int nthreads) {
 
 // Nothing when oneDNN cannot make some primitive or reorder.
 std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t images,
-                                                                   int nthreads) const {
+                                                                   int nthreads, int64_t c0,
+                                                                   int64_t cp) const {
   try {
-    return pipeline_or_throw(images, nthreads);
+    return pipeline_or_throw(images, nthreads, c0, cp);
   } catch (const dnnl::error&) {
     return std::nullopt;
   }
 }
 
-std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int64_t images,
-                                                                            int nthreads) const {
+std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
+    int64_t images, int nthreads, int64_t c0, int64_t cp) const {
   using namespace dnnl;
   Pipeline p;
-  p.images = images;
+  p.images = images, p.c0 = c0, p.cp = cp;
   Slots slots;
   size_t scratch = 0;
   CreationThreads t(nthreads);
   for (size_t i = 0; i < convs.size(); ++i) {
     ConvGeom g = convs[i].g;
     g.n = images;
+    const bool last_layer = i + 1 == convs.size();
+    if (last_layer) g.c_out = cp;
     const memory::desc src = nchw(g.n, g.c_in, g.h, g.w, Tag::any),
                        dst = nchw(g.n, g.c_out, g.oh, g.ow, Tag::any),
                        wei({g.c_out, g.c_in, g.kh, g.kw}, memory::data_type::f32, Tag::any),
                        bias({g.c_out}, memory::data_type::f32, Tag::x);
     primitive_attr attr;
     attr.set_scratchpad_mode(scratchpad_mode::user);
-    const bool last_pooled = pool && i + 1 == convs.size();
+    const bool last_pooled = pool && last_layer;
     const bool post_op = std::getenv("W3_POSTOP") != nullptr;  // W3 TEMP
     if (convs[i].relu && post_op) {
       post_ops ops;
@@ -224,7 +197,7 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
     std::optional<convolution_forward::primitive_desc> pd;
     Layer L;
     L.relu_pass = convs[i].relu && !post_op && !last_pooled;
-    if (conv2d_winograd_x86(g) && images >= nthreads) {
+    if (conv2d_winograd_x86(g) && images >= nthreads && !std::getenv("W3_DIRECT")) {  // W3 TEMP
       try {
         pd = make_pd(algorithm::convolution_winograd);
         L.winograd = true;
@@ -241,7 +214,9 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
     // The weights, once, in the primitive's layout (an exact copy).
     L.weight = empty({static_cast<int64_t>(L.wei.get_size() / 4) + 1});
     const memory::desc user_w({g.c_out, g.c_in, g.kh, g.kw}, memory::data_type::f32, Tag::oihw);
-    memory uw(user_w, engine(), const_cast<float*>(convs[i].weight));
+    const float* wsrc = convs[i].weight + (last_layer ? c0 * g.c_in * g.kh * g.kw : 0);
+    L.bias_ptr = convs[i].bias + (last_layer ? c0 : 0);
+    memory uw(user_w, engine(), const_cast<float*>(wsrc));
     memory iw(L.wei, engine(), L.weight.raw_data());
     reorder(uw, iw).execute(stream(), uw, iw);
     if (i == 0) {
@@ -263,10 +238,10 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
   stream().wait();
   Layer& last = p.layers.back();
   const ConvGeom& lg = convs.back().g;
-  const memory::desc out = nchw(images, lg.c_out, lg.oh, lg.ow);
+  const memory::desc out = nchw(images, cp, lg.oh, lg.ow);
   if (pool) {
     // The pooling reads nChw16c; any other layout is reordered to it first.
-    const memory::desc blocked = nchw(images, lg.c_out, lg.oh, lg.ow, Tag::nChw16c);
+    const memory::desc blocked = nchw(images, cp, lg.oh, lg.ow, Tag::nChw16c);
     last.dst_off = slots.take(last.dst.get_size());
     if (last.dst != blocked) {
       p.out_convert = reorder({engine(), last.dst, engine(), blocked});
@@ -291,17 +266,42 @@ bool ConvChain::Impl::build(int nthreads) {
   for (const ChainConv& c : convs) per_image += c.g.c_out * c.g.oh * c.g.ow;
   chunk = std::clamp<int64_t>(kChunkBytes / (4 * per_image), 1, batch);
   const int64_t chunks = (batch + chunk - 1) / chunk;
-  chunked = nthreads == 1 || chunks >= 2 * nthreads;
-  if (!chunked) chunk = batch;
-  std::optional<Pipeline> f = pipeline(chunk, chunked ? 1 : nthreads), t;
-  if (!f) return false;
-  const int64_t rest = batch - (chunks - 1) * chunk;
-  if (chunked && rest != chunk && !(t = pipeline(rest, 1))) return false;
-  full = std::move(*f);
-  tail = t ? std::move(*t) : Pipeline{};
-  const int64_t floats = std::max(full.ws_floats, tail.ws_floats);
+  // Split pays for the earlier layers once per thread: only where they are
+  // cheap (MNIST: conv1 is 2 % of conv2's multiply-adds).
+  auto macs = [](const ConvGeom& g) { return g.c_out * g.oh * g.ow * g.k_g(); };
+  int64_t before = 0;
+  for (size_t i = 0; i + 1 < convs.size(); ++i) before += macs(convs[i].g);
+  const ConvGeom& lg = convs.back().g;
+  const int64_t blocks = lg.c_out / 16;
+  const int parts = static_cast<int>(std::min<int64_t>(nthreads, blocks));
+  mode = nthreads == 1 || chunks >= 2 * nthreads ? Mode::Chunked
+         : pool && parts >= 2 && 8 * before <= macs(lg) && !std::getenv("W3_TEAM") ? Mode::Split  // W3 TEMP
+                                                            : Mode::Team;
+  std::vector<Pipeline> made;
+  auto add = [&](int64_t images, int t, int64_t c0, int64_t cp) {
+    std::optional<Pipeline> p = pipeline(images, t, c0, cp);
+    if (p) made.push_back(std::move(*p));
+    return p.has_value();
+  };
+  if (mode == Mode::Chunked) {
+    const int64_t rest = batch - (chunks - 1) * chunk;
+    if (!add(chunk, 1, 0, lg.c_out) || (rest != chunk && !add(rest, 1, 0, lg.c_out))) return false;
+  } else if (mode == Mode::Split) {
+    // Blocks of 16 channels, the first threads taking one more when uneven.
+    int64_t c0 = 0;
+    for (int t = 0; t < parts; ++t) {
+      const int64_t cp = 16 * (blocks / parts + (t < blocks % parts ? 1 : 0));
+      if (!add(batch, 1, c0, cp)) return false;
+      c0 += cp;
+    }
+  } else if (!add(batch, nthreads, 0, lg.c_out)) {
+    return false;
+  }
+  pipes = std::move(made);
+  int64_t floats = 0;
+  for (const Pipeline& p : pipes) floats = std::max(floats, p.ws_floats);
   ws.clear();
-  for (int k = 0; k < (chunked ? nthreads : 1); ++k) ws.push_back(empty({floats}));
+  for (int k = 0; k < (mode == Mode::Team ? 1 : nthreads); ++k) ws.push_back(empty({floats}));
   threads = nthreads;
   return true;
 }
@@ -324,14 +324,13 @@ void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, 
     void* dst = L.dst_off >= 0 ? at(L.dst_off) : y;
     L.prim.execute(s, {{DNNL_ARG_SRC, memory(L.src, e, cur)},
                        {DNNL_ARG_WEIGHTS, memory(L.wei, e, L.weight.raw_data())},
-                       {DNNL_ARG_BIAS, memory(L.bias, e, const_cast<float*>(convs[i].bias))},
+                       {DNNL_ARG_BIAS, memory(L.bias, e, const_cast<float*>(L.bias_ptr))},
                        {DNNL_ARG_DST, memory(L.dst, e, dst)},
                        {DNNL_ARG_SCRATCHPAD, memory(L.scratch, e, at(p.scratch_off))}});
     cur = dst;
-    if (L.relu_pass) {
+    if (L.relu_pass && i + 1 < p.layers.size()) {
       s.wait();
-      const bool to_y = cur == static_cast<void*>(y) || i + 1 == p.layers.size();
-      if (!to_y) relu_inplace(static_cast<float*>(cur), L.dst.get_size() / 4, nthreads);
+      relu_inplace(static_cast<float*>(cur), L.dst.get_size() / 4, nthreads);
     }
     if (L.to_next) {
       memory from(L.dst, e, cur), to(L.next_src, e, at(L.next_off));
@@ -342,8 +341,8 @@ void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, 
   const Layer& last = p.layers.back();
   const ConvGeom& lg = convs.back().g;
   if (p.out_convert) {
-    const memory::desc want = pool ? nchw(p.images, lg.c_out, lg.oh, lg.ow, Tag::nChw16c)
-                                   : nchw(p.images, lg.c_out, lg.oh, lg.ow);
+    const memory::desc want = pool ? nchw(p.images, p.cp, lg.oh, lg.ow, Tag::nChw16c)
+                                   : nchw(p.images, p.cp, lg.oh, lg.ow);
     void* dst = pool ? at(p.out_off) : y;
     memory from(last.dst, e, cur), to(want, e, dst);
     p.out_convert->execute(s, from, to);
@@ -354,13 +353,16 @@ void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, 
     if (last.relu_pass) relu_inplace(y, p.images * lg.c_out * lg.oh * lg.ow, nthreads);
     return;
   }
-  const int64_t cb = lg.c_out / 16, oh = lg.oh / 2, ow = lg.ow / 2;
-  const int64_t in_plane = lg.oh * lg.ow * 16, out_plane = 16 * oh * ow;
+  // Block q of 16 channels of image q / cb: channels c0 + 16 (q % cb) on.
+  const int64_t cb = p.cp / 16, oh = lg.oh / 2, ow = lg.ow / 2;
+  const int64_t in_plane = lg.oh * lg.ow * 16, ohw = oh * ow;
   const float* src = static_cast<const float*>(cur);
   const int64_t planes = p.images * cb;
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-  for (int64_t q = 0; q < planes; ++q)
-    pool_plane_blocked(src + q * in_plane, y + q * out_plane, lg.ow, oh, ow, pool_relu);
+  for (int64_t q = 0; q < planes; ++q) {
+    float* out = y + (q / cb) * lg.c_out * ohw + (p.c0 + 16 * (q % cb)) * ohw;
+    max_pool2x2_nchw16c(src + q * in_plane, out, lg.ow, oh, ow, pool_relu);
+  }
 }
 
 ConvChain::ConvChain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -408,8 +410,15 @@ void ConvChain::run(const float* x, float* y) {
   const int nthreads = get_num_threads();
   BRAID_CHECK(nthreads == m.threads || m.build(nthreads), ValueError, "conv chain",
               "oneDNN refused at {} threads the convolutions it made at {}", nthreads, m.threads);
-  if (!m.chunked) {
-    m.run_pipeline(m.full, x, y, static_cast<float*>(m.ws[0].raw_data()), nthreads);
+  auto ws = [&](int t) { return static_cast<float*>(m.ws[t].raw_data()); };
+  if (m.mode == Impl::Mode::Team) {
+    m.run_pipeline(m.pipes[0], x, y, ws(0), nthreads);
+    return;
+  }
+  if (m.mode == Impl::Mode::Split) {
+    const int parts = static_cast<int>(m.pipes.size());
+#pragma omp parallel for num_threads(parts) schedule(static)
+    for (int t = 0; t < parts; ++t) m.run_pipeline(m.pipes[t], x, y, ws(t), 1);
     return;
   }
   const ConvGeom& g0 = m.convs[0].g;
@@ -419,19 +428,24 @@ void ConvChain::run(const float* x, float* y) {
   const int64_t chunks = (m.batch + m.chunk - 1) / m.chunk;
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic)
   for (int64_t c = 0; c < chunks; ++c) {
-    const bool last = c == chunks - 1 && m.tail.images > 0;
-    float* w = static_cast<float*>(m.ws[omp_get_thread_num()].raw_data());
-    m.run_pipeline(last ? m.tail : m.full, x + c * m.chunk * in_img, y + c * m.chunk * out_img, w,
-                   1);
+    const Impl::Pipeline& p = c == chunks - 1 ? m.pipes.back() : m.pipes[0];
+    m.run_pipeline(p, x + c * m.chunk * in_img, y + c * m.chunk * out_img,
+                   ws(omp_get_thread_num()), 1);
   }
 }
 
 std::string ConvChain::describe() const {
   const Impl& m = *impl_;
   std::string algs;
-  for (const Impl::Layer& L : m.full.layers) algs += L.winograd ? " winograd" : " direct";
-  return m.chunked ? fmt::format("chunks of {} images, one thread each;{}", m.chunk, algs)
-                   : fmt::format("whole batch on {} threads;{}", m.threads, algs);
+  for (const Impl::Layer& L : m.pipes[0].layers) algs += L.winograd ? " winograd" : " direct";
+  switch (m.mode) {
+    case Impl::Mode::Chunked:
+      return fmt::format("chunks of {} images, one thread each;{}", m.chunk, algs);
+    case Impl::Mode::Split:
+      return fmt::format("last conv's channels split over {} threads;{}", m.pipes.size(), algs);
+    default:
+      return fmt::format("whole batch on {} threads;{}", m.threads, algs);
+  }
 }
 
 }  // namespace braid::kernels

@@ -17,7 +17,9 @@
 
 #include <omp.h>
 
-#include <cstdlib>  // W3 TEMP
+#include <algorithm>
+#include <optional>
+#include <vector>
 #include <cstring>
 #include <string>
 
@@ -60,47 +62,91 @@ class CreationThreads {
 }  // namespace
 
 struct PackedLinear::Impl {
+  // One single-thread primitive for `rows` rows.
+  struct Block {
+    int64_t rows = 0;
+    dnnl::matmul prim;
+    memory::desc src, dst, scratch;
+  };
   int64_t m = 0, n = 0, k = 0;
   bool relu = false;
   Tensor w_user, bias;  // copies: (n, k) and (n) (zeros without a bias)
   int threads = 0;
-  dnnl::matmul prim;
-  memory::desc src, wei, bias_d, dst, scratch;
-  Tensor weight, scratch_buf;  // the weights in `wei`'s layout; the scratchpad
+  int64_t rows = 0;  // per thread (the last thread: m - (threads - 1) * rows)
+  Block full, tail;
+  memory::desc wei, bias_d;
+  Tensor weight;                // in `wei`'s layout
+  std::vector<Tensor> scratch;  // per thread
   std::string name;
+
+  std::optional<Block> block(int64_t r, const dnnl::primitive_attr& attr) {
+    using dt = memory::data_type;
+    Block b;
+    b.rows = r;
+    b.src = memory::desc({r, k}, dt::f32, Tag::ab);
+    b.dst = memory::desc({r, n}, dt::f32, Tag::ab);
+    const memory::desc any({k, n}, dt::f32, Tag::any);
+    const dnnl::matmul::primitive_desc pd({b.src, any, bias_d, b.dst}, attr, engine());
+    name = pd.impl_info_str();
+    // Only the reference loop; or a layout for the weights that the other
+    // block does not share (they are packed once).
+    if (name.rfind("ref", 0) == 0 || (wei && pd.weights_desc() != wei)) return std::nullopt;
+    wei = pd.weights_desc();
+    b.prim = dnnl::matmul(pd);
+    b.scratch = pd.scratchpad_desc();
+    return b;
+  }
 
   bool build(int nthreads) {
     try {
-      CreationThreads t(nthreads);
-      using dt = memory::data_type;
-      src = memory::desc({m, k}, dt::f32, Tag::ab);
-      dst = memory::desc({m, n}, dt::f32, Tag::ab);
-      bias_d = memory::desc({1, n}, dt::f32, Tag::ab);
-      const memory::desc any({k, n}, dt::f32, Tag::any);
+      // Fewer rows per thread than this and the split costs more than it gains.
+      constexpr int64_t kMinRows = 4;
+      threads = static_cast<int>(std::clamp<int64_t>(m / kMinRows, 1, nthreads));
+      rows = (m + threads - 1) / threads;
+      threads = static_cast<int>((m + rows - 1) / rows);
+      CreationThreads t(1);
+      bias_d = memory::desc({1, n}, memory::data_type::f32, Tag::ab);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      if (relu && std::getenv("W3_POSTOP")) {  // W3 TEMP
-        dnnl::post_ops ops;
-        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-        attr.set_post_ops(ops);
-      }
-      const dnnl::matmul::primitive_desc pd({src, any, bias_d, dst}, attr, engine());
-      name = pd.impl_info_str();
-      if (name.rfind("ref", 0) == 0) return false;
-      prim = dnnl::matmul(pd);
-      wei = pd.weights_desc(), scratch = pd.scratchpad_desc();
+      wei = memory::desc();
+      std::optional<Block> f = block(rows, attr), tl;
+      const int64_t rest = m - (threads - 1) * rows;
+      if (!f || (rest != rows && !(tl = block(rest, attr)))) return false;
+      full = std::move(*f);
+      tail = tl ? std::move(*tl) : full;
       // W (n, k) row-major is W^T (k, n) with strides (1, k).
-      const memory::desc user({k, n}, dt::f32, memory::dims{1, k});
+      const memory::desc user({k, n}, memory::data_type::f32, memory::dims{1, k});
       weight = empty({static_cast<int64_t>(wei.get_size() / 4) + 1});
-      scratch_buf = empty({static_cast<int64_t>(scratch.get_size() / 4) + 1});
       memory uw(user, engine(), w_user.raw_data()), iw(wei, engine(), weight.raw_data());
       dnnl::reorder(uw, iw).execute(stream(), uw, iw);
       stream().wait();
-      threads = nthreads;
+      scratch.clear();
+      const size_t bytes = std::max(full.scratch.get_size(), tail.scratch.get_size());
+      for (int i = 0; i < threads; ++i) scratch.push_back(empty({static_cast<int64_t>(bytes / 4) + 1}));
+      built_for = nthreads;
       return true;
     } catch (const dnnl::error&) {
       return false;
     }
+  }
+  int built_for = 0;  // get_num_threads() when built
+
+  // Rows [r0, r0 + b.rows) on the calling thread, then braid's ReLU (x > 0
+  // or NaN keeps x, else +0) on them while they are in this core's cache:
+  // oneDNN's ReLU post-op is max(x, 0), which turns NaN into 0.
+  void run_block(const Block& b, int64_t r0, const float* x, float* y, Tensor& ws) const {
+    dnnl::engine& e = engine();
+    dnnl::stream& s = stream();
+    float* yb = y + r0 * n;
+    b.prim.execute(s, {{DNNL_ARG_SRC, memory(b.src, e, const_cast<float*>(x + r0 * k))},
+                       {DNNL_ARG_WEIGHTS, memory(wei, e, weight.raw_data())},
+                       {DNNL_ARG_BIAS, memory(bias_d, e, bias.raw_data())},
+                       {DNNL_ARG_DST, memory(b.dst, e, yb)},
+                       {DNNL_ARG_SCRATCHPAD, memory(b.scratch, e, ws.raw_data())}});
+    s.wait();
+    if (!relu) return;
+    const int64_t total = b.rows * n;
+    for (int64_t i = 0; i < total; ++i) yb[i] = yb[i] > 0.0f || yb[i] != yb[i] ? yb[i] : 0.0f;
   }
 };
 
@@ -125,23 +171,19 @@ std::unique_ptr<PackedLinear> PackedLinear::make(const float* w, const float* bi
 void PackedLinear::run(const float* x, float* y) {
   Impl& m = *impl_;
   const int nthreads = get_num_threads();
-  BRAID_CHECK(nthreads == m.threads || m.build(nthreads), ValueError, "packed linear",
-              "oneDNN refused at {} threads the matmul it made at {}", nthreads, m.threads);
-  dnnl::engine& e = engine();
-  dnnl::stream& s = stream();
-  m.prim.execute(s, {{DNNL_ARG_SRC, memory(m.src, e, const_cast<float*>(x))},
-                     {DNNL_ARG_WEIGHTS, memory(m.wei, e, m.weight.raw_data())},
-                     {DNNL_ARG_BIAS, memory(m.bias_d, e, m.bias.raw_data())},
-                     {DNNL_ARG_DST, memory(m.dst, e, y)},
-                     {DNNL_ARG_SCRATCHPAD, memory(m.scratch, e, m.scratch_buf.raw_data())}});
-  s.wait();
-  if (!m.relu || std::getenv("W3_POSTOP")) return;
-  // braid's ReLU (x > 0 or NaN keeps x, else +0) over the output, still in
-  // cache: oneDNN's ReLU post-op is max(x, 0), which turns NaN into 0.
-  const int64_t total = m.m * m.n;
-  for (int64_t i = 0; i < total; ++i) y[i] = y[i] > 0.0f || y[i] != y[i] ? y[i] : 0.0f;
+  BRAID_CHECK(nthreads == m.built_for || m.build(nthreads), ValueError, "packed linear",
+              "oneDNN refused at {} threads the matmul it made at {}", nthreads, m.built_for);
+  if (m.threads == 1) {
+    m.run_block(m.full, 0, x, y, m.scratch[0]);
+    return;
+  }
+#pragma omp parallel for num_threads(m.threads) schedule(static)
+  for (int t = 0; t < m.threads; ++t)
+    m.run_block(t == m.threads - 1 ? m.tail : m.full, t * m.rows, x, y, m.scratch[t]);
 }
 
-std::string PackedLinear::describe() const { return "oneDNN matmul " + impl_->name; }
+std::string PackedLinear::describe() const {
+  return fmt::format("oneDNN matmul {}, {} rows per thread", impl_->name, impl_->rows);
+}
 
 }  // namespace braid::kernels
