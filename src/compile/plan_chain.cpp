@@ -2,7 +2,6 @@
 // max_pool2d 2x2 that run as one ConvChainStep (Note [conv chains] in
 // kernels/x86/conv_chain_dnnl.cpp), and the conv geometry both conv steps use.
 #include <algorithm>
-#include <cstdlib>  // W3 TEMP
 
 #include "braid/ops/ops.hpp"
 #include "compile/planner.hpp"
@@ -95,7 +94,7 @@ void Planner::chain_convs() {
   };
   std::vector<bool> taken(nn, false);
   for (int i = 0; i < nn; ++i) {
-    if (taken[i] || !chainable_conv(i) || std::getenv("W3_NO_CHAIN")) continue;
+    if (taken[i] || !chainable_conv(i)) continue;
     std::vector<int> convs = {i};
     int pool = -1;
     while (true) {

@@ -1,6 +1,5 @@
 // Building a plan's steps from the planner's decisions (Note [compiled plan]).
 #include <algorithm>
-#include <cstdlib>  // W3 TEMP
 
 #include "braid/ops/ops.hpp"
 #include "compile/planner.hpp"
@@ -71,7 +70,7 @@ std::unique_ptr<Step> Planner::linear_step(const Decision& d) {
   }
 #ifdef BRAID_HAVE_DNNL
   const bool relu_only = s->acts.empty() || (s->acts.size() == 1 && s->acts[0].op == Pw::Relu);
-  if (const_params && s->m > kSmallRows && relu_only && !std::getenv("W3_NO_MATMUL"))
+  if (const_params && s->m > kSmallRows && relu_only)
     s->matmul = kernels::PackedLinear::make(
         static_cast<const float*>(ctx_.const_data[w].raw_data()),
         b >= 0 ? static_cast<const float*>(ctx_.const_data[b].raw_data()) : nullptr, s->m, s->n,

@@ -47,9 +47,12 @@ TEST(CompileFused, ConvChainMatchesEagerAtEveryBatch) {
     Tensor h = relu(conv2d(relu(conv2d(in[0], w1, b1)), w2, b2));
     return std::vector<Tensor>{max_pool2d(h, {2, 2})};
   };
+  const int saved = get_num_threads();
+  set_num_threads(2);
   CompiledModule c = compile_fn(f, {randn({2, 1, 28, 28})});
-  // 1: the team, direct kernels; 5: the team, Winograd; 18: chunks of 4
-  // images and a tail of 2 (on 1 or 2 threads).
+  // 1, 5: fewer than two chunks per thread, so conv2's channels are split
+  // over the threads (Winograd on 1 and 5 images); 18: chunks of 4 images
+  // and a tail of 2.
   for (int64_t b : {1, 5, 18}) {
     Tensor x = randn({b, 1, 28, 28});
     Tensor got = c(x);
@@ -57,7 +60,37 @@ TEST(CompileFused, ConvChainMatchesEagerAtEveryBatch) {
     EXPECT_TRUE(bit_equal(c(x), got)) << "batch " << b;
     if (avx512()) EXPECT_TRUE(has(c, "conv chain")) << c.report();
   }
-  if (avx512()) EXPECT_TRUE(has(c, "chunks of 4 images")) << c.report();
+  set_num_threads(saved);
+  if (avx512()) {
+    EXPECT_TRUE(has(c, "chunks of 4 images")) << c.report();
+    EXPECT_TRUE(has(c, "split over 2 threads")) << c.report();
+  }
+}
+
+// A chain whose earlier layer costs as much as the last one is not split
+// by channels (each thread would redo it): the team runs it, and a last
+// conv of 16 channels cannot be split at all.
+TEST(CompileFused, ConvChainTeamWhereASplitDoesNotPay) {
+  manual_seed(66);
+  Tensor w1 = randn({32, 8, 3, 3}) * 0.2, w2 = randn({32, 32, 1, 1}) * 0.2;
+  Tensor w3 = randn({16, 32, 3, 3}) * 0.1;
+  Fn costly = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{max_pool2d(relu(conv2d(relu(conv2d(in[0], w1)), w2)), {2, 2})};
+  };
+  Fn narrow = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{max_pool2d(relu(conv2d(relu(conv2d(in[0], w1)), w3)), {2, 2})};
+  };
+  const int saved = get_num_threads();
+  set_num_threads(2);
+  for (const Fn* f : {&costly, &narrow}) {
+    CompiledModule c = compile_fn(*f, {randn({1, 8, 12, 12})});
+    Tensor x = randn({1, 8, 12, 12});
+    Tensor got = c(x);
+    EXPECT_TRUE(close(got, eager(*f, x), kTol)) << c.report();
+    EXPECT_TRUE(bit_equal(c(x), got));
+    if (avx512()) EXPECT_TRUE(has(c, "whole batch on 2 threads")) << c.report();
+  }
+  set_num_threads(saved);
 }
 
 // The chain's pooling keeps max_pool2d's NaN rule: a NaN in a window wins.

@@ -10,144 +10,55 @@
 //   * keeps the activations in the layout oneDNN picks (nChw16c) from the
 //     first convolution's output to the pooling: no reorder between the
 //     layers (one is inserted only where two layers want different ones);
-//   * applies bias and ReLU inside the convolution (an eltwise post-op),
-//     while each output block is in registers;
+//   * adds the bias inside the convolution, and runs braid's ReLU on each
+//     intermediate while it is in cache; not oneDNN's ReLU post-op, which
+//     is max(x, 0) and turns NaN into 0 where braid keeps it. The last
+//     conv's ReLU is applied to the pooled values instead (Note [relu after
+//     max pooling], compile/plan.cpp), inside the pooling loop;
 //   * pools straight from the blocked layout into braid's NCHW output;
-//   * runs the batch in chunks of a few images, each chunk start to end by
-//     one thread with single-thread primitives (as Note [chunked oneDNN
-//     runs] in conv_dnnl.cpp), so a chunk's activations stay in that core's
-//     L2 between the layers instead of going to memory and back.
-// Batches with fewer than two chunks per thread run as one chunk across the
-// team instead, with the direct kernel rather than Winograd where there are
-// fewer images than threads (Winograd splits the work by image).
-// Determinism: chunks are fixed by the shape, so at a fixed thread count
-// (and for every thread count that chunks) the bits are the same run to
-// run. They differ from the layer-by-layer path's in the last bits: other
-// primitives (another batch size, the fused ReLU) may block the sums
-// differently.
+//   * shares the batch out in one of three ways (Impl::Mode):
+//     Chunked: chunks of a few images (about 1 MiB of activations), each
+//       start to end on one thread with single-thread primitives (as Note
+//       [chunked oneDNN runs] in conv_dnnl.cpp), so a chunk's activations
+//       stay in that core's L2 between the layers;
+//     Split: with fewer than two chunks per thread (batch 1), each thread
+//       runs the earlier layers on the whole batch (when they are cheap: the
+//       MNIST conv1 is 2 % of conv2's multiply-adds) and the last conv on its
+//       share of the output channels, in one parallel region: no barrier
+//       between the layers, and each thread's output stays in its cache;
+//     Team: otherwise, one pipeline with primitives for all threads.
+//   Winograd wherever the layer allows it and each primitive has at least
+//   one image per thread (it splits its work by image).
+// MNIST CNN, 2 threads, quiet machine, medians of interleaved runs: batch
+// 256 about 22 k images/s (layer by layer: ~13.6 k), batch 1 about 100 us
+// (175 us).
+// Determinism: the modes, chunks and channel splits depend only on the
+// shapes and the thread count, so results are bit-identical run to run at a
+// fixed thread count. They differ from the layer-by-layer path's in the last
+// bits: other primitives (another batch size, Winograd at batch 1) block the
+// sums differently.
 #include "kernels/x86/conv_chain_dnnl.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
-#include <cstdlib>  // W3 TEMP
 #include <cstring>
-#include <optional>
-#include <unordered_map>
 
-#include <dnnl.hpp>
-#include "braid/core/error.hpp"
 #include "braid/core/parallel.hpp"
-#include "braid/core/tensor.hpp"
+#include "kernels/x86/conv_chain_impl.hpp"
 #include "kernels/x86/conv_dnnl.hpp"
-#include "kernels/x86/pool_x86.hpp"
 
 namespace braid::kernels {
 
-using dnnl::memory;
-using Tag = memory::format_tag;
+using namespace chain_detail;
 
-namespace {
-
-dnnl::engine& engine() {
+dnnl::engine& chain_detail::engine() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
-dnnl::stream& stream() {
+dnnl::stream& chain_detail::stream() {
   thread_local dnnl::stream s(engine());
   return s;
 }
-
-// oneDNN fixes a kernel's thread partition from omp_get_max_threads() when a
-// primitive is created; this sets it for the creating thread meanwhile.
-class CreationThreads {
- public:
-  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~CreationThreads() { omp_set_num_threads(saved_); }
-  CreationThreads(const CreationThreads&) = delete;
-  CreationThreads& operator=(const CreationThreads&) = delete;
-
- private:
-  int saved_;
-};
-
-memory::desc nchw(int64_t n, int64_t c, int64_t h, int64_t w, Tag tag = Tag::nchw) {
-  return memory::desc({n, c, h, w}, memory::data_type::f32, tag);
-}
-
-// Float offsets into a run's workspace, each 64-byte aligned; -1: unused.
-struct Slots {
-  int64_t total = 0;
-  int64_t take(size_t bytes) {
-    const int64_t off = total;
-    total += (static_cast<int64_t>(bytes) / 4 + 16) / 16 * 16;
-    return off;
-  }
-};
-
-}  // namespace
-
-struct ConvChain::Impl {
-  struct Layer {
-    dnnl::convolution_forward prim;
-    memory::desc src, wei, bias, dst, scratch, next_src;
-    Tensor weight;  // in `wei`'s layout
-    int64_t dst_off = -1, next_off = -1;
-    std::optional<dnnl::reorder> to_next;  // dst -> the next layer's src
-    bool winograd = false;
-    bool relu_pass = false;  // braid's ReLU over dst after the primitive
-    const float* bias_ptr = nullptr;
-  };
-  // The primitives for `images` images on `threads` threads; the last
-  // conv's output channels [c0, c0 + cp) of c_out (all but in Split mode).
-  struct Pipeline {
-    int64_t images = 0, c0 = 0, cp = 0;
-    std::vector<Layer> layers;
-    std::optional<dnnl::reorder> in_convert, out_convert;
-    int64_t in_off = -1, out_off = -1, scratch_off = 0, ws_floats = 0;
-  };
-  // How a batch is shared out (Note [conv chains]):
-  //   Chunked: chunks of `chunk` images, each start to end on one thread
-  //            (pipes: the full chunk, then the tail chunk when smaller);
-  //   Split:   each thread runs every layer on the whole batch but only its
-  //            share of the last conv's output channels (pipes: one per
-  //            thread), when the earlier layers are cheap next to the last;
-  //   Team:    one pipeline with primitives for all threads.
-  enum class Mode { Chunked, Split, Team };
-
-  std::vector<ChainConv> convs;  // pointing into `owned`
-  std::vector<Tensor> owned;     // copies of the weights and biases (zeros if none)
-  bool pool = false, pool_relu = false;  // the last conv's ReLU, applied by the pooling
-  int64_t batch = 0, chunk = 0;  // images per chunk
-  int threads = 0;
-  Mode mode = Mode::Team;
-  std::vector<Pipeline> pipes;
-  std::vector<Tensor> ws;  // per thread (one in Team mode)
-
-  std::optional<Pipeline> pipeline(int64_t images, int nthreads, int64_t c0, int64_t cp) const;
-  std::optional<Pipeline> pipeline_or_throw(int64_t images, int nthreads, int64_t c0,
-                                            int64_t cp) const;
-  bool build(int nthreads);
-  void run_pipeline(const Pipeline& p, const float* x, float* y, float* w, int nthreads) const;
-};
-
-namespace {
-
-// braid's ReLU in place (x > 0 or NaN keeps x, else +0). oneDNN's ReLU
-// post-op is max(x, 0), which turns NaN into 0; eager braid keeps it.
-void relu_inplace(float* p, int64_t n, int nthreads) {
-  constexpr int64_t kBlock = 8192;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-  for (int64_t b = 0; b < blocks; ++b) {
-    float* q = p + b * kBlock;
-    const int64_t len = std::min(kBlock, n - b * kBlock);
-    for (int64_t i = 0; i < len; ++i) q[i] = q[i] > 0.0f || q[i] != q[i] ? q[i] : 0.0f;
-  }
-}
-
-}  // namespace
 
 // Nothing when oneDNN cannot make some primitive or reorder.
 std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t images,
@@ -180,12 +91,6 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
     primitive_attr attr;
     attr.set_scratchpad_mode(scratchpad_mode::user);
     const bool last_pooled = pool && last_layer;
-    const bool post_op = std::getenv("W3_POSTOP") != nullptr;  // W3 TEMP
-    if (convs[i].relu && post_op) {
-      post_ops ops;
-      ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
-      attr.set_post_ops(ops);
-    }
     auto make_pd = [&](algorithm alg) {
       return convolution_forward::primitive_desc(
           {prop_kind::forward_inference, alg, src, wei, bias, dst, {g.sh, g.sw},
@@ -196,8 +101,8 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
     // direct kernel is faster (conv_dnnl.cpp, run_kind).
     std::optional<convolution_forward::primitive_desc> pd;
     Layer L;
-    L.relu_pass = convs[i].relu && !post_op && !last_pooled;
-    if (conv2d_winograd_x86(g) && images >= nthreads && !std::getenv("W3_DIRECT")) {  // W3 TEMP
+    L.relu_pass = convs[i].relu && !last_pooled;
+    if (conv2d_winograd_x86(g) && images >= nthreads) {
       try {
         pd = make_pd(algorithm::convolution_winograd);
         L.winograd = true;
@@ -261,7 +166,8 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
 bool ConvChain::Impl::build(int nthreads) {
   // Images per chunk: the chunk's activations (all layers) in about 1 MiB,
   // one core's L2 here. A function of the shapes only.
-  const int64_t kChunkBytes = std::getenv("W3_CHUNK") ? std::atoll(std::getenv("W3_CHUNK")) : int64_t{1} << 20;  // W3 TEMP
+  // (0.5 to 4 MiB measured within noise of each other at batch 256.)
+  constexpr int64_t kChunkBytes = int64_t{1} << 20;
   int64_t per_image = convs[0].g.c_in * convs[0].g.h * convs[0].g.w;
   for (const ChainConv& c : convs) per_image += c.g.c_out * c.g.oh * c.g.ow;
   chunk = std::clamp<int64_t>(kChunkBytes / (4 * per_image), 1, batch);
@@ -274,9 +180,9 @@ bool ConvChain::Impl::build(int nthreads) {
   const ConvGeom& lg = convs.back().g;
   const int64_t blocks = lg.c_out / 16;
   const int parts = static_cast<int>(std::min<int64_t>(nthreads, blocks));
-  mode = nthreads == 1 || chunks >= 2 * nthreads ? Mode::Chunked
-         : pool && parts >= 2 && 8 * before <= macs(lg) && !std::getenv("W3_TEAM") ? Mode::Split  // W3 TEMP
-                                                            : Mode::Team;
+  mode = nthreads == 1 || chunks >= 2 * nthreads          ? Mode::Chunked
+         : pool && parts >= 2 && 8 * before <= macs(lg) ? Mode::Split
+                                                          : Mode::Team;
   std::vector<Pipeline> made;
   auto add = [&](int64_t images, int t, int64_t c0, int64_t cp) {
     std::optional<Pipeline> p = pipeline(images, t, c0, cp);
@@ -304,65 +210,6 @@ bool ConvChain::Impl::build(int nthreads) {
   for (int k = 0; k < (mode == Mode::Team ? 1 : nthreads); ++k) ws.push_back(empty({floats}));
   threads = nthreads;
   return true;
-}
-
-void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, float* w,
-                                   int nthreads) const {
-  dnnl::engine& e = engine();
-  dnnl::stream& s = stream();
-  auto at = [&](int64_t off) { return static_cast<void*>(w + off); };
-  const ConvGeom& g0 = convs[0].g;
-  void* cur = const_cast<float*>(x);  // oneDNN never writes its sources
-  if (p.in_convert) {
-    const memory::desc user = nchw(p.images, g0.c_in, g0.h, g0.w);
-    memory from(user, e, cur), to(p.layers[0].src, e, at(p.in_off));
-    p.in_convert->execute(s, from, to);
-    cur = at(p.in_off);
-  }
-  for (size_t i = 0; i < p.layers.size(); ++i) {
-    const Layer& L = p.layers[i];
-    void* dst = L.dst_off >= 0 ? at(L.dst_off) : y;
-    L.prim.execute(s, {{DNNL_ARG_SRC, memory(L.src, e, cur)},
-                       {DNNL_ARG_WEIGHTS, memory(L.wei, e, L.weight.raw_data())},
-                       {DNNL_ARG_BIAS, memory(L.bias, e, const_cast<float*>(L.bias_ptr))},
-                       {DNNL_ARG_DST, memory(L.dst, e, dst)},
-                       {DNNL_ARG_SCRATCHPAD, memory(L.scratch, e, at(p.scratch_off))}});
-    cur = dst;
-    if (L.relu_pass && i + 1 < p.layers.size()) {
-      s.wait();
-      relu_inplace(static_cast<float*>(cur), L.dst.get_size() / 4, nthreads);
-    }
-    if (L.to_next) {
-      memory from(L.dst, e, cur), to(L.next_src, e, at(L.next_off));
-      L.to_next->execute(s, from, to);
-      cur = at(L.next_off);
-    }
-  }
-  const Layer& last = p.layers.back();
-  const ConvGeom& lg = convs.back().g;
-  if (p.out_convert) {
-    const memory::desc want = pool ? nchw(p.images, p.cp, lg.oh, lg.ow, Tag::nChw16c)
-                                   : nchw(p.images, p.cp, lg.oh, lg.ow);
-    void* dst = pool ? at(p.out_off) : y;
-    memory from(last.dst, e, cur), to(want, e, dst);
-    p.out_convert->execute(s, from, to);
-    cur = dst;
-  }
-  s.wait();
-  if (!pool) {
-    if (last.relu_pass) relu_inplace(y, p.images * lg.c_out * lg.oh * lg.ow, nthreads);
-    return;
-  }
-  // Block q of 16 channels of image q / cb: channels c0 + 16 (q % cb) on.
-  const int64_t cb = p.cp / 16, oh = lg.oh / 2, ow = lg.ow / 2;
-  const int64_t in_plane = lg.oh * lg.ow * 16, ohw = oh * ow;
-  const float* src = static_cast<const float*>(cur);
-  const int64_t planes = p.images * cb;
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-  for (int64_t q = 0; q < planes; ++q) {
-    float* out = y + (q / cb) * lg.c_out * ohw + (p.c0 + 16 * (q % cb)) * ohw;
-    max_pool2x2_nchw16c(src + q * in_plane, out, lg.ow, oh, ow, pool_relu);
-  }
 }
 
 ConvChain::ConvChain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -403,49 +250,6 @@ std::unique_ptr<ConvChain> ConvChain::make(const std::vector<ChainConv>& convs, 
   }
   if (!impl->build(get_num_threads())) return nullptr;
   return std::unique_ptr<ConvChain>(new ConvChain(std::move(impl)));
-}
-
-void ConvChain::run(const float* x, float* y) {
-  Impl& m = *impl_;
-  const int nthreads = get_num_threads();
-  BRAID_CHECK(nthreads == m.threads || m.build(nthreads), ValueError, "conv chain",
-              "oneDNN refused at {} threads the convolutions it made at {}", nthreads, m.threads);
-  auto ws = [&](int t) { return static_cast<float*>(m.ws[t].raw_data()); };
-  if (m.mode == Impl::Mode::Team) {
-    m.run_pipeline(m.pipes[0], x, y, ws(0), nthreads);
-    return;
-  }
-  if (m.mode == Impl::Mode::Split) {
-    const int parts = static_cast<int>(m.pipes.size());
-#pragma omp parallel for num_threads(parts) schedule(static)
-    for (int t = 0; t < parts; ++t) m.run_pipeline(m.pipes[t], x, y, ws(t), 1);
-    return;
-  }
-  const ConvGeom& g0 = m.convs[0].g;
-  const ConvGeom& lg = m.convs.back().g;
-  const int64_t in_img = g0.c_in * g0.h * g0.w;
-  const int64_t out_img = m.pool ? lg.c_out * (lg.oh / 2) * (lg.ow / 2) : lg.c_out * lg.oh * lg.ow;
-  const int64_t chunks = (m.batch + m.chunk - 1) / m.chunk;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const Impl::Pipeline& p = c == chunks - 1 ? m.pipes.back() : m.pipes[0];
-    m.run_pipeline(p, x + c * m.chunk * in_img, y + c * m.chunk * out_img,
-                   ws(omp_get_thread_num()), 1);
-  }
-}
-
-std::string ConvChain::describe() const {
-  const Impl& m = *impl_;
-  std::string algs;
-  for (const Impl::Layer& L : m.pipes[0].layers) algs += L.winograd ? " winograd" : " direct";
-  switch (m.mode) {
-    case Impl::Mode::Chunked:
-      return fmt::format("chunks of {} images, one thread each;{}", m.chunk, algs);
-    case Impl::Mode::Split:
-      return fmt::format("last conv's channels split over {} threads;{}", m.pipes.size(), algs);
-    default:
-      return fmt::format("whole batch on {} threads;{}", m.threads, algs);
-  }
 }
 
 }  // namespace braid::kernels
