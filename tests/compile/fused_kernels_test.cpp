@@ -165,6 +165,10 @@ TEST(CompileFused, ConvChainAtEachThreadCount) {
   set_num_threads(saved);
 }
 
+std::string where_of(bool bias, int act) {
+  return "bias " + std::to_string(bias) + " act " + std::to_string(act);
+}
+
 // Linear layers above the small-batch rows: one oneDNN matmul with bias and
 // relu fused (or none), with and without bias; other activations keep the
 // GEMM + epilogue path (bit-identical to eager).
@@ -179,8 +183,12 @@ TEST(CompileFused, PackedLinear) {
       };
       CompiledModule c = compile_fn(f, {randn({20, 37})});
       Tensor x = randn({20, 37});
+      // Row 3 NaN: its outputs stay NaN through the ReLU (oneDNN's post-op
+      // would make them 0; the packed linear applies braid's own).
+      static_cast<float*>(x.raw_data())[3 * 37 + 5] = std::nanf("");
       Tensor got = c(x), want = eager(f, x);
-      const std::string where = "bias " + std::to_string(bias) + " act " + std::to_string(act);
+      EXPECT_TRUE(std::isnan(got.to_vector<float>()[3 * 19 + 7])) << where_of(bias, act);
+      const std::string where = where_of(bias, act);
       if (act == 2) {
         EXPECT_TRUE(bit_equal(got, want)) << where << "\n" << c.report();
         EXPECT_FALSE(has(c, "oneDNN matmul")) << c.report();

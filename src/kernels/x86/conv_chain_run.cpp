@@ -15,17 +15,18 @@ using namespace chain_detail;
 
 namespace {
 
-// braid's ReLU in place (x > 0 or NaN keeps x, else +0). oneDNN's ReLU
-// post-op is max(x, 0), which turns NaN into 0; eager braid keeps it.
+// braid's ReLU in place (relu_keep_nan), in blocks across `nthreads`; no
+// OpenMP construct on one thread (see the pooling in run_pipeline).
 void relu_inplace(float* p, int64_t n, int nthreads) {
+  if (nthreads <= 1) {
+    relu_keep_nan(p, n);
+    return;
+  }
   constexpr int64_t kBlock = 8192;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-  for (int64_t b = 0; b < blocks; ++b) {
-    float* q = p + b * kBlock;
-    const int64_t len = std::min(kBlock, n - b * kBlock);
-    for (int64_t i = 0; i < len; ++i) q[i] = q[i] > 0.0f || q[i] != q[i] ? q[i] : 0.0f;
-  }
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b)
+    relu_keep_nan(p + b * kBlock, std::min(kBlock, n - b * kBlock));
 }
 
 }  // namespace
@@ -82,11 +83,19 @@ void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, 
   const int64_t in_plane = lg.oh * lg.ow * 16, ohw = oh * ow;
   const float* src = static_cast<const float*>(cur);
   const int64_t planes = p.images * cb;
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-  for (int64_t q = 0; q < planes; ++q) {
+  auto one = [&](int64_t q) {
     float* out = y + (q / cb) * lg.c_out * ohw + (p.c0 + 16 * (q % cb)) * ohw;
     max_pool2x2_nchw16c(src + q * in_plane, out, lg.ow, oh, ow, pool_relu);
+  };
+  // No OpenMP construct at all on one thread: inside the chunks' parallel
+  // region even an if(false) one makes libgomp set up a nested team, which
+  // cost more than this pooling (3-4 us a call at batch 1).
+  if (nthreads <= 1) {
+    for (int64_t q = 0; q < planes; ++q) one(q);
+    return;
   }
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+  for (int64_t q = 0; q < planes; ++q) one(q);
 }
 
 void ConvChain::run(const float* x, float* y) {

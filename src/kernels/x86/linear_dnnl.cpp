@@ -38,6 +38,7 @@
 #include "braid/core/error.hpp"
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
+#include "kernels/x86/pool_x86.hpp"
 
 namespace braid::kernels {
 
@@ -155,8 +156,7 @@ struct PackedLinear::Impl {
                        {DNNL_ARG_SCRATCHPAD, memory(b.scratch, e, ws.raw_data())}});
     s.wait();
     if (!relu) return;
-    const int64_t total = b.rows * n;
-    for (int64_t i = 0; i < total; ++i) yb[i] = yb[i] > 0.0f || yb[i] != yb[i] ? yb[i] : 0.0f;
+    relu_keep_nan(yb, b.rows * n);
   }
 };
 

@@ -29,4 +29,9 @@ bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t 
 /// Portable code (vector extensions), single-threaded: a conv chain's step.
 void max_pool2x2_nchw16c(const float* x, float* y, int64_t w, int64_t oh, int64_t ow, bool relu);
 
+/// braid's ReLU in place on n floats (x > 0 or NaN keeps x, else +0), one
+/// thread: for the oneDNN-fused steps of compile, whose ReLU post-op would
+/// be max(x, 0), which turns NaN into 0.
+void relu_keep_nan(float* p, int64_t n);
+
 }  // namespace braid::kernels
