@@ -118,13 +118,14 @@ void Planner::chain_convs() {
       kernels::ChainConv cc;
       cc.g = conv_geom(dec_[s].nodes[0]);
       cc.weight = static_cast<const float*>(ctx_.const_data[c.inputs[1]].raw_data());
-      if (c.inputs[2] >= 0) cc.bias = static_cast<const float*>(ctx_.const_data[c.inputs[2]].raw_data());
+      if (c.inputs[2] >= 0)
+        cc.bias = static_cast<const float*>(ctx_.const_data[c.inputs[2]].raw_data());
       cc.relu = !dec_[s].acts.empty();
       spec.push_back(cc);
       d.nodes.insert(d.nodes.end(), dec_[s].nodes.begin(), dec_[s].nodes.end());
       if (!d.chain_what.empty()) d.chain_what += ", ";
-      d.chain_what += fmt::format("conv2d {}->{} {}x{}{}", cc.g.c_in, cc.g.c_out, cc.g.kh,
-                                  cc.g.kw, cc.relu ? " +relu" : "");
+      d.chain_what += fmt::format("conv2d {}->{} {}x{}{}", cc.g.c_in, cc.g.c_out, cc.g.kh, cc.g.kw,
+                                  cc.relu ? " +relu" : "");
     }
     if (pool >= 0) d.nodes.push_back(pool), d.chain_what += ", max_pool2d 2x2";
     d.chain = std::shared_ptr<kernels::ConvChain>(kernels::ConvChain::make(spec, pool >= 0));

@@ -61,9 +61,8 @@ dnnl::stream& chain_detail::stream() {
 }
 
 // Nothing when oneDNN cannot make some primitive or reorder.
-std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t images,
-                                                                   int nthreads, int64_t c0,
-                                                                   int64_t cp) const {
+std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t images, int nthreads,
+                                                                   int64_t c0, int64_t cp) const {
   try {
     return pipeline_or_throw(images, nthreads, c0, cp);
   } catch (const dnnl::error&) {
@@ -71,8 +70,10 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t image
   }
 }
 
-std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
-    int64_t images, int nthreads, int64_t c0, int64_t cp) const {
+std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int64_t images,
+                                                                            int nthreads,
+                                                                            int64_t c0,
+                                                                            int64_t cp) const {
   using namespace dnnl;
   Pipeline p;
   p.images = images, p.c0 = c0, p.cp = cp;
@@ -92,10 +93,17 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(
     attr.set_scratchpad_mode(scratchpad_mode::user);
     const bool last_pooled = pool && last_layer;
     auto make_pd = [&](algorithm alg) {
-      return convolution_forward::primitive_desc(
-          {prop_kind::forward_inference, alg, src, wei, bias, dst, {g.sh, g.sw},
-           {g.dh - 1, g.dw - 1}, {g.ph, g.pw}, {g.pad_bottom(), g.pad_right()}},
-          attr, engine());
+      return convolution_forward::primitive_desc({prop_kind::forward_inference,
+                                                  alg,
+                                                  src,
+                                                  wei,
+                                                  bias,
+                                                  dst,
+                                                  {g.sh, g.sw},
+                                                  {g.dh - 1, g.dw - 1},
+                                                  {g.ph, g.pw},
+                                                  {g.pad_bottom(), g.pad_right()}},
+                                                 attr, engine());
     };
     // Winograd splits the team by image: with fewer images than threads the
     // direct kernel is faster (conv_dnnl.cpp, run_kind).
@@ -180,9 +188,9 @@ bool ConvChain::Impl::build(int nthreads) {
   const ConvGeom& lg = convs.back().g;
   const int64_t blocks = lg.c_out / 16;
   const int parts = static_cast<int>(std::min<int64_t>(nthreads, blocks));
-  mode = nthreads == 1 || chunks >= 2 * nthreads          ? Mode::Chunked
+  mode = nthreads == 1 || chunks >= 2 * nthreads        ? Mode::Chunked
          : pool && parts >= 2 && 8 * before <= macs(lg) ? Mode::Split
-                                                          : Mode::Team;
+                                                        : Mode::Team;
   std::vector<Pipeline> made;
   auto add = [&](int64_t images, int t, int64_t c0, int64_t cp) {
     std::optional<Pipeline> p = pipeline(images, t, c0, cp);

@@ -81,10 +81,10 @@ struct ConvChain::Impl {
   //   Team:    one pipeline with primitives for all threads.
   enum class Mode { Chunked, Split, Team };
 
-  std::vector<ChainConv> convs;  // pointing into `owned`
-  std::vector<Tensor> owned;     // copies of the weights and biases (zeros if none)
+  std::vector<ChainConv> convs;          // pointing into `owned`
+  std::vector<Tensor> owned;             // copies of the weights and biases (zeros if none)
   bool pool = false, pool_relu = false;  // the last conv's ReLU, applied by the pooling
-  int64_t batch = 0, chunk = 0;  // images per chunk
+  int64_t batch = 0, chunk = 0;          // images per chunk
   int threads = 0;
   Mode mode = Mode::Team;
   std::vector<Pipeline> pipes;

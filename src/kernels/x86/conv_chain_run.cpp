@@ -122,8 +122,8 @@ void ConvChain::run(const float* x, float* y) {
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic)
   for (int64_t c = 0; c < chunks; ++c) {
     const Impl::Pipeline& p = c == chunks - 1 ? m.pipes.back() : m.pipes[0];
-    m.run_pipeline(p, x + c * m.chunk * in_img, y + c * m.chunk * out_img,
-                   ws(omp_get_thread_num()), 1);
+    m.run_pipeline(p, x + c * m.chunk * in_img, y + c * m.chunk * out_img, ws(omp_get_thread_num()),
+                   1);
   }
 }
 

@@ -28,10 +28,10 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <optional>
-#include <vector>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <dnnl.hpp>
 
@@ -133,7 +133,8 @@ struct PackedLinear::Impl {
       stream().wait();
       scratch.clear();
       const size_t bytes = std::max(full.scratch.get_size(), tail.scratch.get_size());
-      for (int i = 0; i < threads; ++i) scratch.push_back(empty({static_cast<int64_t>(bytes / 4) + 1}));
+      for (int i = 0; i < threads; ++i)
+        scratch.push_back(empty({static_cast<int64_t>(bytes / 4) + 1}));
       built_for = nthreads;
       return true;
     } catch (const dnnl::error&) {

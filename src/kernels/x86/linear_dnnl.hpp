@@ -16,8 +16,8 @@ class PackedLinear {
   /// x (m, k) row-major, W (n, k), bias (n) or null; copies W and bias.
   /// nullptr when oneDNN has only its reference kernel for the shape or the
   /// core lacks AVX-512 (the caller runs the GEMM and the epilogue).
-  static std::unique_ptr<PackedLinear> make(const float* w, const float* bias, int64_t m,
-                                            int64_t n, int64_t k, bool relu);
+  static std::unique_ptr<PackedLinear> make(const float* w, const float* bias, int64_t m, int64_t n,
+                                            int64_t k, bool relu);
   ~PackedLinear();
   PackedLinear(const PackedLinear&) = delete;
   PackedLinear& operator=(const PackedLinear&) = delete;
