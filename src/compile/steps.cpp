@@ -72,10 +72,12 @@ void LinearStep::run(Frame& f) const {
 }
 
 std::string LinearStep::describe() const {
+  std::string how = packed ? "small-batch kernel" : "GEMM + epilogue";
+#ifdef BRAID_HAVE_DNNL
+  if (matmul) how = "packed " + matmul->describe();
+#endif
   return fmt::format("linear {}->{}, {} rows{}{} ({})", k, n, m, bias.defined() ? " +bias" : "",
-                     acts_str(acts), packed   ? "small-batch kernel"
-                                     : matmul ? "oneDNN matmul, epilogue fused"
-                                              : "GEMM + epilogue");
+                     acts_str(acts), how);
 }
 
 // -- conv2d --------------------------------------------------------------------------
@@ -156,8 +158,8 @@ void MaxPoolStep::run(Frame& f) const {
   const int64_t hw = rows.in * cols.in, ohw = rows.out() * cols.out(), w = cols.in;
 #ifdef BRAID_HAVE_DNNL
   // The AVX-512 kernel: the same comparisons, so the same bits (pool_x86.hpp).
-  if (pairs && kernels::max_pool2x2_values_x86(xp, yp, planes, rows.in, cols.in, rows.out(),
-                                               cols.out())) {
+  if (pairs &&
+      kernels::max_pool2x2_values_x86(xp, yp, planes, rows.in, cols.in, rows.out(), cols.out())) {
     if (relu)
       parallel_for(planes, rows_grain(ohw), [&](int64_t p0, int64_t p1) {
         apply_unary(UnaryOp{Pw::Relu}, yp + p0 * ohw, (p1 - p0) * ohw);
@@ -242,11 +244,20 @@ void FallbackStep::run(Frame& f) const {
   for (size_t k = 0; k < in.size(); ++k) {
     const In& a = in[k];
     switch (a.kind) {
-      case In::Absent: break;
-      case In::Constant: args[k] = a.constant; break;
-      case In::Input: args[k] = f.inputs[a.input]; break;
-      case In::Env: args[k] = f.env[a.value]; break;
-      case In::Raw: args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype); break;
+      case In::Absent:
+        break;
+      case In::Constant:
+        args[k] = a.constant;
+        break;
+      case In::Input:
+        args[k] = f.inputs[a.input];
+        break;
+      case In::Env:
+        args[k] = f.env[a.value];
+        break;
+      case In::Raw:
+        args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype);
+        break;
     }
   }
   std::vector<Tensor> res;
