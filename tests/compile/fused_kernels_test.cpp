@@ -110,6 +110,29 @@ TEST(CompileFused, ConvChainPoolKeepsNaN) {
   EXPECT_TRUE(std::isnan(got.to_vector<float>()[32 * 4 * 5 + 2 * 5 + 2]));
 }
 
+// The same through the single-channel 3x3 first layer (the chain's own
+// kernel): at batch 1 (split) and 9 (chunks), a NaN pixel's window is NaN.
+TEST(CompileFused, ConvChainFirstLayerKeepsNaN) {
+  manual_seed(67);
+  Tensor w1 = randn({16, 1, 3, 3}), b1 = randn({16}), w2 = randn({32, 16, 3, 3}) * 0.1;
+  Fn f = [&](const std::vector<Tensor>& in) {
+    Tensor h = relu(conv2d(relu(conv2d(in[0], w1, b1)), w2));
+    return std::vector<Tensor>{max_pool2d(h, {2, 2})};
+  };
+  const int saved = get_num_threads();
+  set_num_threads(2);
+  CompiledModule c = compile_fn(f, {randn({2, 1, 28, 28})});
+  for (int64_t b : {1, 9}) {
+    Tensor x = randn({b, 1, 28, 28});
+    static_cast<float*>(x.raw_data())[(b - 1) * 784 + 10 * 28 + 12] = std::nanf("");
+    Tensor got = c(x);
+    EXPECT_TRUE(close(got, eager(f, x), kTol)) << "batch " << b << "\n" << c.report();
+    // (10, 12) reaches conv2's outputs (6..10, 8..12): pooled (4, 5) is NaN.
+    EXPECT_TRUE(std::isnan(got.to_vector<float>()[(b - 1) * 32 * 144 + 4 * 12 + 5]));
+  }
+  set_num_threads(saved);
+}
+
 // Shapes the chain refuses keep the eager kernels, bit for bit: a pooled
 // conv whose channels are not a multiple of 16, and a lone conv (with a
 // pooling that is not 2x2).

@@ -16,6 +16,11 @@
 //     conv's ReLU is applied to the pooled values instead (Note [relu after
 //     max pooling], compile/plan.cpp), inside the pooling loop;
 //   * pools straight from the blocked layout into braid's NCHW output;
+//   * runs a single-channel 3x3 first layer (MNIST's conv1) with its own
+//     kernel (first_layer_3x3, conv_chain_run.cpp) where the next layer
+//     reads nChw16c: it writes that layout with bias and ReLU in one pass,
+//     where oneDNN's direct kernel took ~8 us an image (4 images a chunk:
+//     ~6 us) for 0.2 M multiply-adds;
 //   * shares the batch out in one of three ways (Impl::Mode):
 //     Chunked: chunks of a few images (about 1 MiB of activations), each
 //       start to end on one thread with single-thread primitives (as Note
@@ -140,6 +145,22 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
       }
     } else {
       Layer& prev = p.layers.back();
+      // A single-channel 3x3 first layer feeding nChw16c: our own kernel,
+      // which writes that layout with bias and ReLU in one pass (oneDNN's
+      // direct kernel took 8 us an image for it; Note [conv chains]).
+      const ConvGeom& g0 = convs[0].g;
+      const memory::desc want = nchw(g.n, g.c_in, g.h, g.w, Tag::nChw16c);
+      if (i == 1 && nthreads == 1 && L.src == want && g0.c_in == 1 && g0.kh == 3 && g0.kw == 3 &&
+          g0.sh == 1 && g0.sw == 1 && g0.dh == 1 && g0.dw == 1 && g0.ph == 0 && g0.pw == 0 &&
+          g0.c_out % 16 == 0) {
+        prev.first_layer = true, prev.dst = want, prev.relu_pass = false;
+        p.in_convert.reset();  // it reads braid's NCHW input as it is
+        prev.packed = empty({g0.c_out * 9});
+        float* pk = static_cast<float*>(prev.packed.raw_data());
+        for (int64_t c = 0; c < g0.c_out; ++c)
+          for (int t = 0; t < 9; ++t)
+            pk[((c / 16) * 9 + t) * 16 + c % 16] = convs[0].weight[c * 9 + t];
+      }
       if (prev.dst != L.src) {
         prev.to_next = reorder({engine(), prev.dst, engine(), L.src});
         prev.next_src = L.src;

@@ -63,6 +63,10 @@ struct ConvChain::Impl {
     bool winograd = false;
     bool relu_pass = false;  // braid's ReLU over dst after the primitive
     const float* bias_ptr = nullptr;
+    // Run by first_layer_3x3 (conv_chain_run.cpp) instead of `prim`, with
+    // `packed` weights (c_out / 16, 9, 16) and the ReLU inside.
+    bool first_layer = false;
+    Tensor packed;
   };
   // The primitives for `images` images on `threads` threads; the last
   // conv's output channels [c0, c0 + cp) of c_out (all but in Split mode).

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "braid/core/error.hpp"
 #include "braid/core/parallel.hpp"
@@ -29,6 +30,41 @@ void relu_inplace(float* p, int64_t n, int nthreads) {
     relu_keep_nan(p + b * kBlock, std::min(kBlock, n - b * kBlock));
 }
 
+typedef float v16 __attribute__((vector_size(64)));
+
+// conv 1 -> c (c % 16 == 0) 3x3, stride 1, no padding, one image x (h, w),
+// into nChw16c y (c / 16, oh, ow, 16): bias, then the 9 taps in order, then
+// braid's ReLU (NaN kept) when `relu`. Eight output pixels at a time, so
+// eight independent accumulators keep the FMA units busy.
+void first_layer_3x3(const float* x, const float* wp, const float* bias, float* y, int64_t w,
+                     int64_t oh, int64_t ow, int64_t c, bool relu) {
+  for (int64_t b = 0; b < c / 16; ++b) {
+    v16 wv[9], bv;
+    for (int t = 0; t < 9; ++t) std::memcpy(&wv[t], wp + (b * 9 + t) * 16, sizeof(v16));
+    std::memcpy(&bv, bias + b * 16, sizeof bv);
+    float* yb = y + b * oh * ow * 16;
+    for (int64_t i = 0; i < oh; ++i) {
+      for (int64_t j0 = 0; j0 < ow; j0 += 8) {
+        const int64_t jn = std::min<int64_t>(8, ow - j0);
+        v16 acc[8];
+        for (int k = 0; k < 8; ++k) acc[k] = bv;
+        for (int di = 0; di < 3; ++di)
+          for (int dj = 0; dj < 3; ++dj) {
+            const float* xr = x + (i + di) * w + j0 + dj;
+            const v16 wt = wv[di * 3 + dj];
+            for (int k = 0; k < 8; ++k)
+              if (k < jn) acc[k] += xr[k] * wt;
+          }
+        for (int k = 0; k < jn; ++k) {
+          v16 v = acc[k];
+          if (relu) v = (v > v16{}) | (v != v) ? v : v16{};
+          std::memcpy(yb + (i * ow + j0 + k) * 16, &v, sizeof v);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, float* w,
@@ -47,6 +83,16 @@ void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, 
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& L = p.layers[i];
     void* dst = L.dst_off >= 0 ? at(L.dst_off) : y;
+    if (L.first_layer) {
+      const ConvGeom& g = convs[0].g;
+      for (int64_t n = 0; n < p.images; ++n)
+        first_layer_3x3(static_cast<const float*>(cur) + n * g.h * g.w,
+                        static_cast<const float*>(L.packed.raw_data()), L.bias_ptr,
+                        static_cast<float*>(dst) + n * g.c_out * g.oh * g.ow, g.w, g.oh, g.ow,
+                        g.c_out, convs[0].relu);
+      cur = dst;
+      continue;
+    }
     L.prim.execute(s, {{DNNL_ARG_SRC, memory(L.src, e, cur)},
                        {DNNL_ARG_WEIGHTS, memory(L.wei, e, L.weight.raw_data())},
                        {DNNL_ARG_BIAS, memory(L.bias, e, const_cast<float*>(L.bias_ptr))},
