@@ -16,8 +16,9 @@
 //     It is braid's ReLU, not oneDNN's post-op: that one is max(x, 0),
 //     which turns NaN into 0 (every eltwise post-op of oneDNN 2.6 does,
 //     tested), where braid's relu keeps NaN.
-// Batch 256, 2 threads, interleaved runs on a quiet machine (medians):
-// 1.91 M images/s, against 1.43 M for the GEMM + epilogue path.
+// MLP compiled, batch 256, 2 threads, medians of 5 interleaved runs (load
+// < 1): 1.91 M images/s, against 1.44 M for the GEMM + epilogue path and
+// 1.44 M for ONNX Runtime.
 // The primitives are made for the plan's exact row count (a plan is per
 // input shape) and remade when the thread count changes. The split depends
 // only on the row and thread counts, so results are bit-identical run to run
