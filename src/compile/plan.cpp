@@ -268,6 +268,7 @@ void Planner::decide() {
     if (kind_[i] != Kind::Fallback && kind_[i] != Kind::Member)
       for (int id : n.outputs) v_[id].raw_ok = true;
   }
+  chain_convs();
   // Note [relu after max pooling]: max_pool2d(relu(y)) == relu(max_pool2d(y))
   // bit for bit (relu is monotone, keeps NaN, and maps every value <= 0 to
   // +0), so a conv's relu whose only reader is a max pool runs on the pooled
@@ -295,6 +296,8 @@ std::vector<int> Planner::raw_reads(const Decision& d) const {
     case Kind::MaxPool:
     case Kind::Alias:
       return {n0.inputs[0]};
+    case Kind::ConvChain:
+      return {d.chain_in};
     case Kind::Elementwise: {
       std::vector<int> r = {d.ew_in};
       for (const EwOp& e : d.ew)

@@ -3,6 +3,9 @@
 
 #include "braid/ops/ops.hpp"
 #include "compile/planner.hpp"
+#ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/linear_dnnl.hpp"
+#endif
 
 namespace braid::compiler::detail {
 
@@ -38,6 +41,7 @@ std::unique_ptr<Step> Planner::make_step(const Decision& d) {
     case Kind::Linear: s = linear_step(d); break;
     case Kind::Conv: s = conv_step(d); break;
     case Kind::MaxPool: s = pool_step(d); break;
+    case Kind::ConvChain: s = chain_step(d); break;
     case Kind::Elementwise: s = elementwise_step(d); break;
     default: s = fallback_step(d); break;
   }
@@ -64,40 +68,23 @@ std::unique_ptr<Step> Planner::linear_step(const Decision& d) {
           b >= 0 ? static_cast<const float*>(ctx_.const_data[b].raw_data()) : nullptr, s->n, s->k));
     s->packed = packed;
   }
+#ifdef BRAID_HAVE_DNNL
+  const bool relu_only = s->acts.empty() || (s->acts.size() == 1 && s->acts[0].op == Pw::Relu);
+  if (const_params && s->m > kSmallRows && relu_only)
+    s->matmul = kernels::PackedLinear::make(
+        static_cast<const float*>(ctx_.const_data[w].raw_data()),
+        b >= 0 ? static_cast<const float*>(ctx_.const_data[b].raw_data()) : nullptr, s->m, s->n,
+        s->k, !s->acts.empty());
+#endif
   return s;
 }
 
-namespace {
-// One value per spatial dim (1 or 2 given) as (height, width), as conv2d reads it.
-std::pair<int64_t, int64_t> per_dim(const Attrs& a, std::string_view name, int64_t dflt) {
-  if (!a.has(name)) return {dflt, dflt};
-  const auto& v = a.ints("conv2d", name);
-  return {v.front(), v.back()};
-}
-}  // namespace
-
 std::unique_ptr<Step> Planner::conv_step(const Decision& d) {
   const Node& n = g_.nodes[d.nodes[0]];
-  const int x = n.inputs[0], w = n.inputs[1], b = n.inputs[2], y0 = n.outputs[0];
-  const Shape &xs = v_[x].shape, &ws = v_[w].shape, &ys = v_[y0].shape;
-  const Attrs& a = n.attrs;
+  const int x = n.inputs[0], w = n.inputs[1], b = n.inputs[2];
   auto s = std::make_unique<ConvStep>();
-  kernels::ConvGeom& g = s->g;
-  g.n = xs.size() == 4 ? xs[0] : 1;
-  g.c_in = xs[xs.size() - 3], g.h = xs[xs.size() - 2], g.w = xs.back();
-  g.c_out = ws[0], g.kh = ws[2], g.kw = ws[3];
-  g.oh = ys[ys.size() - 2], g.ow = ys.back();
-  g.groups = a.has("groups") ? a.i("conv2d", "groups") : 1;
-  std::tie(g.sh, g.sw) = per_dim(a, "stride", 1);
-  std::tie(g.dh, g.dw) = per_dim(a, "dilation", 1);
-  const AttrValue* pad = a.find("padding");
-  if (const std::string* mode = pad ? std::get_if<std::string>(pad) : nullptr) {
-    // "same": the odd row/column of an even kernel goes at the end (conv.cpp).
-    g.ph = *mode == "same" ? g.dh * (g.kh - 1) / 2 : 0;
-    g.pw = *mode == "same" ? g.dw * (g.kw - 1) / 2 : 0;
-  } else {
-    std::tie(g.ph, g.pw) = per_dim(a, "padding", 0);
-  }
+  s->g = conv_geom(d.nodes[0]);
+  const kernels::ConvGeom& g = s->g;
   s->x = ref(x), s->w = ref(w), s->y = ref(g_.nodes[d.nodes.back()].outputs[0]);
   if (b >= 0) {
     s->bias = ref(b);

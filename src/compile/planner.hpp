@@ -5,6 +5,10 @@
 
 #include "compile/plan.hpp"
 
+namespace braid::kernels {
+class ConvChain;
+}
+
 namespace braid::compiler::detail {
 
 /// How a graph node runs.
@@ -16,6 +20,7 @@ enum class Kind : uint8_t {
   MaxPool,      ///< MaxPoolStep
   Elementwise,  ///< ElementwiseStep over the group
   Member,       ///< run by the step of a later node of its group
+  ConvChain,    ///< ConvChainStep: convs (+relu) and a max pool, one oneDNN chain
 };
 
 /// Where a value lives during a call.
@@ -61,6 +66,9 @@ struct Decision {
   bool pool_relu = false;     ///< MaxPool: relu on the pooled values (moved from the producer)
   int ew_in = -1;             ///< Elementwise: the value the loop starts from
   std::vector<EwOp> ew;
+  std::shared_ptr<kernels::ConvChain> chain;  ///< ConvChain: made at plan time
+  int chain_in = -1;                          ///< ConvChain: the first conv's input
+  std::string chain_what;                     ///< ConvChain: its layers, for the report
 };
 
 class Planner {
@@ -76,6 +84,10 @@ class Planner {
   bool pool_ok(int node) const;
   std::optional<Decision> elementwise(const std::vector<int>& nodes) const;
   std::vector<int> raw_reads(const Decision& d) const;
+  // plan_chain.cpp
+  kernels::ConvGeom conv_geom(int node) const;
+  bool pool_2x2(int node) const;
+  void chain_convs();
   // plan_memory.cpp
   void locate();
   void lifetimes();
@@ -87,6 +99,7 @@ class Planner {
   std::unique_ptr<Step> linear_step(const Decision& d);
   std::unique_ptr<Step> conv_step(const Decision& d);
   std::unique_ptr<Step> pool_step(const Decision& d);
+  std::unique_ptr<Step> chain_step(const Decision& d);
   std::unique_ptr<Step> elementwise_step(const Decision& d);
   std::unique_ptr<Step> fallback_step(const Decision& d);
   std::string describe_plan() const;

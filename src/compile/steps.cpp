@@ -13,8 +13,11 @@
 #include "kernels/portable/copy.hpp"
 #include "kernels/portable/gemm.hpp"
 #ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/conv_chain_dnnl.hpp"
 #include "kernels/x86/conv_dnnl.hpp"
 #include "kernels/x86/gemm_dnnl.hpp"
+#include "kernels/x86/linear_dnnl.hpp"
+#include "kernels/x86/pool_x86.hpp"
 #endif
 
 namespace braid::compiler {
@@ -42,6 +45,12 @@ void LinearStep::run(Frame& f) const {
     small_gemm(*packed, xp, m, k, yp, acts, get_num_threads());
     return;
   }
+#ifdef BRAID_HAVE_DNNL
+  if (matmul) {
+    matmul->run(xp, yp);
+    return;
+  }
+#endif
   // As the eager linear: y = x @ W^T through the same GEMM call (W^T read in
   // place with unit row stride), then bias and activations row by row.
   kernels::GemmArgs a;
@@ -63,8 +72,12 @@ void LinearStep::run(Frame& f) const {
 }
 
 std::string LinearStep::describe() const {
+  std::string how = packed ? "small-batch kernel" : "GEMM + epilogue";
+#ifdef BRAID_HAVE_DNNL
+  if (matmul) how = "packed " + matmul->describe();
+#endif
   return fmt::format("linear {}->{}, {} rows{}{} ({})", k, n, m, bias.defined() ? " +bias" : "",
-                     acts_str(acts), packed ? "small-batch kernel" : "GEMM + epilogue");
+                     acts_str(acts), how);
 }
 
 // -- conv2d --------------------------------------------------------------------------
@@ -90,6 +103,25 @@ void ConvStep::run(Frame& f) const {
 std::string ConvStep::describe() const {
   return fmt::format("conv2d {}->{} {}x{} on {}x{}, batch {}{}", g.c_in, g.c_out, g.kh, g.kw, g.h,
                      g.w, g.n, acts_str(acts));
+}
+
+// -- conv chains ---------------------------------------------------------------------
+
+void ConvChainStep::run(Frame& f) const {
+#ifdef BRAID_HAVE_DNNL
+  chain->run(x.get<const float>(f), y.get<float>(f));
+#else
+  (void)f;
+  BRAID_ASSERT(false && "conv chains are made only with oneDNN");
+#endif
+}
+
+std::string ConvChainStep::describe() const {
+#ifdef BRAID_HAVE_DNNL
+  return fmt::format("conv chain: {} ({})", what, chain->describe());
+#else
+  return what;
+#endif
 }
 
 // -- max pooling ---------------------------------------------------------------------
@@ -124,6 +156,17 @@ void MaxPoolStep::run(Frame& f) const {
   const float* xp = x.get<const float>(f);
   float* yp = y.get<float>(f);
   const int64_t hw = rows.in * cols.in, ohw = rows.out() * cols.out(), w = cols.in;
+#ifdef BRAID_HAVE_DNNL
+  // The AVX-512 kernel: the same comparisons, so the same bits (pool_x86.hpp).
+  if (pairs &&
+      kernels::max_pool2x2_values_x86(xp, yp, planes, rows.in, cols.in, rows.out(), cols.out())) {
+    if (relu)
+      parallel_for(planes, rows_grain(ohw), [&](int64_t p0, int64_t p1) {
+        apply_unary(UnaryOp{Pw::Relu}, yp + p0 * ohw, (p1 - p0) * ohw);
+      });
+    return;
+  }
+#endif
   parallel_for(planes, rows_grain(hw), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float* xq = xp + p * hw;
@@ -201,11 +244,20 @@ void FallbackStep::run(Frame& f) const {
   for (size_t k = 0; k < in.size(); ++k) {
     const In& a = in[k];
     switch (a.kind) {
-      case In::Absent: break;
-      case In::Constant: args[k] = a.constant; break;
-      case In::Input: args[k] = f.inputs[a.input]; break;
-      case In::Env: args[k] = f.env[a.value]; break;
-      case In::Raw: args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype); break;
+      case In::Absent:
+        break;
+      case In::Constant:
+        args[k] = a.constant;
+        break;
+      case In::Input:
+        args[k] = f.inputs[a.input];
+        break;
+      case In::Env:
+        args[k] = f.env[a.value];
+        break;
+      case In::Raw:
+        args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype);
+        break;
     }
   }
   std::vector<Tensor> res;

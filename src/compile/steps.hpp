@@ -15,6 +15,11 @@
 #include "kernels/portable/conv.hpp"
 #include "kernels/portable/pool.hpp"
 
+namespace braid::kernels {
+class ConvChain;
+class PackedLinear;
+}
+
 namespace braid::compiler {
 
 /// What changes from call to call.
@@ -48,12 +53,15 @@ class Step {
 };
 
 /// y = acts(x @ W^T + b), x (m, k) with m rows: small_gemm for few rows,
-/// the oneDNN/portable GEMM then the epilogue on each hot row block for more.
+/// a oneDNN matmul with bias and ReLU fused for more (Note [packed linear],
+/// kernels/x86/linear_dnnl.cpp), else the oneDNN/portable GEMM then the
+/// epilogue on each row block.
 struct LinearStep final : Step {
   Ref x, w, bias, y;
   int64_t m = 0, n = 0, k = 0;
   std::vector<UnaryOp> acts;
   std::shared_ptr<const PackedWeight> packed;  ///< set: use small_gemm
+  std::shared_ptr<kernels::PackedLinear> matmul;  ///< set: one oneDNN matmul with the epilogue
   void run(Frame& f) const override;
   std::string describe() const override;
 };
@@ -63,6 +71,17 @@ struct ConvStep final : Step {
   kernels::ConvGeom g;
   Ref x, w, bias, y;  ///< bias always defined (zeros when the node has none)
   std::vector<UnaryOp> acts;
+  void run(Frame& f) const override;
+  std::string describe() const override;
+};
+
+/// Convolutions with their bias and ReLU, then (optionally) a 2x2 max
+/// pooling, as one oneDNN chain: Note [conv chains]
+/// (kernels/x86/conv_chain_dnnl.cpp).
+struct ConvChainStep final : Step {
+  Ref x, y;
+  std::shared_ptr<kernels::ConvChain> chain;
+  std::string what;  ///< the layers, for describe()
   void run(Frame& f) const override;
   std::string describe() const override;
 };

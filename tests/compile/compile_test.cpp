@@ -49,9 +49,13 @@ TEST(Compile, EveryActivationEpilogueMatchesEager) {
     CompiledModule cl = compile_fn(lin, {randn({16, 20})});
     CompiledModule cc = compile_fn(conv, {randn({2, 3, 7, 7})});
     EXPECT_NE(cl.report().find("fuse (epilogue)"), std::string::npos) << cl.report();
-    // 16 rows: the eager GEMM, then the same formulas: bit for bit.
+    // 16 rows: the eager GEMM, then the same formulas: bit for bit; relu
+    // runs in the packed oneDNN matmul (Note [packed linear]): a few ulps.
     Tensor x = randn({16, 20}), xc = randn({2, 3, 7, 7});
-    EXPECT_TRUE(bit_equal(cl(x), eager(lin, {x})[0])) << "activation " << k;
+    if (k == 0)
+      EXPECT_TRUE(close(cl(x), eager(lin, {x})[0], 1e-5)) << "activation " << k;
+    else
+      EXPECT_TRUE(bit_equal(cl(x), eager(lin, {x})[0])) << "activation " << k;
     EXPECT_TRUE(bit_equal(cc(xc), eager(conv, {xc})[0])) << "activation " << k;
     // 2 rows: the small-batch kernel, within a few ulps.
     Tensor x2 = randn({2, 20});
@@ -69,10 +73,9 @@ TEST(Compile, SmallBatchLinearAtEveryWidth) {
       for (int64_t m : {1, 3, 4, 5, 8, 9}) {
         Tensor x = randn({m, k});
         Tensor want = eager(f, {x})[0];
-        if (m > 8)
-          EXPECT_TRUE(bit_equal(c(x), want)) << "m=" << m << " n=" << n << " k=" << k;
-        else
-          EXPECT_TRUE(close(c(x), want, 1e-5)) << "m=" << m << " n=" << n << " k=" << k;
+        // Up to 8 rows the small-batch kernel, above the packed oneDNN
+        // matmul: each sums in its own order.
+        EXPECT_TRUE(close(c(x), want, 1e-5)) << "m=" << m << " n=" << n << " k=" << k;
       }
     }
   }
@@ -110,7 +113,7 @@ TEST(Compile, NodesWithoutAFastStepRunThroughTheRegistry) {
   };
   CompiledModule c = compile_fn(f, {randn({10, 8})});
   Tensor x = randn({10, 8});
-  EXPECT_TRUE(bit_equal(c(x), eager(f, {x})[0])) << c.report();
+  EXPECT_TRUE(close(c(x), eager(f, {x})[0], 1e-4)) << c.report();
   PlanStats st = c.plan_stats({{10, 8}});
   EXPECT_EQ(st.fallback_steps, 3) << c.report();
   EXPECT_NE(c.report().find("softmax through the op registry"), std::string::npos);
@@ -186,14 +189,22 @@ TEST(Compile, ArenaReusesMemoryBetweenLifetimes) {
   CompiledModule unplanned = compile(m, randn({2, 1, 28, 28}), {.plan_memory = false});
   PlanStats a = planned.plan_stats({{4, 1, 28, 28}});
   PlanStats b = unplanned.plan_stats({{4, 1, 28, 28}});
-  EXPECT_LT(a.arena_bytes, a.intermediate_bytes) << planned.report();
   EXPECT_GE(b.arena_bytes, b.intermediate_bytes);
   EXPECT_EQ(a.intermediate_bytes, b.intermediate_bytes);
   EXPECT_EQ(a.alias_nodes, 1);  // the flatten
-  EXPECT_GE(a.fused_steps, 3);  // conv+relu twice, linear+relu
-  // The second conv's relu runs on the pooled values (Note [relu after max pooling]).
-  EXPECT_NE(planned.report().find("max_pool2d 24x24 -> 12x12, 256 planes +relu"), std::string::npos)
-      << planned.report();
+  if (planned.report().find("conv chain") != std::string::npos) {
+    // conv, relu, conv, relu, pool in one step; linear+relu: the pooled
+    // values and the linear's output are both alive at the linear.
+    EXPECT_LE(a.arena_bytes, a.intermediate_bytes) << planned.report();
+    EXPECT_GE(a.fused_steps, 2);
+  } else {  // no oneDNN chain (Note [conv chains]): layer by layer
+    EXPECT_LT(a.arena_bytes, a.intermediate_bytes) << planned.report();
+    EXPECT_GE(a.fused_steps, 3);  // conv+relu twice, linear+relu
+    // The second conv's relu runs on the pooled values (Note [relu after max pooling]).
+    EXPECT_NE(planned.report().find("max_pool2d 24x24 -> 12x12, 256 planes +relu"),
+              std::string::npos)
+        << planned.report();
+  }
   Tensor x = randn({4, 1, 28, 28});
   EXPECT_TRUE(bit_equal(planned(x), unplanned(x)));
 }
@@ -220,7 +231,7 @@ TEST(Compile, StridedInputs) {
   CompiledModule c = compile_fn(f, {randn({3, 4})});
   Tensor x = randn({4, 12}).transpose(0, 1);  // (12, 4), not contiguous
   ASSERT_FALSE(x.is_contiguous());
-  EXPECT_TRUE(bit_equal(c(x), eager(f, {x.contiguous()})[0]));
+  EXPECT_TRUE(close(c(x), eager(f, {x.contiguous()})[0], 1e-5));
 }
 
 }  // namespace

@@ -14,15 +14,20 @@
 ///
 /// Note [what compile changes in the numbers]
 /// A step that calls the same kernel as the eager op on the same operands
-/// gives the same bits: conv2d (oneDNN or portable) followed by its
-/// activation, linear with more than 8 rows (the eager GEMM call, then bias
-/// and activation applied row by row), max pooling, views, elementwise
-/// chains (the eager formulas, one element at a time), constant folding (the
-/// same op, run earlier). Two things change the rounding, each by a few
-/// float32 ulps of the sum of the terms' magnitudes: the small-batch linear
-/// kernel (up to 8 rows; its own dot-product order, src/compile/small_gemm.hpp)
-/// and BatchNorm folding (the scale multiplies the weights before the sum,
-/// not the sum). tests/compile/ checks each.
+/// gives the same bits: a lone conv2d (oneDNN or portable) followed by its
+/// activation, linear with more than 8 rows whose activation is not ReLU or
+/// none or whose weight is not a constant (the eager GEMM call, then bias and
+/// activation applied row by row), max pooling, views, elementwise chains
+/// (the eager formulas, one element at a time), constant folding (the same
+/// op, run earlier). Four things change the rounding, each by a few float32
+/// ulps of the sum of the terms' magnitudes: the small-batch linear kernel
+/// (up to 8 rows; its own dot-product order, src/compile/small_gemm.hpp); the
+/// packed linear above 8 rows (one oneDNN matmul per thread's rows, Note
+/// [packed linear] in src/kernels/x86/linear_dnnl.cpp); conv chains (conv
+/// (+relu) -> conv (+relu) -> 2x2 max pool as one oneDNN pipeline, Note [conv
+/// chains] in src/kernels/x86/conv_chain_dnnl.cpp); and BatchNorm folding
+/// (the scale multiplies the weights before the sum, not the sum). NaN and
+/// ReLU behave as eager everywhere. tests/compile/ checks each.
 ///
 /// A compiled module keeps the weights as they were when compiled (folded
 /// and packed copies): compile again after changing the model. One call at

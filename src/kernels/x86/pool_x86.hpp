@@ -21,4 +21,17 @@ bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
 bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t h, int64_t w,
                             int64_t oh, int64_t ow);
 
+/// The 2x2 stride-2 max pool of one block of 16 channels in oneDNN's
+/// nChw16c layout, x (h, w, 16), into 16 NCHW planes y (16, oh, ow), oh <=
+/// h / 2, ow <= w / 2; with `relu`, braid's ReLU (NaN kept) on each result,
+/// which gives the bits of pooling the ReLU's output (Note [relu after max
+/// pooling], compile/plan.cpp). Values as max_pool2d's (the same comparisons).
+/// Portable code (vector extensions), single-threaded: a conv chain's step.
+void max_pool2x2_nchw16c(const float* x, float* y, int64_t w, int64_t oh, int64_t ow, bool relu);
+
+/// braid's ReLU in place on n floats (x > 0 or NaN keeps x, else +0), one
+/// thread: for the oneDNN-fused steps of compile, whose ReLU post-op would
+/// be max(x, 0), which turns NaN into 0.
+void relu_keep_nan(float* p, int64_t n);
+
 }  // namespace braid::kernels
