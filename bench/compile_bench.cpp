@@ -52,7 +52,9 @@ void BM_infer(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
   state.SetLabel(std::string(net == kMlp ? "mlp" : "cnn") + " " +
-                 (way == kEager ? "eager" : way == kExecutor ? "executor" : "compiled") +
+                 (way == kEager      ? "eager"
+                  : way == kExecutor ? "executor"
+                                     : "compiled") +
                  " batch " + std::to_string(batch));
 }
 BENCHMARK(BM_infer)

@@ -54,9 +54,8 @@ BENCHMARK(BM_batch_get_and_stack);
 // A whole shuffled epoch through the DataLoader (938 batches), 0 and 2 workers.
 static void BM_batch_loader_epoch(benchmark::State& state) {
   auto ds = mnist_like();
-  data::DataLoader loader(ds, {.batch_size = 64,
-                               .shuffle = true,
-                               .num_workers = static_cast<int>(state.range(0))});
+  data::DataLoader loader(
+      ds, {.batch_size = 64, .shuffle = true, .num_workers = static_cast<int>(state.range(0))});
   for (auto _ : state)
     for (const data::Example& b : loader) benchmark::DoNotOptimize(b.data.raw_data());
 }

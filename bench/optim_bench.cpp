@@ -12,8 +12,8 @@ using namespace braid;
 
 namespace {
 std::vector<Tensor> param_set(int64_t which) {
-  std::vector<Shape> shapes = {{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {128, 9216}, {128},
-                               {10, 128},     {10}};
+  std::vector<Shape> shapes = {{32, 1, 3, 3}, {32},  {64, 32, 3, 3}, {64},
+                               {128, 9216},   {128}, {10, 128},      {10}};
   if (which == 1) shapes = {{10'000'000}};
   std::vector<Tensor> ps;
   manual_seed(0);

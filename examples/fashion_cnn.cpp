@@ -48,18 +48,19 @@ int main(int argc, char** argv) try {
       {.epochs = epochs,
        .batch_size = 128,
        .validation_data = {{narrow(x, 0, n_fit, n_val), narrow(y, 0, n_fit, n_val)}},
-       .callbacks = {train::EarlyStopping({.monitor = "val_accuracy", .patience = 2,
-                                           .restore_best_weights = true}),
-                     train::ReduceLROnPlateau({.monitor = "val_loss", .factor = 0.5, .patience = 1}),
-                     train::CSVLogger(log_dir + "/history.csv"),
-                     train::TensorBoard(log_dir)},
+       .callbacks = {train::EarlyStopping(
+                         {.monitor = "val_accuracy", .patience = 2, .restore_best_weights = true}),
+                     train::ReduceLROnPlateau(
+                         {.monitor = "val_loss", .factor = 0.5, .patience = 1}),
+                     train::CSVLogger(log_dir + "/history.csv"), train::TensorBoard(log_dir)},
        .seed = 1});
 
   train::Logs test = model.evaluate(x_test, y_test, 512);
-  std::printf("Fashion-MNIST test accuracy %.2f %% (loss %.4f) after %zu epoch(s); "
-              "history in %s/history.csv, TensorBoard runs in %s/{train,validation}\n",
-              test.at("accuracy") * 100, test.at("loss"), history["loss"].size(), log_dir.c_str(),
-              log_dir.c_str());
+  std::printf(
+      "Fashion-MNIST test accuracy %.2f %% (loss %.4f) after %zu epoch(s); "
+      "history in %s/history.csv, TensorBoard runs in %s/{train,validation}\n",
+      test.at("accuracy") * 100, test.at("loss"), history["loss"].size(), log_dir.c_str(),
+      log_dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "fashion_cnn: %s\n", e.what());

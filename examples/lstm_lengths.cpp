@@ -5,8 +5,8 @@
 // Prints the held-out accuracy as it learns.
 #include <braid/braid.hpp>
 
-#include "models.hpp"
 #include <cstdio>
+#include "models.hpp"
 
 using namespace braid;
 

@@ -22,10 +22,10 @@ using namespace braid;
 using Clock = std::chrono::steady_clock;
 
 // -- 3. The two networks of the comparison, each both ways: examples/models.hpp --------
-using examples::cnn_sequential;
-using examples::mlp_sequential;
 using examples::CNN;
+using examples::cnn_sequential;
 using examples::MLP;
+using examples::mlp_sequential;
 
 // -- small helpers for the report ------------------------------------------------------
 
@@ -46,11 +46,16 @@ Args parse(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (s == "--mlp-epochs") a.mlp_epochs = std::stoi(next());
-    else if (s == "--cnn-epochs") a.cnn_epochs = std::stoi(next());
-    else if (s == "--threads") a.threads = std::stoi(next());
-    else if (s == "--data") a.data = next();
-    else if (s == "--quick") a.quick = true;
+    if (s == "--mlp-epochs")
+      a.mlp_epochs = std::stoi(next());
+    else if (s == "--cnn-epochs")
+      a.cnn_epochs = std::stoi(next());
+    else if (s == "--threads")
+      a.threads = std::stoi(next());
+    else if (s == "--data")
+      a.data = next();
+    else if (s == "--quick")
+      a.quick = true;
     else {
       std::fprintf(stderr,
                    "usage: mnist_tour [--mlp-epochs N] [--cnn-epochs N] [--threads N] "
@@ -162,16 +167,18 @@ int main(int argc, char** argv) try {
     x_train = narrow(x_train, 0, 0, 10000);
     y_train = narrow(y_train, 0, 0, 10000);
   }
-  std::printf("train %s %s -> x_train %s, test %s; pixels scaled to [0, 1], "
-              "normalised with mean 0.1307, std 0.3081\n",
-              shape_str(mnist.train_images.shape()).c_str(),
-              std::string(dtype_name(mnist.train_images.dtype())).c_str(), shape_str(x_train.shape()).c_str(),
-              shape_str(x_test.shape()).c_str());
+  std::printf(
+      "train %s %s -> x_train %s, test %s; pixels scaled to [0, 1], "
+      "normalised with mean 0.1307, std 0.3081\n",
+      shape_str(mnist.train_images.shape()).c_str(),
+      std::string(dtype_name(mnist.train_images.dtype())).c_str(),
+      shape_str(x_train.shape()).c_str(), shape_str(x_test.shape()).c_str());
 
   heading("3. The same network two ways");
   nn::Sequential mlp_seq = mlp_sequential();
   MLP mlp_mod;
-  std::cout << "Sequential (Keras way):\n" << mlp_seq << "\nSubclassed Module (PyTorch way):\n"
+  std::cout << "Sequential (Keras way):\n"
+            << mlp_seq << "\nSubclassed Module (PyTorch way):\n"
             << mlp_mod << "\n";
   train::Model mlp(mlp_seq);
   mlp.summary({1, 28, 28});
@@ -180,14 +187,17 @@ int main(int argc, char** argv) try {
   mlp.compile(optim::Adam({.lr = 1e-3}), "sparse_categorical_crossentropy", {"accuracy"});
   auto t0 = Clock::now();
   mlp.fit(x_train, y_train,
-          {.epochs = args.mlp_epochs, .batch_size = 64, .validation_data = {{x_test, y_test}}, .seed = 1});
+          {.epochs = args.mlp_epochs,
+           .batch_size = 64,
+           .validation_data = {{x_test, y_test}},
+           .seed = 1});
   rows.push_back({"MLP", "Sequential + fit()", args.mlp_epochs, accuracy(mlp_seq, x_test, y_test),
                   seconds_since(t0)});
 
   heading("4b. MLP: PyTorch way, subclassed Module + custom loop");
   double secs = custom_loop(mlp_mod, x_train, y_train, args.mlp_epochs, 64);
-  rows.push_back({"MLP", "Module + custom loop", args.mlp_epochs,
-                  accuracy(mlp_mod, x_test, y_test), secs});
+  rows.push_back(
+      {"MLP", "Module + custom loop", args.mlp_epochs, accuracy(mlp_mod, x_test, y_test), secs});
 
   heading("4c. CNN: Keras way, fit()");
   nn::Sequential cnn_seq = cnn_sequential();
@@ -196,7 +206,10 @@ int main(int argc, char** argv) try {
   cnn.compile(optim::Adam({.lr = 1e-3}), "sparse_categorical_crossentropy", {"accuracy"});
   t0 = Clock::now();
   cnn.fit(x_train, y_train,
-          {.epochs = args.cnn_epochs, .batch_size = 128, .validation_data = {{x_test, y_test}}, .seed = 1});
+          {.epochs = args.cnn_epochs,
+           .batch_size = 128,
+           .validation_data = {{x_test, y_test}},
+           .seed = 1});
   rows.push_back({"CNN", "Sequential + fit()", args.cnn_epochs, accuracy(cnn_seq, x_test, y_test),
                   seconds_since(t0)});
 
@@ -204,8 +217,8 @@ int main(int argc, char** argv) try {
   CNN cnn_mod;
   std::cout << cnn_mod << "\n";
   secs = custom_loop(cnn_mod, x_train, y_train, args.cnn_epochs, 128);
-  rows.push_back({"CNN", "Module + custom loop", args.cnn_epochs,
-                  accuracy(cnn_mod, x_test, y_test), secs});
+  rows.push_back(
+      {"CNN", "Module + custom loop", args.cnn_epochs, accuracy(cnn_mod, x_test, y_test), secs});
 
   heading("5. Inspect layers and parameters (the subclassed CNN)");
   int64_t total = 0;
@@ -245,7 +258,8 @@ int main(int argc, char** argv) try {
   }
 
   heading("7. Inference speed (median; eval mode, no graph)");
-  for (auto [name, net] : {std::pair<const char*, nn::Module*>{"MLP", &mlp_seq}, {"CNN", &cnn_seq}}) {
+  for (auto [name, net] :
+       {std::pair<const char*, nn::Module*>{"MLP", &mlp_seq}, {"CNN", &cnn_seq}}) {
     Speed s = inference_speed(*net, x_test, args.quick ? 50 : 200);
     std::printf("  %s: latency at batch 1 %.3f ms, throughput at batch 256 %.0f images/s\n", name,
                 s.latency_ms, s.images_per_s);

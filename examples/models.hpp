@@ -15,9 +15,8 @@ inline nn::Sequential mlp_sequential() {
 }
 inline nn::Sequential cnn_sequential() {
   return nn::Sequential(nn::Conv2d(1, 32, 3), nn::ReLU(), nn::Conv2d(32, 64, 3), nn::ReLU(),
-                        nn::MaxPool2d(2), nn::Dropout(0.25), nn::Flatten(),
-                        nn::Linear(9216, 128), nn::ReLU(), nn::Dropout(0.5),
-                        nn::Linear(128, 10));
+                        nn::MaxPool2d(2), nn::Dropout(0.25), nn::Flatten(), nn::Linear(9216, 128),
+                        nn::ReLU(), nn::Dropout(0.5), nn::Linear(128, 10));
 }
 
 // PyTorch way: a plain class; children are members registered by name.
@@ -43,11 +42,11 @@ struct CNN : nn::Module {
 
 // -- Fashion-MNIST's BatchNorm CNN (examples/fashion_cnn.cpp) -----------------------
 inline nn::Sequential fashion_cnn() {
-  return nn::Sequential(
-      nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Conv2d(32, 64, 3, {.padding = 1}), nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Flatten(), nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Dropout(0.3),
-      nn::Linear(128, 10));
+  return nn::Sequential(nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(),
+                        nn::MaxPool2d(2), nn::Conv2d(32, 64, 3, {.padding = 1}),
+                        nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
+                        nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Dropout(0.3),
+                        nn::Linear(128, 10));
 }
 
 // -- an LSTM over variable-length sequences (examples/lstm_lengths.cpp) -------------
@@ -66,11 +65,10 @@ struct TransformerModel : nn::Module {
   static constexpr int64_t kVocab = 6, kLen = 10, kModel = 32;
   Tensor& embed = register_parameter("embed", randn({kVocab, kModel}));
   nn::TransformerEncoder& encoder = register_module(
-      "encoder", nn::TransformerEncoder(nn::TransformerEncoderLayer(kModel, 4,
-                                                                    {.dim_feedforward = 64,
-                                                                     .dropout = 0.0,
-                                                                     .batch_first = true}),
-                                        2));
+      "encoder", nn::TransformerEncoder(
+                     nn::TransformerEncoderLayer(
+                         kModel, 4, {.dim_feedforward = 64, .dropout = 0.0, .batch_first = true}),
+                     2));
   nn::Linear& head = register_module("head", nn::Linear(kModel, kLen + 1));
   Tensor logits(const Tensor& tokens, const Tensor& padding) {
     return head(encoder.forward(embedding(embed, tokens), {}, padding));

@@ -8,9 +8,9 @@
 //   transformer_encoder [steps=800] [lr=1e-3]
 #include <braid/braid.hpp>
 
-#include "models.hpp"
 #include <cstdio>
 #include <cstdlib>
+#include "models.hpp"
 
 using namespace braid;
 

@@ -46,16 +46,15 @@ void Plan::run(std::span<const Tensor> inputs, Tensor* outputs) {
   frame.inputs = {};
 }
 
-Program::Program(runtime::Graph g, CompileOptions options)
-    : g_(std::move(g)), options_(options) {
+Program::Program(runtime::Graph g, CompileOptions options) : g_(std::move(g)), options_(options) {
   NoGradGuard no_grad;
   optimize(g_, {.fold_batchnorm = options.fold_batchnorm, .fold_constants = options.fold_constants},
            &log_);
   if (options.fuse) fusions_ = find_fusions(g_);
   for (const runtime::Node& n : g_.nodes)
     if (op_def(n.op).traits & kDynamicShape) {
-      plain_reason_ = fmt::format("its {} node's output shape depends on the data",
-                                  op_def(n.op).name);
+      plain_reason_ =
+          fmt::format("its {} node's output shape depends on the data", op_def(n.op).name);
       plain_ = std::make_unique<runtime::Executor>(g_);
       return;
     }
@@ -70,14 +69,15 @@ Program::Program(runtime::Graph g, CompileOptions options)
 }
 
 void Program::check_inputs(std::span<const Tensor> inputs) const {
-  BRAID_CHECK(inputs.size() == g_.inputs.size(), ValueError, "compiled", "takes {} inputs ({}); got {}",
-              g_.inputs.size(),
-              [&] {
-                std::string names;
-                for (int id : g_.inputs) names += (names.empty() ? "" : ", ") + g_.values[id].name;
-                return names;
-              }(),
-              inputs.size());
+  BRAID_CHECK(
+      inputs.size() == g_.inputs.size(), ValueError, "compiled", "takes {} inputs ({}); got {}",
+      g_.inputs.size(),
+      [&] {
+        std::string names;
+        for (int id : g_.inputs) names += (names.empty() ? "" : ", ") + g_.values[id].name;
+        return names;
+      }(),
+      inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const runtime::Value& v = g_.values[g_.inputs[i]];
     const Tensor& x = inputs[i];
@@ -90,9 +90,9 @@ void Program::check_inputs(std::span<const Tensor> inputs) const {
       same = std::equal(s.begin() + 1, s.end(), v.shape.begin() + 1);
     if (same) continue;
     if (g_.dynamic_batch)
-      throw ShapeError(fmt::format(
-          "[compiled] input '{}' must have shape {} (any size in dim 0); got {}", v.name,
-          shape_str(v.shape), shape_str(s)));
+      throw ShapeError(
+          fmt::format("[compiled] input '{}' must have shape {} (any size in dim 0); got {}",
+                      v.name, shape_str(v.shape), shape_str(s)));
     throw ShapeError(fmt::format(
         "[compiled] input '{}' must have shape {}, as traced; got {}. The graph is fixed to the "
         "traced shapes because {}",
@@ -143,14 +143,15 @@ PlanStats Program::plan_stats(const std::vector<Shape>& input_shapes) {
 }
 
 std::string Program::report() const {
-  std::string s = fmt::format("compiled graph: {} nodes, {} values\n", g_.nodes.size(),
-                              g_.values.size());
+  std::string s =
+      fmt::format("compiled graph: {} nodes, {} values\n", g_.nodes.size(), g_.values.size());
   for (const std::string& line : log_) s += "  pass: " + line + "\n";
   for (const Fusion& f : fusions_) {
     std::string ops;
-    for (int i : f.nodes) ops += (ops.empty() ? "" : " -> ") + std::string(op_def(g_.nodes[i].op).name);
-    s += fmt::format("  fuse ({}): {}\n", f.kind == FusionKind::Epilogue ? "epilogue" : "elementwise",
-                     ops);
+    for (int i : f.nodes)
+      ops += (ops.empty() ? "" : " -> ") + std::string(op_def(g_.nodes[i].op).name);
+    s += fmt::format("  fuse ({}): {}\n",
+                     f.kind == FusionKind::Epilogue ? "epilogue" : "elementwise", ops);
   }
   if (plain_) return s + "  no plan: " + plain_reason_ + "; runs on runtime::Executor\n";
   for (const auto& p : plans_)

@@ -20,10 +20,8 @@ bool is_epilogue_op(const Node& n) {
     case OpId::silu:
     case OpId::leaky_relu:
     case OpId::elu:
-    case OpId::clamp:
-      return true;
-    default:
-      return false;
+    case OpId::clamp: return true;
+    default: return false;
   }
 }
 
@@ -49,10 +47,8 @@ bool is_fusable_elementwise(const Node& n) {
     case OpId::mul:
     case OpId::div:
     case OpId::maximum:
-    case OpId::minimum:
-      return true;
-    default:
-      return false;
+    case OpId::minimum: return true;
+    default: return false;
   }
 }
 

@@ -19,7 +19,8 @@ namespace {
 
 std::string where(const Graph& g, int i) {
   const Node& n = g.nodes[i];
-  return fmt::format("node {} ({}){}", i, op_def(n.op).name, n.scope.empty() ? "" : ", in " + n.scope);
+  return fmt::format("node {} ({}){}", i, op_def(n.op).name,
+                     n.scope.empty() ? "" : ", in " + n.scope);
 }
 
 // How many node inputs read each value, plus one per graph output.
@@ -124,12 +125,12 @@ int fold_batchnorm(Graph& g, PassLog* log) {
     const double eps = bn.attrs.f("batch_norm", "eps");
     const auto mean = doubles(g.values[bn.inputs[1]].data);
     const auto var = doubles(g.values[bn.inputs[2]].data);
-    const auto gamma = bn.inputs[3] >= 0 ? doubles(g.values[bn.inputs[3]].data)
-                                         : std::vector<double>(c, 1.0);
-    const auto beta = bn.inputs[4] >= 0 ? doubles(g.values[bn.inputs[4]].data)
-                                        : std::vector<double>(c, 0.0);
-    const auto bias = prev.inputs[2] >= 0 ? doubles(g.values[prev.inputs[2]].data)
-                                          : std::vector<double>(c, 0.0);
+    const auto gamma =
+        bn.inputs[3] >= 0 ? doubles(g.values[bn.inputs[3]].data) : std::vector<double>(c, 1.0);
+    const auto beta =
+        bn.inputs[4] >= 0 ? doubles(g.values[bn.inputs[4]].data) : std::vector<double>(c, 0.0);
+    const auto bias =
+        prev.inputs[2] >= 0 ? doubles(g.values[prev.inputs[2]].data) : std::vector<double>(c, 0.0);
     auto w = doubles(wv.data);
     if (static_cast<int64_t>(mean.size()) != c) continue;
     const int64_t per = static_cast<int64_t>(w.size()) / c;
@@ -227,8 +228,7 @@ int fold_constants(Graph& g, PassLog* log, int64_t max_bytes) {
       continue;  // left for run time, where the error names the node
     }
     if (out.size() != n.outputs.size()) continue;
-    for (size_t k = 0; k < out.size(); ++k)
-      g.values[n.outputs[k]].data = out[k].contiguous();
+    for (size_t k = 0; k < out.size(); ++k) g.values[n.outputs[k]].data = out[k].contiguous();
     drop[i] = true;
     ++folded;
     if (log) log->push_back(fmt::format("folded constant {}", where(g, static_cast<int>(i))));

@@ -43,10 +43,8 @@ bool same_size_view(OpId op) {
     case OpId::contiguous:
     case OpId::clone:
     case OpId::to:
-    case OpId::dropout:
-      return true;
-    default:
-      return false;
+    case OpId::dropout: return true;
+    default: return false;
   }
 }
 
@@ -294,18 +292,15 @@ std::vector<int> Planner::raw_reads(const Decision& d) const {
       return r;
     }
     case Kind::MaxPool:
-    case Kind::Alias:
-      return {n0.inputs[0]};
-    case Kind::ConvChain:
-      return {d.chain_in};
+    case Kind::Alias: return {n0.inputs[0]};
+    case Kind::ConvChain: return {d.chain_in};
     case Kind::Elementwise: {
       std::vector<int> r = {d.ew_in};
       for (const EwOp& e : d.ew)
         if (e.other >= 0 && !e.is_scalar) r.push_back(e.other);
       return r;
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 

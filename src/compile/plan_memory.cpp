@@ -30,8 +30,7 @@ void Planner::locate() {
     const Node& n = g_.nodes[i];
     const Decision& d = dec_[i];
     switch (kind_[i]) {
-      case Kind::Member:
-        break;
+      case Kind::Member: break;
       case Kind::Fallback:
         for (int id : n.outputs) v_[id].loc = Loc::Env;
         break;
@@ -41,8 +40,8 @@ void Planner::locate() {
         if (n.op == OpId::select || n.op == OpId::narrow) {
           const Shape& xs = v_[x].shape;
           const int64_t row = xs.empty() ? 0 : v_[x].bytes / std::max<int64_t>(1, xs[0]);
-          int64_t first = n.op == OpId::select ? n.attrs.i("select", "index")
-                                               : n.attrs.i("narrow", "start");
+          int64_t first =
+              n.op == OpId::select ? n.attrs.i("select", "index") : n.attrs.i("narrow", "start");
           if (first < 0) first += xs[0];
           off += first * row;
         }
@@ -111,7 +110,8 @@ void Planner::lifetimes() {
     auto [r, off] = root_of(static_cast<int>(v));
     const int l = std::max(last[v], v_[v].def);
     if (v_[r].loc == Loc::Arena) v_[r].last = std::max(v_[r].last, l);
-    if (v_[v].loc == Loc::Env && v_[v].def >= 0) plan_->release_after[l].push_back(static_cast<int>(v));
+    if (v_[v].loc == Loc::Env && v_[v].def >= 0)
+      plan_->release_after[l].push_back(static_cast<int>(v));
   }
 }
 
@@ -138,7 +138,8 @@ void Planner::place() {
       busy.clear();
       for (size_t j = 0; j < k; ++j) {
         const ValueInfo& o = v_[items[j].v];
-        if (o.def <= vi.last && vi.def <= o.last) busy.emplace_back(o.arena_off, o.arena_off + items[j].size);
+        if (o.def <= vi.last && vi.def <= o.last)
+          busy.emplace_back(o.arena_off, o.arena_off + items[j].size);
       }
       std::sort(busy.begin(), busy.end());
       for (auto [b, e] : busy) {

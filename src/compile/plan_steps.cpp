@@ -29,8 +29,7 @@ Ref Planner::ref(int v) const {
     case Loc::Output:
       ref.io = static_cast<int>(g_.inputs.size()) + vi.index, ref.offset = off;
       break;
-    default:
-      BRAID_ASSERT(false && "value has no raw memory");
+    default: BRAID_ASSERT(false && "value has no raw memory");
   }
   return ref;
 }

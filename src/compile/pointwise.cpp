@@ -29,9 +29,7 @@ bool pointwise_of(const runtime::Node& n, UnaryOp* out) {
     case OpId::silu: u.op = Pw::Silu; break;
     case OpId::erf: u.op = Pw::Erf; break;
     case OpId::reciprocal: u.op = Pw::Reciprocal; break;
-    case OpId::leaky_relu:
-      u.op = Pw::LeakyRelu, u.a = a.f("leaky_relu", "negative_slope");
-      break;
+    case OpId::leaky_relu: u.op = Pw::LeakyRelu, u.a = a.f("leaky_relu", "negative_slope"); break;
     case OpId::elu: u.op = Pw::Elu, u.a = a.f("elu", "alpha"); break;
     case OpId::softplus:
       u.op = Pw::Softplus, u.a = a.f("softplus", "beta"), u.b = a.f("softplus", "threshold");
@@ -53,19 +51,18 @@ bool pointwise_of(const runtime::Node& n, UnaryOp* out) {
     case OpId::div: u.op = Pw::Div; break;
     case OpId::maximum: u.op = Pw::Maximum; break;
     case OpId::minimum: u.op = Pw::Minimum; break;
-    default:
-      return false;
+    default: return false;
   }
   *out = u;
   return true;
 }
 
 std::string pw_name(Pw op) {
-  static const char* names[] = {"neg",   "abs",        "exp",     "log",      "log1p",  "expm1",
-                                "sqrt",  "rsqrt",      "square",  "sin",      "cos",    "tanh",
-                                "sigmoid", "relu",     "leaky_relu", "elu",   "gelu",   "gelu_tanh",
-                                "silu",  "softplus",   "erf",     "reciprocal", "clamp", "add",
-                                "sub",   "mul",        "div",     "maximum",  "minimum"};
+  static const char* names[] = {
+      "neg",    "abs",       "exp",  "log",      "log1p",   "expm1",      "sqrt",       "rsqrt",
+      "square", "sin",       "cos",  "tanh",     "sigmoid", "relu",       "leaky_relu", "elu",
+      "gelu",   "gelu_tanh", "silu", "softplus", "erf",     "reciprocal", "clamp",      "add",
+      "sub",    "mul",       "div",  "maximum",  "minimum"};
   return names[static_cast<int>(op)];
 }
 
@@ -122,8 +119,7 @@ void apply_unary(const UnaryOp& u, float* y, int64_t n) {
       });
       break;
     }
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -136,21 +132,39 @@ void binary_loop(const UnaryOp& u, float* out, int64_t n, Get get) {
   switch (u.op) {
     case Pw::Add:
       if (unit)
-        for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x + y); }
+        for (int64_t i = 0; i < n; ++i) {
+          auto [x, y] = get(i);
+          out[i] = static_cast<T>(x + y);
+        }
       else
-        for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x + al * y); }
+        for (int64_t i = 0; i < n; ++i) {
+          auto [x, y] = get(i);
+          out[i] = static_cast<T>(x + al * y);
+        }
       break;
     case Pw::Sub:
       if (unit)
-        for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x - y); }
+        for (int64_t i = 0; i < n; ++i) {
+          auto [x, y] = get(i);
+          out[i] = static_cast<T>(x - y);
+        }
       else
-        for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x - al * y); }
+        for (int64_t i = 0; i < n; ++i) {
+          auto [x, y] = get(i);
+          out[i] = static_cast<T>(x - al * y);
+        }
       break;
     case Pw::Mul:
-      for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x * y); }
+      for (int64_t i = 0; i < n; ++i) {
+        auto [x, y] = get(i);
+        out[i] = static_cast<T>(x * y);
+      }
       break;
     case Pw::Div:
-      for (int64_t i = 0; i < n; ++i) { auto [x, y] = get(i); out[i] = static_cast<T>(x / y); }
+      for (int64_t i = 0; i < n; ++i) {
+        auto [x, y] = get(i);
+        out[i] = static_cast<T>(x / y);
+      }
       break;
     // NaN propagates through maximum/minimum, as in PyTorch.
     case Pw::Maximum:
@@ -165,8 +179,7 @@ void binary_loop(const UnaryOp& u, float* out, int64_t n, Get get) {
         out[i] = x != x ? x : y != y ? y : (x < y ? x : y);
       }
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -15,10 +15,36 @@ namespace braid::compiler {
 
 enum class Pw : uint8_t {
   // unary
-  Neg, Abs, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Square, Sin, Cos, Tanh, Sigmoid, Relu,
-  LeakyRelu, Elu, GeluErf, GeluTanh, Silu, Softplus, Erf, Reciprocal, Clamp,
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Rsqrt,
+  Square,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  LeakyRelu,
+  Elu,
+  GeluErf,
+  GeluTanh,
+  Silu,
+  Softplus,
+  Erf,
+  Reciprocal,
+  Clamp,
   // binary: the value in flight and an operand
-  Add, Sub, Mul, Div, Maximum, Minimum,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Maximum,
+  Minimum,
 };
 
 inline bool is_binary(Pw op) { return op >= Pw::Add; }

@@ -244,20 +244,11 @@ void FallbackStep::run(Frame& f) const {
   for (size_t k = 0; k < in.size(); ++k) {
     const In& a = in[k];
     switch (a.kind) {
-      case In::Absent:
-        break;
-      case In::Constant:
-        args[k] = a.constant;
-        break;
-      case In::Input:
-        args[k] = f.inputs[a.input];
-        break;
-      case In::Env:
-        args[k] = f.env[a.value];
-        break;
-      case In::Raw:
-        args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype);
-        break;
+      case In::Absent: break;
+      case In::Constant: args[k] = a.constant; break;
+      case In::Input: args[k] = f.inputs[a.input]; break;
+      case In::Env: args[k] = f.env[a.value]; break;
+      case In::Raw: args[k] = from_blob(a.raw.get<void>(f), a.shape, a.dtype); break;
     }
   }
   std::vector<Tensor> res;

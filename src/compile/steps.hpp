@@ -18,15 +18,15 @@
 namespace braid::kernels {
 class ConvChain;
 class PackedLinear;
-}
+}  // namespace braid::kernels
 
 namespace braid::compiler {
 
 /// What changes from call to call.
 struct Frame {
-  std::vector<std::byte*> io;        ///< the inputs' data, then the outputs'
-  std::span<const Tensor> inputs;    ///< as the caller gave them (for fallback steps)
-  std::vector<Tensor> env;           ///< values made by fallback steps, by value id
+  std::vector<std::byte*> io;      ///< the inputs' data, then the outputs'
+  std::span<const Tensor> inputs;  ///< as the caller gave them (for fallback steps)
+  std::vector<Tensor> env;         ///< values made by fallback steps, by value id
 };
 
 /// Where a value's bytes are: a fixed address (the arena, a constant), or
@@ -60,7 +60,7 @@ struct LinearStep final : Step {
   Ref x, w, bias, y;
   int64_t m = 0, n = 0, k = 0;
   std::vector<UnaryOp> acts;
-  std::shared_ptr<const PackedWeight> packed;  ///< set: use small_gemm
+  std::shared_ptr<const PackedWeight> packed;     ///< set: use small_gemm
   std::shared_ptr<kernels::PackedLinear> matmul;  ///< set: one oneDNN matmul with the epilogue
   void run(Frame& f) const override;
   std::string describe() const override;
@@ -102,11 +102,11 @@ struct MaxPoolStep final : Step {
 struct ElementwiseStep final : Step {
   struct Op {
     UnaryOp op;
-    Ref other;             ///< binary ops only
+    Ref other;                      ///< binary ops only
     int64_t inner = 1, period = 0;  ///< period 0: same shape as the output
-    float scalar = 0;      ///< a constant single value, read at plan time
+    float scalar = 0;               ///< a constant single value, read at plan time
     bool is_scalar = false;
-    bool lhs = true;       ///< the value in flight is the left operand
+    bool lhs = true;  ///< the value in flight is the left operand
   };
   Ref in, out;
   int64_t n = 0;
@@ -121,7 +121,7 @@ struct ElementwiseStep final : Step {
 /// or the caller reads them.
 struct FallbackStep final : Step {
   struct In {
-    int value = -1;     ///< -1: absent optional input
+    int value = -1;  ///< -1: absent optional input
     enum Kind { Absent, Constant, Input, Raw, Env } kind = Absent;
     Tensor constant;
     int input = 0;
@@ -131,7 +131,7 @@ struct FallbackStep final : Step {
   };
   struct Out {
     int value = 0;
-    Ref dst;      ///< defined: copy the result here (it must have `shape`)
+    Ref dst;  ///< defined: copy the result here (it must have `shape`)
     Shape shape;
     bool keep = false;  ///< keep it in frame.env for later fallback steps
   };

@@ -17,7 +17,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -113,12 +114,12 @@ Example read_csv(const std::string& path, const CsvOptions& opt) {
     for (int64_t c = 0; c < ncols; ++c) {
       double v = 0;
       const std::string& f = fields[static_cast<size_t>(c)];
-      BRAID_CHECK(parse_number(f, v), ValueError, "read_csv",
-                  "'{}' line {}, column {}{}: {}", path, lineno, c + 1, col_name(c),
-                  f.empty() ? std::string("the field is empty")
-                            : fmt::format("'{}' is not a number", f));
-      BRAID_CHECK(c != target || opt.target_dtype != DType::Int64 || v == std::floor(v),
-                  ValueError, "read_csv",
+      BRAID_CHECK(
+          parse_number(f, v), ValueError, "read_csv", "'{}' line {}, column {}{}: {}", path, lineno,
+          c + 1, col_name(c),
+          f.empty() ? std::string("the field is empty") : fmt::format("'{}' is not a number", f));
+      BRAID_CHECK(c != target || opt.target_dtype != DType::Int64 || v == std::floor(v), ValueError,
+                  "read_csv",
                   "'{}' line {}, column {}{}: the target is int64 but '{}' is not a whole number",
                   path, lineno, c + 1, col_name(c), f);
       values.push_back(v);

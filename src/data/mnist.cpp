@@ -89,10 +89,11 @@ MnistSplits load_mnist(const std::string& root) {
 }
 
 MnistSplits load_fashion_mnist(const std::string& root) {
-  Source src{"load_fashion_mnist", "Fashion-MNIST", "given as root",
-             "Install it with `sudo apt-get install dataset-fashion-mnist` (or `scripts/setup.sh "
-             "demo`), which puts the files in /usr/share/datasets/fashion-mnist, or pass the folder "
-             "that has them."};
+  Source src{
+      "load_fashion_mnist", "Fashion-MNIST", "given as root",
+      "Install it with `sudo apt-get install dataset-fashion-mnist` (or `scripts/setup.sh "
+      "demo`), which puts the files in /usr/share/datasets/fashion-mnist, or pass the folder "
+      "that has them."};
   return load(src, root);
 }
 

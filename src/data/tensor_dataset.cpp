@@ -38,8 +38,8 @@ TensorDataset::TensorDataset(Tensor x, Tensor y) {
   BRAID_CHECK(x.defined() && x.dim() >= 1, ShapeError, "TensorDataset",
               "x must have a first (example) dim; got {}",
               x.defined() ? "shape " + shape_str(x.shape()) : std::string("an undefined tensor"));
-  BRAID_CHECK(!y.defined() || (y.dim() >= 1 && y.size(0) == x.size(0)), ShapeError,
-              "TensorDataset", "x and y must have the same first dim (one row per example); got x {}, y {}",
+  BRAID_CHECK(!y.defined() || (y.dim() >= 1 && y.size(0) == x.size(0)), ShapeError, "TensorDataset",
+              "x and y must have the same first dim (one row per example); got x {}, y {}",
               shape_str(x.shape()), shape_str(y.shape()));
   x_ = x.detach().contiguous();
   if (y.defined()) y_ = y.detach().contiguous();
@@ -60,7 +60,8 @@ Subset::Subset(std::shared_ptr<const Dataset> base, std::vector<int64_t> indices
   int64_t n = base_->size();
   for (size_t k = 0; k < indices_.size(); ++k)
     BRAID_CHECK(indices_[k] >= 0 && indices_[k] < n, IndexError, "Subset",
-                "indices[{}] = {} is out of range for a base dataset of size {}", k, indices_[k], n);
+                "indices[{}] = {} is out of range for a base dataset of size {}", k, indices_[k],
+                n);
 }
 
 Example Subset::get(int64_t i) const {

@@ -63,9 +63,10 @@ Transform random_crop(std::array<int64_t, 2> size, int64_t padding) {
                 "x must be (H, W) or (C, H, W); got {}", shape_str(in.shape()));
     Tensor x = in.contiguous();
     int64_t h = x.size(-2), w = x.size(-1), ph = h + 2 * padding, pw = w + 2 * padding;
-    BRAID_CHECK(height <= ph && width <= pw, ShapeError, "random_crop",
-                "the window ({}, {}) is larger than the padded image ({}, {}); got x {}, padding {}",
-                height, width, ph, pw, shape_str(x.shape()), padding);
+    BRAID_CHECK(
+        height <= ph && width <= pw, ShapeError, "random_crop",
+        "the window ({}, {}) is larger than the padded image ({}, {}); got x {}, padding {}",
+        height, width, ph, pw, shape_str(x.shape()), padding);
     // Offsets into the padded image; both are drawn even when one has no choice.
     int64_t oy = rng.randint(0, ph - height + 1) - padding;
     int64_t ox = rng.randint(0, pw - width + 1) - padding;
@@ -93,8 +94,8 @@ Transform random_horizontal_flip(double p) {
   BRAID_CHECK(p >= 0 && p <= 1, ValueError, "random_horizontal_flip", "p must be in [0, 1]; got {}",
               p);
   return Transform([p](const Tensor& x, DataRng& rng) {
-    BRAID_CHECK(x.dim() >= 1, ShapeError, "random_horizontal_flip", "x must have a dim to flip; got {}",
-                shape_str(x.shape()));
+    BRAID_CHECK(x.dim() >= 1, ShapeError, "random_horizontal_flip",
+                "x must have a dim to flip; got {}", shape_str(x.shape()));
     return rng.uniform() < p ? flip(x, {-1}) : x;
   });
 }
@@ -103,7 +104,8 @@ MappedDataset::MappedDataset(std::shared_ptr<const Dataset> base, Transform data
     : base_(std::move(base)) {
   BRAID_CHECK(base_ != nullptr, ValueError, "MappedDataset", "the base dataset is null");
   fn_ = [data = std::move(data), target = std::move(target)](const Example& e, DataRng& rng) {
-    return Example{data(e.data, rng), target && e.target.defined() ? target(e.target, rng) : e.target};
+    return Example{data(e.data, rng),
+                   target && e.target.defined() ? target(e.target, rng) : e.target};
   };
 }
 

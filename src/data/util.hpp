@@ -8,8 +8,8 @@
 namespace braid::data::detail {
 
 inline void check_index(std::string_view op, int64_t i, int64_t size) {
-  BRAID_CHECK(i >= 0 && i < size, IndexError, op, "index {} is out of range for a dataset of size {}",
-              i, size);
+  BRAID_CHECK(i >= 0 && i < size, IndexError, op,
+              "index {} is out of range for a dataset of size {}", i, size);
 }
 
 }  // namespace braid::data::detail

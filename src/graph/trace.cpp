@@ -50,7 +50,8 @@ class Recorder final : public detail::TraceHook {
     n.op = id;
     n.attrs = attrs;
     for (const Tensor& t : in) n.inputs.push_back(value_of(t));
-    for (const Tensor& t : out) n.outputs.push_back(add(t, std::to_string(g_.values.size()), false));
+    for (const Tensor& t : out)
+      n.outputs.push_back(add(t, std::to_string(g_.values.size()), false));
     if (scope_) n.scope = scope_();
     g_.nodes.push_back(std::move(n));
   }
@@ -95,8 +96,7 @@ class Recorder final : public detail::TraceHook {
     if (!t.defined()) return -1;
     if (auto it = ids_.find(t.impl_ptr().get()); it != ids_.end()) return it->second;
     auto named = names_.find(t.impl_ptr().get());
-    return add(t, named != names_.end() ? named->second : fmt::format("c{}", n_anonymous_++),
-               true);
+    return add(t, named != names_.end() ? named->second : fmt::format("c{}", n_anonymous_++), true);
   }
 
   bool is_input(int id) const {
@@ -128,7 +128,8 @@ Graph record(const TraceFn& fn, const std::vector<Tensor>& inputs, const TraceOp
   Recorder rec(inputs, o);
   std::vector<Tensor> results;
   detail::TraceHook* previous = detail::set_trace_hook(&rec);
-  BRAID_CHECK(previous == nullptr, ValueError, "trace", "a trace is already running on this thread");
+  BRAID_CHECK(previous == nullptr, ValueError, "trace",
+              "a trace is already running on this thread");
   try {
     results = fn(inputs);
   } catch (...) {

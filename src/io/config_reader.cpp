@@ -32,7 +32,11 @@ void BuildState::reserve(int64_t n, const std::string& where) {
 
 ConfigReader::ConfigReader(const json& config, std::string where, std::string path, int depth,
                            BuildState& state)
-    : config_(config), where_(std::move(where)), path_(std::move(path)), depth_(depth), state_(state) {
+    : config_(config),
+      where_(std::move(where)),
+      path_(std::move(path)),
+      depth_(depth),
+      state_(state) {
   if (!config_.is_object()) fail(where_, "'config' must be an object; got " + shown(config_));
 }
 
@@ -63,8 +67,7 @@ int64_t ConfigReader::int_value(const char* key, const json& v, int64_t lo, int6
   return n;
 }
 
-int64_t ConfigReader::integer(const char* key, std::optional<int64_t> def, int64_t lo,
-                              int64_t hi) {
+int64_t ConfigReader::integer(const char* key, std::optional<int64_t> def, int64_t lo, int64_t hi) {
   const json* v = def ? find(key) : &required(key);
   if (v == nullptr) return *def;
   return int_value(key, *v, lo, hi, fmt::format("an integer in [{}, {}]", lo, hi));
@@ -138,10 +141,9 @@ nn::SizeArg ConfigReader::nullable_size(const char* key, int dims, int64_t lo) {
 std::vector<int64_t> ConfigReader::int_list(const char* key, int64_t lo, bool int_ok,
                                             bool minus_one_ok) {
   const json& v = required(key);
-  const std::string want =
-      fmt::format("{}a non-empty list of at most {} integers in [{}, {}]{}",
-                  int_ok ? "an integer or " : "", kMaxRank, lo, kMaxSize,
-                  minus_one_ok ? " or -1" : "");
+  const std::string want = fmt::format("{}a non-empty list of at most {} integers in [{}, {}]{}",
+                                       int_ok ? "an integer or " : "", kMaxRank, lo, kMaxSize,
+                                       minus_one_ok ? " or -1" : "");
   if (int_ok && !v.is_array()) return {int_value(key, v, lo, kMaxSize, want)};
   if (!v.is_array() || v.empty() || v.size() > size_t(kMaxRank)) bad(key, want, v);
   std::vector<int64_t> out;

@@ -73,7 +73,8 @@ void apply_extras(nn::Module& m, const json& entry, const std::string& where) {
     m.to(*dtype);
   }
   if (auto it = entry.find("frozen"); it != entry.end()) {
-    if (!it->is_array()) fail(where, "'frozen' must be a list of parameter names; got " + shown(*it));
+    if (!it->is_array())
+      fail(where, "'frozen' must be a list of parameter names; got " + shown(*it));
     auto params = m.named_parameters();
     std::vector<std::string> names;
     for (const auto& [name, t] : params) names.push_back(name);
@@ -82,8 +83,9 @@ void apply_extras(nn::Module& m, const json& entry, const std::string& where) {
                                             [&](const auto& np) { return np.first == n; })
                              : params.end();
       if (p == params.end())
-        fail(where, fmt::format("'frozen' names {}, which is not one of its parameters ({})",
-                                shown(n), names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+        fail(where,
+             fmt::format("'frozen' names {}, which is not one of its parameters ({})", shown(n),
+                         names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
       p->second.requires_grad_(false);
     }
   }
@@ -95,8 +97,8 @@ nn::Sequential build_sequential(ConfigReader& r) {
   if (!layers.is_array()) fail(r.where(), "field 'layers' must be a list; got " + shown(layers));
   nn::Sequential seq;
   for (size_t i = 0; i < layers.size(); ++i)
-    seq.add(build_entry(layers[i], child_path(r.path(), std::to_string(i)), r.depth() + 1,
-                        r.state()));
+    seq.add(
+        build_entry(layers[i], child_path(r.path(), std::to_string(i)), r.depth() + 1, r.state()));
   return seq;
 }
 
@@ -104,14 +106,14 @@ nn::Sequential build_sequential(ConfigReader& r) {
 std::string entry_class(const json& entry, const std::string& path, int depth, BuildState& state) {
   const std::string where = path.empty() ? "config" : "layer " + path;
   if (!entry.is_object())
-    fail(where, "an entry must be an object {\"class\": ..., \"config\": {...}}; got " +
-                    shown(entry));
+    fail(where,
+         "an entry must be an object {\"class\": ..., \"config\": {...}}; got " + shown(entry));
   if (depth > state.limits.max_depth)
-    fail(where, fmt::format("nested more than ConfigLimits::max_depth = {} deep",
-                            state.limits.max_depth));
+    fail(where,
+         fmt::format("nested more than ConfigLimits::max_depth = {} deep", state.limits.max_depth));
   if (++state.layers > state.limits.max_layers)
-    fail(where, fmt::format("more than ConfigLimits::max_layers = {} layers",
-                            state.limits.max_layers));
+    fail(where,
+         fmt::format("more than ConfigLimits::max_layers = {} layers", state.limits.max_layers));
   auto cls = entry.find("class");
   if (cls == entry.end() || !cls->is_string())
     fail(where, "'class' must be a string naming a layer; got " +
@@ -200,11 +202,13 @@ std::unique_ptr<nn::Module> layer_from_config(const nlohmann::json& config,
 }
 
 nn::Sequential sequential_from_config(const nlohmann::json& config, const ConfigLimits& limits) {
-  const bool is_sequential = config.is_object() && config.contains("class") &&
-                             config["class"] == "Sequential";
+  const bool is_sequential =
+      config.is_object() && config.contains("class") && config["class"] == "Sequential";
   if (!is_sequential)
-    detail::fail("config", "expected a Sequential entry {\"class\": \"Sequential\", \"config\": "
-                           "{\"layers\": [...]}}; got " + detail::shown(config).substr(0, 60));
+    detail::fail("config",
+                 "expected a Sequential entry {\"class\": \"Sequential\", \"config\": "
+                 "{\"layers\": [...]}}; got " +
+                     detail::shown(config).substr(0, 60));
   std::unique_ptr<nn::Module> m = layer_from_config(config, limits);
   return std::move(static_cast<nn::Sequential&>(*m));
 }

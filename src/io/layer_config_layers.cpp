@@ -57,8 +57,8 @@ Built make(ConfigReader& r, A&&... args) {
 
 json write_linear(const nn::Module& m, const std::string&) {
   const auto& l = as<nn::Linear>(m);
-  return {{"in_features", l.in_features}, {"out_features", l.out_features},
-          {"bias", l.bias.defined()}};
+  return {
+      {"in_features", l.in_features}, {"out_features", l.out_features}, {"bias", l.bias.defined()}};
 }
 Built read_linear(ConfigReader& r) {
   const int64_t in = r.integer("in_features", {}, 1), out = r.integer("out_features", {}, 1);
@@ -96,10 +96,10 @@ Built read_conv(ConfigReader& r) {
 
 json write_conv_transpose(const nn::Module& m, const std::string&) {
   const auto& c = as<nn::ConvTranspose2d>(m);
-  return {{"in_channels", c.in_channels},     {"out_channels", c.out_channels},
-          {"kernel_size", c.kernel_size},     {"stride", c.stride},
-          {"padding", c.padding},             {"output_padding", c.output_padding},
-          {"groups", c.groups},               {"bias", c.bias.defined()},
+  return {{"in_channels", c.in_channels}, {"out_channels", c.out_channels},
+          {"kernel_size", c.kernel_size}, {"stride", c.stride},
+          {"padding", c.padding},         {"output_padding", c.output_padding},
+          {"groups", c.groups},           {"bias", c.bias.defined()},
           {"dilation", c.dilation}};
 }
 Built read_conv_transpose(ConfigReader& r) {
@@ -120,8 +120,10 @@ Built read_conv_transpose(ConfigReader& r) {
 
 json write_batch_norm(const nn::Module& m, const std::string&) {
   const auto& b = as<nn::BatchNormNd>(m);
-  return {{"num_features", b.num_features}, {"eps", b.eps},
-          {"momentum", nullable(b.momentum)}, {"affine", b.affine},
+  return {{"num_features", b.num_features},
+          {"eps", b.eps},
+          {"momentum", nullable(b.momentum)},
+          {"affine", b.affine},
           {"track_running_stats", b.track_running_stats}};
 }
 template <class L>
@@ -138,7 +140,8 @@ Built read_batch_norm(ConfigReader& r) {
 
 json write_layer_norm(const nn::Module& m, const std::string&) {
   const auto& l = as<nn::LayerNorm>(m);
-  return {{"normalized_shape", l.normalized_shape}, {"eps", l.eps},
+  return {{"normalized_shape", l.normalized_shape},
+          {"eps", l.eps},
           {"elementwise_affine", l.elementwise_affine}};
 }
 Built read_layer_norm(ConfigReader& r) {
@@ -154,11 +157,14 @@ Built read_layer_norm(ConfigReader& r) {
 
 json write_group_norm(const nn::Module& m, const std::string&) {
   const auto& g = as<nn::GroupNorm>(m);
-  return {{"num_groups", g.num_groups}, {"num_channels", g.num_channels}, {"eps", g.eps},
+  return {{"num_groups", g.num_groups},
+          {"num_channels", g.num_channels},
+          {"eps", g.eps},
           {"affine", g.affine}};
 }
 Built read_group_norm(ConfigReader& r) {
-  const int64_t groups = r.integer("num_groups", {}, 1), channels = r.integer("num_channels", {}, 1);
+  const int64_t groups = r.integer("num_groups", {}, 1),
+                channels = r.integer("num_channels", {}, 1);
   nn::GroupNormOptions o;
   o.eps = r.number("eps", 1e-5, 0, kInf);
   o.affine = r.boolean("affine", true);
@@ -179,7 +185,9 @@ json write_leaky_relu(const nn::Module& m, const std::string&) {
 Built read_leaky_relu(ConfigReader& r) {
   return make<nn::LeakyReLU>(r, r.number("negative_slope", 0.01, -kBig, kBig));
 }
-json write_elu(const nn::Module& m, const std::string&) { return {{"alpha", as<nn::ELU>(m).alpha}}; }
+json write_elu(const nn::Module& m, const std::string&) {
+  return {{"alpha", as<nn::ELU>(m).alpha}};
+}
 Built read_elu(ConfigReader& r) { return make<nn::ELU>(r, r.number("alpha", 1.0, -kBig, kBig)); }
 json write_gelu(const nn::Module& m, const std::string&) {
   return {{"approximate", as<nn::GELU>(m).approximate}};
@@ -195,7 +203,9 @@ template <class L>
 Built read_dim(ConfigReader& r) {
   return make<L>(r, r.integer("dim", {}, -kMaxRank, kMaxRank - 1));
 }
-json write_dropout(const nn::Module& m, const std::string&) { return {{"p", as<nn::Dropout>(m).p}}; }
+json write_dropout(const nn::Module& m, const std::string&) {
+  return {{"p", as<nn::Dropout>(m).p}};
+}
 Built read_dropout(ConfigReader& r) { return make<nn::Dropout>(r, r.number("p", 0.5, 0, 1)); }
 
 json write_flatten(const nn::Module& m, const std::string&) {
@@ -219,8 +229,10 @@ Built read_unflatten(ConfigReader& r) {
 
 json write_max_pool(const nn::Module& m, const std::string&) {
   const auto& p = as<nn::MaxPool2d>(m);
-  return {{"kernel_size", size_json(p.kernel_size)}, {"stride", size_json(p.stride)},
-          {"padding", size_json(p.padding)},         {"dilation", size_json(p.dilation)},
+  return {{"kernel_size", size_json(p.kernel_size)},
+          {"stride", size_json(p.stride)},
+          {"padding", size_json(p.padding)},
+          {"dilation", size_json(p.dilation)},
           {"ceil_mode", p.ceil_mode}};
 }
 Built read_max_pool(ConfigReader& r) {
@@ -264,7 +276,8 @@ Built read_adaptive(ConfigReader& r) {
 
 json write_embedding(const nn::Module& m, const std::string&) {
   const auto& e = as<nn::Embedding>(m);
-  return {{"num_embeddings", e.num_embeddings}, {"embedding_dim", e.embedding_dim},
+  return {{"num_embeddings", e.num_embeddings},
+          {"embedding_dim", e.embedding_dim},
           {"padding_idx", nullable(e.padding_idx)}};
 }
 Built read_embedding(ConfigReader& r) {
@@ -277,8 +290,8 @@ Built read_embedding(ConfigReader& r) {
 
 json write_rnn(const nn::Module& m, const std::string&) {
   const auto& l = as<nn::RNNBase>(m);
-  json c = {{"input_size", l.input_size}, {"hidden_size", l.hidden_size},
-            {"num_layers", l.num_layers}};
+  json c = {
+      {"input_size", l.input_size}, {"hidden_size", l.hidden_size}, {"num_layers", l.num_layers}};
   if (l.mode == nn::RNNBase::Mode::RnnTanh || l.mode == nn::RNNBase::Mode::RnnRelu)
     c["nonlinearity"] = l.mode == nn::RNNBase::Mode::RnnTanh ? "tanh" : "relu";
   c["bias"] = l.bias;
@@ -308,8 +321,11 @@ Built read_rnn(ConfigReader& r) {
 
 json write_attention(const nn::Module& m, const std::string&) {
   const auto& a = as<nn::MultiheadAttention>(m);
-  return {{"embed_dim", a.embed_dim}, {"num_heads", a.num_heads}, {"dropout", a.dropout},
-          {"bias", a.in_proj_bias.defined()}, {"batch_first", a.batch_first}};
+  return {{"embed_dim", a.embed_dim},
+          {"num_heads", a.num_heads},
+          {"dropout", a.dropout},
+          {"bias", a.in_proj_bias.defined()},
+          {"batch_first", a.batch_first}};
 }
 Built read_attention(ConfigReader& r) {
   const int64_t e = r.integer("embed_dim", {}, 1), heads = r.integer("num_heads", {}, 1);
@@ -326,10 +342,14 @@ Built read_attention(ConfigReader& r) {
 json write_encoder_layer(const nn::Module& m, const std::string&) {
   const auto& t = as<nn::TransformerEncoderLayer>(m);
   const nn::TransformerEncoderLayerOptions& o = t.options;
-  return {{"d_model", t.d_model},           {"nhead", t.nhead},
-          {"dim_feedforward", o.dim_feedforward}, {"dropout", o.dropout},
-          {"activation", o.activation},     {"layer_norm_eps", o.layer_norm_eps},
-          {"batch_first", o.batch_first},   {"norm_first", o.norm_first}};
+  return {{"d_model", t.d_model},
+          {"nhead", t.nhead},
+          {"dim_feedforward", o.dim_feedforward},
+          {"dropout", o.dropout},
+          {"activation", o.activation},
+          {"layer_norm_eps", o.layer_norm_eps},
+          {"batch_first", o.batch_first},
+          {"norm_first", o.norm_first}};
 }
 Built read_encoder_layer(ConfigReader& r) {
   const int64_t d = r.integer("d_model", {}, 1), heads = r.integer("nhead", {}, 1);
@@ -347,8 +367,8 @@ Built read_encoder_layer(ConfigReader& r) {
 
 json write_encoder(const nn::Module& m, const std::string& path) {
   const auto& t = as<nn::TransformerEncoder>(m);
-  return {{"encoder_layer", write_entry(t.layer(0), path.empty() ? "encoder_layer"
-                                                                 : path + ".encoder_layer")},
+  return {{"encoder_layer",
+           write_entry(t.layer(0), path.empty() ? "encoder_layer" : path + ".encoder_layer")},
           {"num_layers", t.num_layers},
           {"final_norm", t.final_norm}};
 }
@@ -359,8 +379,8 @@ Built read_encoder(ConfigReader& r) {
   r.finish();
   const std::string path = r.path().empty() ? "encoder_layer" : r.path() + ".encoder_layer";
   if (!inner.is_object() || inner.value("class", json()) != "TransformerEncoderLayer")
-    fail(r.where(), "field 'encoder_layer' must be a TransformerEncoderLayer entry; got " +
-                        shown(inner));
+    fail(r.where(),
+         "field 'encoder_layer' must be a TransformerEncoderLayer entry; got " + shown(inner));
   Built layer = build_entry(inner, path, r.depth() + 1, r.state());
   // The encoder copies the layer num_layers - 1 times.
   int64_t per_layer = 0;

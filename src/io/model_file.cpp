@@ -46,8 +46,8 @@ void check_user_keys(const Metadata& meta) {
 
 // Writes the file: the user's metadata, then braid's (`meta` holds the
 // braid.* keys the caller adds, such as braid.module).
-void write(const runtime::Graph& g, const nn::StateDict& state, const Metadata& user,
-           Metadata meta, const std::filesystem::path& path) {
+void write(const runtime::Graph& g, const nn::StateDict& state, const Metadata& user, Metadata meta,
+           const std::filesystem::path& path) {
   runtime::validate(g);
   meta.insert(user.begin(), user.end());
   meta["braid.format"] = "model";
@@ -130,7 +130,8 @@ nn::Sequential load_sequential(const std::filesystem::path& path) {
     nn::StateDict own = seq.state_dict();
     for (const auto& [k, t] : own)
       BRAID_CHECK(file.tensors.find(k), IOError, "io::load_sequential",
-                  "{}: the layer config has '{}' but the file has no such tensor", path.string(), k);
+                  "{}: the layer config has '{}' but the file has no such tensor", path.string(),
+                  k);
     return seq;
   } catch (const json::exception& e) {
     throw IOError(fmt::format("[io::load_sequential] {}: braid.config is not valid JSON: {}",

@@ -7,14 +7,15 @@ namespace braid::nn {
 
 namespace {
 void check_float(const Tensor& x, const char* layer) {
-  BRAID_CHECK(x.is_floating_point(), DTypeError, layer, "expected a floating input; got {} of shape {}",
-              dtype_name(x.dtype()), shape_str(x.shape()));
+  BRAID_CHECK(x.is_floating_point(), DTypeError, layer,
+              "expected a floating input; got {} of shape {}", dtype_name(x.dtype()),
+              shape_str(x.shape()));
 }
 void check_dim(const Tensor& x, int64_t dim, const char* layer) {
   const int64_t r = std::max<int64_t>(x.dim(), 1);
   BRAID_CHECK(dim >= -r && dim < r, ShapeError, layer,
-              "expected input with dim {} (rank > {}); got input={}", dim,
-              dim < 0 ? -dim - 1 : dim, shape_str(x.shape()));
+              "expected input with dim {} (rank > {}); got input={}", dim, dim < 0 ? -dim - 1 : dim,
+              shape_str(x.shape()));
 }
 }  // namespace
 

@@ -18,11 +18,11 @@ constexpr const char* kOp = "MultiheadAttention";
 
 int64_t checked_heads(int64_t embed_dim, int64_t num_heads) {
   BRAID_CHECK(embed_dim > 0 && num_heads > 0, ValueError, kOp,
-              "embed_dim and num_heads must be positive; got embed_dim={}, num_heads={}",
-              embed_dim, num_heads);
+              "embed_dim and num_heads must be positive; got embed_dim={}, num_heads={}", embed_dim,
+              num_heads);
   BRAID_CHECK(embed_dim % num_heads == 0, ValueError, kOp,
-              "embed_dim must be divisible by num_heads; got embed_dim={}, num_heads={}",
-              embed_dim, num_heads);
+              "embed_dim must be divisible by num_heads; got embed_dim={}, num_heads={}", embed_dim,
+              num_heads);
   return embed_dim / num_heads;
 }
 
@@ -70,15 +70,13 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
                                             bool need_weights, const Tensor& attn_mask,
                                             bool average_attn_weights) {
   return scoped([&] {
-    return run(query, key, value, key_padding_mask, need_weights, attn_mask,
-               average_attn_weights);
+    return run(query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights);
   });
 }
 
-AttentionOutput MultiheadAttention::run(const Tensor& query, const Tensor& key,
-                                        const Tensor& value, const Tensor& key_padding_mask,
-                                        bool need_weights, const Tensor& attn_mask,
-                                        bool average_attn_weights) {
+AttentionOutput MultiheadAttention::run(const Tensor& query, const Tensor& key, const Tensor& value,
+                                        const Tensor& key_padding_mask, bool need_weights,
+                                        const Tensor& attn_mask, bool average_attn_weights) {
   for (const Tensor* t : {&query, &key, &value}) {
     BRAID_CHECK(t->defined(), ValueError, kOp, "query, key and value must be defined");
     BRAID_CHECK(t->is_floating_point(), DTypeError, kOp,
@@ -91,8 +89,8 @@ AttentionOutput MultiheadAttention::run(const Tensor& query, const Tensor& key,
   const int64_t want_dim = unbatched ? 2 : 3;
   const int64_t bdim = batch_first ? 0 : 1, sdim = batch_first ? 1 : 0;
   bool ok = (query.dim() == 2 || query.dim() == 3) && key.dim() == want_dim &&
-            value.dim() == want_dim && query.size(-1) == embed_dim &&
-            key.size(-1) == embed_dim && value.size(-1) == embed_dim;
+            value.dim() == want_dim && query.size(-1) == embed_dim && key.size(-1) == embed_dim &&
+            value.size(-1) == embed_dim;
   if (ok && unbatched) ok = key.size(0) == value.size(0);
   if (ok && !unbatched)
     ok = key.size(bdim) == query.size(bdim) && value.size(bdim) == query.size(bdim) &&

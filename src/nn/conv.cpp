@@ -15,8 +15,7 @@ std::vector<int64_t> positive(const SizeArg& a, int dims, const char* layer, con
     BRAID_CHECK(x > 0, ValueError, layer, "{} must be positive; got {}", what, a.repr());
   return v;
 }
-std::vector<int64_t> non_negative(const SizeArg& a, int dims, const char* layer,
-                                  const char* what) {
+std::vector<int64_t> non_negative(const SizeArg& a, int dims, const char* layer, const char* what) {
   std::vector<int64_t> v = a.expand(dims, layer, what);
   for (int64_t x : v)
     BRAID_CHECK(x >= 0, ValueError, layer, "{} must be >= 0; got {}", what, a.repr());

@@ -15,8 +15,7 @@ int64_t positive(int64_t n, const char* what) {
 std::optional<int64_t> wrap_padding(std::optional<int64_t> idx, int64_t n) {
   if (!idx) return idx;
   BRAID_CHECK(*idx >= -n && *idx < n, ValueError, "Embedding",
-              "padding_idx must be within num_embeddings={} (in [-{}, {})); got {}", n, n, n,
-              *idx);
+              "padding_idx must be within num_embeddings={} (in [-{}, {})); got {}", n, n, n, *idx);
   return *idx < 0 ? *idx + n : *idx;
 }
 }  // namespace

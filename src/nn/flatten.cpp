@@ -46,8 +46,10 @@ Tensor Unflatten::forward(const Tensor& x) {
   int64_t known = 1;
   bool inferred = false;
   for (int64_t v : unflattened_size) {
-    if (v == -1) inferred = true;
-    else known *= v;
+    if (v == -1)
+      inferred = true;
+    else
+      known *= v;
   }
   const bool ok = x.dim() > 0 && d >= 0 &&
                   (inferred ? known > 0 && x.size(d) % known == 0 : x.size(d) == known);

@@ -45,10 +45,10 @@ double calculate_gain(const std::string& nl, double param) {
   if (nl == "relu") return std::sqrt(2.0);
   if (nl == "leaky_relu") return std::sqrt(2.0 / (1.0 + param * param));
   if (nl == "selu") return 3.0 / 4.0;
-  throw ValueError(fmt::format(
-      "[calculate_gain] unsupported nonlinearity '{}' (linear, conv1d, conv2d, conv3d, "
-      "conv_transpose1d/2d/3d, sigmoid, tanh, relu, leaky_relu, selu)",
-      nl));
+  throw ValueError(
+      fmt::format("[calculate_gain] unsupported nonlinearity '{}' (linear, conv1d, conv2d, conv3d, "
+                  "conv_transpose1d/2d/3d, sigmoid, tanh, relu, leaky_relu, selu)",
+                  nl));
 }
 
 Tensor& uniform_(Tensor& t, double a, double b) {

@@ -142,13 +142,13 @@ void Module::adopt(std::string name, std::unique_ptr<Module> module) {
 // -- traversal -------------------------------------------------------------------------
 
 void Module::collect(const std::string& prefix, bool recurse, bool params,
-                     std::vector<std::pair<std::string, Tensor>>& out,
-                     bool persistent_only) const {
+                     std::vector<std::pair<std::string, Tensor>>& out, bool persistent_only) const {
   for (const Slot& s : params ? params_ : buffers_)
     if (s.value->defined() && (s.persistent || !persistent_only))
       out.emplace_back(prefix + s.name, *s.value);
   if (!recurse) return;
-  for (const auto& [n, c] : children_) c->collect(prefix + n + ".", true, params, out, persistent_only);
+  for (const auto& [n, c] : children_)
+    c->collect(prefix + n + ".", true, params, out, persistent_only);
 }
 
 namespace {
@@ -260,7 +260,7 @@ StateDict Module::state_dict() const {
   // buffers, then its children's entries, depth first.
   std::vector<std::pair<std::string, Tensor>> items;
   std::function<void(const Module&, const std::string&)> walk = [&](const Module& m,
-                                                                   const std::string& prefix) {
+                                                                    const std::string& prefix) {
     m.collect(prefix, false, true, items, false);
     m.collect(prefix, false, false, items, true);
     for (const auto& [n, c] : m.children_) walk(*c, prefix + n + ".");
@@ -315,17 +315,15 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
 HookHandle Module::register_forward_pre_hook(PreHook hook) {
   const int id = next_hook_id_++;
   pre_hooks_.emplace_back(id, std::move(hook));
-  return HookHandle([this, id] {
-    std::erase_if(pre_hooks_, [id](const auto& h) { return h.first == id; });
-  });
+  return HookHandle(
+      [this, id] { std::erase_if(pre_hooks_, [id](const auto& h) { return h.first == id; }); });
 }
 
 HookHandle Module::register_forward_hook(PostHook hook) {
   const int id = next_hook_id_++;
   post_hooks_.emplace_back(id, std::move(hook));
-  return HookHandle([this, id] {
-    std::erase_if(post_hooks_, [id](const auto& h) { return h.first == id; });
-  });
+  return HookHandle(
+      [this, id] { std::erase_if(post_hooks_, [id](const auto& h) { return h.first == id; }); });
 }
 
 // -- names and printing -----------------------------------------------------------------

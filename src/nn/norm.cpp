@@ -31,8 +31,7 @@ BatchNormNd::BatchNormNd(int64_t n, const BatchNormOptions& o, const char* layer
       running_mean(register_buffer("running_mean", o.track_running_stats ? zeros({n}) : Tensor())),
       running_var(register_buffer("running_var", o.track_running_stats ? ones({n}) : Tensor())),
       num_batches_tracked(register_buffer(
-          "num_batches_tracked",
-          o.track_running_stats ? zeros({}, DType::Int64) : Tensor())) {
+          "num_batches_tracked", o.track_running_stats ? zeros({}, DType::Int64) : Tensor())) {
   BRAID_CHECK(!momentum || (*momentum >= 0 && *momentum <= 1), ValueError, layer,
               "momentum must be in [0, 1] or None; got {}", *momentum);
 }
@@ -72,8 +71,8 @@ BatchNorm1d::BatchNorm1d(int64_t n, const BatchNormOptions& o) : BatchNormNd(n, 
 
 void BatchNorm1d::check_input(const Tensor& x) const {
   BRAID_CHECK((x.dim() == 2 || x.dim() == 3) && x.size(1) == num_features, ShapeError,
-              "BatchNorm1d", "expected input (N, {0}) or (N, {0}, L); got input={1}",
-              num_features, shape_str(x.shape()));
+              "BatchNorm1d", "expected input (N, {0}) or (N, {0}, L); got input={1}", num_features,
+              shape_str(x.shape()));
 }
 
 BatchNorm2d::BatchNorm2d(int64_t n, const BatchNormOptions& o) : BatchNormNd(n, o, "BatchNorm2d") {}
@@ -100,10 +99,10 @@ LayerNorm::LayerNorm(std::vector<int64_t> shape, const LayerNormOptions& o)
     : normalized_shape(checked_normalized(std::move(shape))),
       eps(checked_eps(o.eps, "LayerNorm")),
       elementwise_affine(o.elementwise_affine),
-      weight(register_parameter("weight",
-                                o.elementwise_affine ? ones(to_shape(normalized_shape)) : Tensor())),
-      bias(register_parameter("bias",
-                              o.elementwise_affine ? zeros(to_shape(normalized_shape)) : Tensor())) {}
+      weight(register_parameter(
+          "weight", o.elementwise_affine ? ones(to_shape(normalized_shape)) : Tensor())),
+      bias(register_parameter(
+          "bias", o.elementwise_affine ? zeros(to_shape(normalized_shape)) : Tensor())) {}
 
 Tensor LayerNorm::forward(const Tensor& x) {
   const int64_t k = int64_t(normalized_shape.size());
@@ -116,8 +115,8 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 std::string LayerNorm::extra_repr() const {
-  return fmt::format("{}, eps={}, elementwise_affine={}", py_tuple(normalized_shape),
-                     py_float(eps), py_bool(elementwise_affine));
+  return fmt::format("{}, eps={}, elementwise_affine={}", py_tuple(normalized_shape), py_float(eps),
+                     py_bool(elementwise_affine));
 }
 
 // -- GroupNorm -------------------------------------------------------------------------------

@@ -74,9 +74,7 @@ Tensor AdaptiveAvgPool2d::forward(const Tensor& x) {
   return adaptive_avg_pool2d(x, output_size.values);
 }
 
-std::string AdaptiveAvgPool2d::extra_repr() const {
-  return "output_size=" + output_size.repr();
-}
+std::string AdaptiveAvgPool2d::extra_repr() const { return "output_size=" + output_size.repr(); }
 
 AdaptiveMaxPool2d::AdaptiveMaxPool2d(SizeArg s)
     : output_size(checked(s, "AdaptiveMaxPool2d", "output_size", 1)) {}
@@ -86,8 +84,6 @@ Tensor AdaptiveMaxPool2d::forward(const Tensor& x) {
   return adaptive_max_pool2d(x, output_size.values);
 }
 
-std::string AdaptiveMaxPool2d::extra_repr() const {
-  return "output_size=" + output_size.repr();
-}
+std::string AdaptiveMaxPool2d::extra_repr() const { return "output_size=" + output_size.repr(); }
 
 }  // namespace braid::nn

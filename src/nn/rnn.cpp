@@ -42,11 +42,11 @@ const RNNOptions& checked(RNNBase::Mode mode, int64_t input_size, int64_t hidden
               input_size, hidden_size);
   BRAID_CHECK(o.num_layers > 0, ValueError, op, "num_layers must be positive; got {}",
               o.num_layers);
-  BRAID_CHECK(o.dropout >= 0 && o.dropout <= 1, ValueError, op,
-              "dropout must be in [0, 1]; got {}", o.dropout);
-  BRAID_CHECK(mode == RNNBase::Mode::RnnTanh || mode == RNNBase::Mode::RnnRelu ||
-                  o.nonlinearity == "tanh",
-              ValueError, op, "nonlinearity is for RNN only; got '{}'", o.nonlinearity);
+  BRAID_CHECK(o.dropout >= 0 && o.dropout <= 1, ValueError, op, "dropout must be in [0, 1]; got {}",
+              o.dropout);
+  BRAID_CHECK(
+      mode == RNNBase::Mode::RnnTanh || mode == RNNBase::Mode::RnnRelu || o.nonlinearity == "tanh",
+      ValueError, op, "nonlinearity is for RNN only; got '{}'", o.nonlinearity);
   return o;
 }
 
@@ -112,8 +112,8 @@ namespace {
 
 // valid[t]: (N, 1) bool, true where step t belongs to the sequence; empty
 // without lengths. Note [variable-length sequences].
-std::vector<Tensor> step_masks(const char* op, const Tensor& lengths, int64_t steps,
-                               int64_t batch, const Shape& x_shape) {
+std::vector<Tensor> step_masks(const char* op, const Tensor& lengths, int64_t steps, int64_t batch,
+                               const Shape& x_shape) {
   std::vector<Tensor> valid;
   if (!lengths.defined()) return valid;
   BRAID_CHECK(lengths.dtype() == DType::Int64, DTypeError, op, "lengths must be int64; got {}",
@@ -152,8 +152,8 @@ Step cell(RNNBase::Mode mode, const RNNBase::Weights& w, const Tensor& x, const 
 
 // One direction of one layer over in (L, N, I) from state `s`; returns the
 // outputs (L, N, H) and leaves the final state in `s`.
-Tensor run_direction(RNNBase::Mode mode, const RNNBase::Weights& w, const Tensor& in,
-                     bool reverse, const std::vector<Tensor>& valid, Step& s) {
+Tensor run_direction(RNNBase::Mode mode, const RNNBase::Weights& w, const Tensor& in, bool reverse,
+                     const std::vector<Tensor>& valid, Step& s) {
   const int64_t steps = in.size(0);
   std::vector<Tensor> out(static_cast<size_t>(steps));
   for (int64_t i = 0; i < steps; ++i) {
@@ -183,8 +183,8 @@ RNNOutput RNNBase::run(const Tensor& x_in, const Tensor& lengths, const Tensor& 
   BRAID_CHECK(x_in.defined(), ValueError, op, "input must be defined");
   BRAID_CHECK(x_in.is_floating_point(), DTypeError, op, "input must be floating; got {}",
               dtype_name(x_in.dtype()));
-  BRAID_CHECK((x_in.dim() == 2 || x_in.dim() == 3) && x_in.size(-1) == input_size, ShapeError,
-              op, "input must be {} or unbatched (L, input_size={}); got input={}",
+  BRAID_CHECK((x_in.dim() == 2 || x_in.dim() == 3) && x_in.size(-1) == input_size, ShapeError, op,
+              "input must be {} or unbatched (L, input_size={}); got input={}",
               batch_first ? fmt::format("(N, L, input_size={})", input_size)
                           : fmt::format("(L, N, input_size={})", input_size),
               input_size, shape_str(x_in.shape()));

@@ -25,7 +25,8 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d, int64_t h,
       nhead(h),
       options(checked(d, o)),
       self_attn(register_module(
-          "self_attn", MultiheadAttention(d, h, {.dropout = o.dropout, .batch_first = o.batch_first}))),
+          "self_attn",
+          MultiheadAttention(d, h, {.dropout = o.dropout, .batch_first = o.batch_first}))),
       linear1(register_module("linear1", Linear(d, o.dim_feedforward))),
       dropout(register_module("dropout", Dropout(o.dropout))),
       linear2(register_module("linear2", Linear(o.dim_feedforward, d))),
@@ -62,7 +63,9 @@ Tensor TransformerEncoderLayer::run(const Tensor& src, const Tensor& mask, const
 }
 
 TransformerEncoder::TransformerEncoder(TransformerEncoderLayer&& layer, int64_t n, bool final_norm)
-    : num_layers(n), final_norm(final_norm), layers_(register_module("layers", transformer_detail::EncoderLayers())) {
+    : num_layers(n),
+      final_norm(final_norm),
+      layers_(register_module("layers", transformer_detail::EncoderLayers())) {
   BRAID_CHECK(n > 0, ValueError, "TransformerEncoder", "num_layers must be positive; got {}", n);
   const StateDict state = layer.state_dict();
   const int64_t d = layer.d_model, h = layer.nhead;

@@ -22,24 +22,15 @@ namespace detail {
 
 pb::TensorProto_DataType onnx_dtype(DType t) {
   switch (t) {
-    case DType::Bool:
-      return pb::TensorProto_DataType_BOOL;
-    case DType::UInt8:
-      return pb::TensorProto_DataType_UINT8;
-    case DType::Int8:
-      return pb::TensorProto_DataType_INT8;
-    case DType::Int32:
-      return pb::TensorProto_DataType_INT32;
-    case DType::Int64:
-      return pb::TensorProto_DataType_INT64;
-    case DType::Float16:
-      return pb::TensorProto_DataType_FLOAT16;
-    case DType::BFloat16:
-      return pb::TensorProto_DataType_BFLOAT16;
-    case DType::Float32:
-      return pb::TensorProto_DataType_FLOAT;
-    case DType::Float64:
-      return pb::TensorProto_DataType_DOUBLE;
+    case DType::Bool: return pb::TensorProto_DataType_BOOL;
+    case DType::UInt8: return pb::TensorProto_DataType_UINT8;
+    case DType::Int8: return pb::TensorProto_DataType_INT8;
+    case DType::Int32: return pb::TensorProto_DataType_INT32;
+    case DType::Int64: return pb::TensorProto_DataType_INT64;
+    case DType::Float16: return pb::TensorProto_DataType_FLOAT16;
+    case DType::BFloat16: return pb::TensorProto_DataType_BFLOAT16;
+    case DType::Float32: return pb::TensorProto_DataType_FLOAT;
+    case DType::Float64: return pb::TensorProto_DataType_DOUBLE;
   }
   return pb::TensorProto_DataType_UNDEFINED;
 }

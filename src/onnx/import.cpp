@@ -124,7 +124,8 @@ runtime::Graph import_onnx_bytes(std::string_view bytes, std::string_view name) 
 
   std::unordered_set<std::string> given;
   for (const auto& t : g.initializer()) {
-    Tensor data = detail::tensor_from_proto(t, fmt::format("{}: initializer '{}'", where, t.name()));
+    Tensor data =
+        detail::tensor_from_proto(t, fmt::format("{}: initializer '{}'", where, t.name()));
     ctx.add_initializer(t.name(), data);
     given.insert(t.name());
   }

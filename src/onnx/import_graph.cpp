@@ -10,8 +10,8 @@ namespace braid::onnx::detail {
 void Importer::fail(const std::string& message) const {
   if (!node_) throw ValueError(fmt::format("[onnx] {}: {}", model_, message));
   const std::string name = node_->name().empty() ? "(unnamed)" : "'" + node_->name() + "'";
-  throw ValueError(fmt::format("[onnx] node {} (op {}, opset {}): {}", name, node_->op_type(),
-                               opset_, message));
+  throw ValueError(
+      fmt::format("[onnx] node {} (op {}, opset {}): {}", name, node_->op_type(), opset_, message));
 }
 
 int Importer::lookup(const std::string& name) const {
@@ -108,9 +108,8 @@ std::vector<int> Importer::op(OpId o, const std::vector<int>& inputs, const Attr
     fail(fmt::format("braid's {} ran out of memory (the file's shapes are too large)", d.name));
   }
   std::vector<int> ids;
-  const std::string base =
-      (node_ && node_->output_size() ? node_->output(0) : std::string("v")) + "." +
-      std::string(d.name);
+  const std::string base = (node_ && node_->output_size() ? node_->output(0) : std::string("v")) +
+                           "." + std::string(d.name);
   if (all_const && !(d.traits & kRandom)) {
     for (const Tensor& t : out) ids.push_back(add_value(fresh_name(base), t, true));
     return ids;
@@ -163,7 +162,8 @@ void Importer::run_node(const pb::NodeProto& n) {
     // A value this node made takes the ONNX name; an alias (Identity) keeps its own.
     if (static_cast<size_t>(id) >= first_new && graph_.values[id].name != name) {
       bool named = false;
-      for (int j = 0; j < k; ++j) named = named || (j < static_cast<int>(outs.size()) && outs[j] == id);
+      for (int j = 0; j < k; ++j)
+        named = named || (j < static_cast<int>(outs.size()) && outs[j] == id);
       if (!named) graph_.values[id].name = name;
     }
   }

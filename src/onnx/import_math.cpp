@@ -59,7 +59,8 @@ V elu(Importer& c) { return {c.op1(OpId::elu, {c.need(0)}, {{"alpha", c.attr_f("
 V selu(Importer& c) {
   const int x = c.need(0);
   const int e = c.op1(OpId::elu, {x}, {{"alpha", c.attr_f("alpha", 1.67326319217681884765625)}});
-  return {c.op1(OpId::mul, {e, scalar(c, c.attr_f("gamma", 1.05070102214813232421875), c.dtype(x))})};
+  return {
+      c.op1(OpId::mul, {e, scalar(c, c.attr_f("gamma", 1.05070102214813232421875), c.dtype(x))})};
 }
 V softplus(Importer& c) {
   return {c.op1(OpId::softplus, {c.need(0)}, {{"beta", 1.0}, {"threshold", 20.0}})};

@@ -58,7 +58,8 @@ Ints per_dim(Importer& c, const char* name, size_t nd, int64_t dflt) {
 int pad_spatial(Importer& c, int x, const Pads& p, double value) {
   Ints pads;
   for (size_t d = p.begin.size(); d-- > 0;) pads.push_back(p.begin[d]), pads.push_back(p.end[d]);
-  return c.op1(OpId::pad, {x}, {{"pad", pads}, {"mode", std::string("constant")}, {"value", value}});
+  return c.op1(OpId::pad, {x},
+               {{"pad", pads}, {"mode", std::string("constant")}, {"value", value}});
 }
 
 V conv(Importer& c) {
@@ -104,8 +105,9 @@ V conv_transpose(Importer& c) {
   if (even) return {y};
   for (int64_t d = 0; d < 2; ++d) {
     const int64_t size = c.shape(y)[2 + d];
-    y = c.op1(OpId::slice, {y},
-              {{"dim", 2 + d}, {"start", pads[d]}, {"end", size - pads[d + 2]}, {"step", int64_t{1}}});
+    y = c.op1(
+        OpId::slice, {y},
+        {{"dim", 2 + d}, {"start", pads[d]}, {"end", size - pads[d + 2]}, {"step", int64_t{1}}});
   }
   return {y};
 }
@@ -120,7 +122,8 @@ V pool(Importer& c) {
   c.check(c.node().output_size() < 2 || c.node().output(1).empty(),
           "the Indices output is not supported");
   const Ints kernel = c.attr_ints("kernel_shape");
-  c.check(kernel.size() == 2, "kernel_shape must have 2 entries; got [{}]", fmt::join(kernel, ", "));
+  c.check(kernel.size() == 2, "kernel_shape must have 2 entries; got [{}]",
+          fmt::join(kernel, ", "));
   const Ints stride = per_dim(c, "strides", 2, 1);
   const Ints dilation = Max ? per_dim(c, "dilations", 2, 1) : Ints{1, 1};
   const bool ceil = c.attr_i("ceil_mode", 0) != 0;
@@ -165,8 +168,9 @@ V batch_norm(Importer& c) {
 
 V instance_norm(Importer& c) {
   const int x = c.need(0), scale = c.need(1), bias = c.need(2);
-  return {c.op1(OpId::instance_norm, {x, -1, -1, scale, bias},
-                {{"use_input_stats", true}, {"momentum", 0.1}, {"eps", c.attr_f("epsilon", 1e-5)}})};
+  return {
+      c.op1(OpId::instance_norm, {x, -1, -1, scale, bias},
+            {{"use_input_stats", true}, {"momentum", 0.1}, {"eps", c.attr_f("epsilon", 1e-5)}})};
 }
 
 // LayerNormalization (opset 17): normalises shape[axis:]; Scale and B

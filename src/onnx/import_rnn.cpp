@@ -18,7 +18,8 @@ using V = std::vector<int>;
 using Ints = std::vector<int64_t>;
 
 int slice_rows(Importer& c, int t, int64_t dim, int64_t start, int64_t end) {
-  return c.op1(OpId::slice, {t}, {{"dim", dim}, {"start", start}, {"end", end}, {"step", int64_t{1}}});
+  return c.op1(OpId::slice, {t},
+               {{"dim", dim}, {"start", start}, {"end", end}, {"step", int64_t{1}}});
 }
 
 // Reorders the gate blocks (each h rows) of t along dim 0: block k of the
@@ -37,11 +38,12 @@ void check_activations(Importer& c, const std::vector<std::string>& dflt) {
   for (int i = 0; i < a->strings_size(); ++i) {
     std::string s = a->strings(i), want = dflt[i % dflt.size()];
     auto lower = [](std::string v) {
-      std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      std::transform(v.begin(), v.end(), v.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
       return v;
     };
-    c.check(lower(s) == lower(want), "activation {} is '{}'; only the default ({}) is supported",
-            i, s, want);
+    c.check(lower(s) == lower(want), "activation {} is '{}'; only the default ({}) is supported", i,
+            s, want);
   }
 }
 

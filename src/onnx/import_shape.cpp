@@ -31,8 +31,7 @@ V identity(Importer& c) { return {c.need(0)}; }
 
 V constant(Importer& c) {
   const pb::NodeProto& n = c.node();
-  c.check(n.attribute_size() == 1, "needs exactly one value attribute; got {}",
-          n.attribute_size());
+  c.check(n.attribute_size() == 1, "needs exactly one value attribute; got {}", n.attribute_size());
   const pb::AttributeProto& a = n.attribute(0);
   const std::string& k = a.name();
   if (k == "value") return {c.constant(tensor_from_proto(a.t(), "Constant '" + n.name() + "'"))};
@@ -43,7 +42,8 @@ V constant(Importer& c) {
     return {c.constant(tensor(v, Shape{static_cast<int64_t>(v.size())}))};
   }
   if (k == "value_ints") return {c.constant(int_tensor({a.ints().begin(), a.ints().end()}))};
-  c.fail(fmt::format("attribute '{}' is not supported (value, value_float(s), value_int(s) are)", k));
+  c.fail(
+      fmt::format("attribute '{}' is not supported (value, value_float(s), value_int(s) are)", k));
 }
 
 V shape_op(Importer& c) {
@@ -60,8 +60,8 @@ V size_op(Importer& c) { return {c.constant(full({}, c.probe(c.need(0)).numel(),
 V constant_of_shape(Importer& c) {
   const Ints shape = c.const_ints(c.need(0), "shape");
   for (int64_t d : shape) c.check(d >= 0, "shape has a negative dim: [{}]", fmt::join(shape, ", "));
-  c.check(volume(shape) <= static_cast<double>(kMaxElements) && shape.size() <= 16, "shape [{}] is too large",
-          fmt::join(shape, ", "));
+  c.check(volume(shape) <= static_cast<double>(kMaxElements) && shape.size() <= 16,
+          "shape [{}] is too large", fmt::join(shape, ", "));
   Tensor value = full({}, 0.0, DType::Float32);
   if (const pb::AttributeProto* a = c.attr("value")) {
     value = tensor_from_proto(a->t(), "ConstantOfShape's value");
@@ -173,7 +173,9 @@ int reverse_slice(Importer& c, int x, int64_t axis, int64_t start, int64_t end, 
   const int64_t from = dim - 1 - s;
   const int64_t to = n == 0 ? from : from + (n - 1) * -step + 1;
   return c.op1(OpId::slice, {flipped},
-               {{"dim", axis}, {"start", std::max<int64_t>(from, 0)}, {"end", std::max<int64_t>(to, 0)},
+               {{"dim", axis},
+                {"start", std::max<int64_t>(from, 0)},
+                {"end", std::max<int64_t>(to, 0)},
                 {"step", -step}});
 }
 
@@ -223,7 +225,8 @@ V gather(Importer& c) {
   if (c.is_const(idx)) {
     Ints v = c.const_ints(idx, "indices");
     for (int64_t& i : v) {
-      c.check(i >= -dim && i < dim, "index {} is out of range for axis {} of size {}", i, axis, dim);
+      c.check(i >= -dim && i < dim, "index {} is out of range for axis {} of size {}", i, axis,
+              dim);
       if (i < 0) i += dim;
     }
     if (c.rank(idx) == 0) return {c.op1(OpId::select, {x}, {{"dim", axis}, {"index", v[0]}})};
@@ -231,9 +234,8 @@ V gather(Importer& c) {
     idx = c.constant(tensor(v, is));
   }
   const Shape is = c.shape(idx);
-  const int flat = c.rank(idx) == 1
-                       ? idx
-                       : c.op1(OpId::reshape, {idx}, {{"shape", Ints{c.probe(idx).numel()}}});
+  const int flat =
+      c.rank(idx) == 1 ? idx : c.op1(OpId::reshape, {idx}, {{"shape", Ints{c.probe(idx).numel()}}});
   const int y = c.op1(OpId::index_select, {x, flat}, {{"dim", axis}});
   if (c.rank(idx) == 1) return {y};
   const Shape& s = c.shape(x);
@@ -256,7 +258,8 @@ V expand(Importer& c) {
             fmt::join(want, ", "));
     out[i] = a == 1 ? b : a;
   }
-  c.check(volume(out) <= static_cast<double>(kMaxElements), "expanding to [{}] is too large", fmt::join(out, ", "));
+  c.check(volume(out) <= static_cast<double>(kMaxElements), "expanding to [{}] is too large",
+          fmt::join(out, ", "));
   if (Shape(out) == s) return {x};
   return {c.op1(OpId::expand, {x}, {{"shape", out}})};
 }
@@ -292,7 +295,7 @@ V split(Importer& c) {
                                : c.attr_ints("split");
   if (sizes.empty()) {
     const int64_t parts = c.opset() >= 18 && c.has_attr("num_outputs") ? c.attr_i("num_outputs", 1)
-                                                                        : c.node().output_size();
+                                                                       : c.node().output_size();
     c.check(parts > 0, "splits into {} parts", parts);
     const int64_t each = (dim + parts - 1) / parts;
     for (int64_t k = 0, left = dim; k < parts; ++k, left -= each)
@@ -300,8 +303,7 @@ V split(Importer& c) {
   }
   int64_t total = 0;
   for (int64_t v : sizes) total += v;
-  c.check(total == dim, "split sizes [{}] do not add up to {}",
-          fmt::join(sizes, ", "), dim);
+  c.check(total == dim, "split sizes [{}] do not add up to {}", fmt::join(sizes, ", "), dim);
   return c.op(OpId::split, {x}, {{"sizes", sizes}, {"dim", axis}});
 }
 
@@ -339,12 +341,12 @@ V pad(Importer& c) {
 
 std::vector<HandlerEntry> shape_handlers() {
   return {
-      {"Identity", identity},   {"Dropout", identity},   {"Constant", constant},
-      {"Shape", shape_op},      {"Size", size_op},       {"ConstantOfShape", constant_of_shape},
-      {"Reshape", reshape},     {"Flatten", flatten},    {"Transpose", transpose},
-      {"Squeeze", squeeze},     {"Unsqueeze", unsqueeze}, {"Concat", concat},
-      {"Slice", slice},         {"Gather", gather},      {"Expand", expand},
-      {"Range", range},         {"Tile", tile},          {"Split", split},
+      {"Identity", identity}, {"Dropout", identity},    {"Constant", constant},
+      {"Shape", shape_op},    {"Size", size_op},        {"ConstantOfShape", constant_of_shape},
+      {"Reshape", reshape},   {"Flatten", flatten},     {"Transpose", transpose},
+      {"Squeeze", squeeze},   {"Unsqueeze", unsqueeze}, {"Concat", concat},
+      {"Slice", slice},       {"Gather", gather},       {"Expand", expand},
+      {"Range", range},       {"Tile", tile},           {"Split", split},
       {"Pad", pad},
   };
 }

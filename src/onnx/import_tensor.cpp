@@ -24,9 +24,10 @@ DType dtype_from_onnx(int32_t type, const std::string& what) {
   const std::string name = pb::TensorProto::DataType_IsValid(type)
                                ? pb::TensorProto::DataType_Name(type)
                                : fmt::format("unknown type code {}", type);
-  throw ValueError(fmt::format("[onnx] {}: element type {} has no braid dtype (braid has float32, "
-                               "float64, float16, bfloat16, int64, int32, int8, uint8, bool)",
-                               what, name));
+  throw ValueError(
+      fmt::format("[onnx] {}: element type {} has no braid dtype (braid has float32, "
+                  "float64, float16, bfloat16, int64, int32, int8, uint8, bool)",
+                  what, name));
 }
 
 namespace {

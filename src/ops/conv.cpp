@@ -204,8 +204,8 @@ OpDef make_def_conv2d() {
 
 OpDef make_def_conv_transpose2d() {
   return composite_def(
-      [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_transpose_2d(in, a)}; },
-      3, "ConvTranspose");
+      [](std::span<const Tensor> in, const Attrs& a) -> V { return {conv_transpose_2d(in, a)}; }, 3,
+      "ConvTranspose");
 }
 }  // namespace detail
 

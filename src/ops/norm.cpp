@@ -187,8 +187,7 @@ V native_batch_norm_vjp(const VjpCtx& c) {
   return out;
 }
 
-TensorMetas infer_native_batch_norm_backward(std::span<const Tensor> in,
-                                                         const Attrs& a) {
+TensorMetas infer_native_batch_norm_backward(std::span<const Tensor> in, const Attrs& a) {
   constexpr std::string_view op = "native_batch_norm_backward";
   const Tensor &gy = in[0], &x = in[1];
   check_nc(op, x);

@@ -67,8 +67,8 @@ void in_compute_dtype(const KernelArgs& k, const K& kernel) {
 // Sums and products of bool and integer tensors are int64, as in PyTorch.
 DType widened(DType t) { return is_floating(t) ? t : DType::Int64; }
 
-TensorMetas infer_reduce(std::string_view op, std::span<const Tensor> in,
-                                     const Attrs& a, DType out_dtype) {
+TensorMetas infer_reduce(std::string_view op, std::span<const Tensor> in, const Attrs& a,
+                         DType out_dtype) {
   RedDims r = red_dims(op, a, in[0].dim());
   return {{reduced_shape(in[0].shape(), r.dims, r.keepdim), out_dtype}};
 }
@@ -95,8 +95,7 @@ V extreme_vjp(std::string_view op, const VjpCtx& c) {
   return {keep_shape(G, IN_SHAPE, r.dims) * mask / count};
 }
 
-TensorMetas infer_extreme(std::string_view op, std::span<const Tensor> in,
-                                      const Attrs& a) {
+TensorMetas infer_extreme(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
   check_nonempty(op, in[0], red_dims(op, a, in[0].dim()).dims);
   return infer_reduce(op, in, a, in[0].dtype());
 }
@@ -104,8 +103,7 @@ TensorMetas infer_extreme(std::string_view op, std::span<const Tensor> in,
 // max/min along one dim: values and the index of the first extreme. The
 // gradient goes to that index only. The indices are recomputed from the
 // saved input because the dispatcher keeps no integer outputs for backward.
-TensorMetas infer_dim_extreme(std::string_view op, std::span<const Tensor> in,
-                                          const Attrs& a) {
+TensorMetas infer_dim_extreme(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
   const Tensor& x = in[0];
   int64_t d = wrap_dim(op, a.i(op, "dim"), x.dim());
   check_nonempty(op, x, {d});

@@ -88,8 +88,8 @@ OpDef make_def_var() {
 }
 OpDef make_def_std() {
   return reduce_def([](std::span<const Tensor> in,
-                          const Attrs& a) -> V { return {sqrt(variance("std", in[0], a))}; },
-                       "", "composite: exported as its parts (var, then Sqrt)");
+                       const Attrs& a) -> V { return {sqrt(variance("std", in[0], a))}; },
+                    "", "composite: exported as its parts (var, then Sqrt)");
 }
 OpDef make_def_norm() {
   return reduce_def(
@@ -103,15 +103,13 @@ OpDef make_def_logsumexp() {
 }
 OpDef make_def_softmax() {
   return reduce_def([](std::span<const Tensor> in,
-                          const Attrs& a) -> V { return {softmax_of("softmax", in[0], a, false)}; },
-                       "Softmax");
+                       const Attrs& a) -> V { return {softmax_of("softmax", in[0], a, false)}; },
+                    "Softmax");
 }
 OpDef make_def_log_softmax() {
-  return reduce_def(
-      [](std::span<const Tensor> in, const Attrs& a) -> V {
-        return {softmax_of("log_softmax", in[0], a, true)};
-      },
-      "LogSoftmax");
+  return reduce_def([](std::span<const Tensor> in,
+                       const Attrs& a) -> V { return {softmax_of("log_softmax", in[0], a, true)}; },
+                    "LogSoftmax");
 }
 
 }  // namespace detail

@@ -17,12 +17,8 @@ template <Unary K>
 void run_unary(const KernelArgs& a) {
   double p0 = 0, p1 = 0;
   switch (K) {
-    case Unary::LeakyRelu:
-      p0 = a.attrs.f("leaky_relu", "negative_slope");
-      break;
-    case Unary::Elu:
-      p0 = a.attrs.f("elu", "alpha");
-      break;
+    case Unary::LeakyRelu: p0 = a.attrs.f("leaky_relu", "negative_slope"); break;
+    case Unary::Elu: p0 = a.attrs.f("elu", "alpha"); break;
     case Unary::Softplus:
       p0 = a.attrs.f("softplus", "beta");
       p1 = a.attrs.f("softplus", "threshold");
@@ -31,8 +27,7 @@ void run_unary(const KernelArgs& a) {
       p0 = a.attrs.has("min") ? a.attrs.f("clamp", "min") : -INFINITY;
       p1 = a.attrs.has("max") ? a.attrs.f("clamp", "max") : INFINITY;
       break;
-    default:
-      break;
+    default: break;
   }
   if (a.out[0].dtype() != a.in[0].dtype()) {  // clamp of an int tensor with float bounds
     kernels::copy(a.out[0], a.in[0]);

@@ -22,8 +22,8 @@ struct AdagradConsts {
 
 // Elements [b, e); see Note [fused update loops].
 template <class T, bool kWeightDecay>
-void adagrad_range(AdagradConsts<T> c, T* __restrict p, const T* __restrict g,
-                   T* __restrict sum, int64_t b, int64_t e) {
+void adagrad_range(AdagradConsts<T> c, T* __restrict p, const T* __restrict g, T* __restrict sum,
+                   int64_t b, int64_t e) {
   for (int64_t i = b; i < e; ++i) {
     T gi = c.sign * g[i];
     if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
@@ -37,9 +37,8 @@ template <class T, bool kWeightDecay>
 void adagrad_loop(const AdagradOptions& o, int64_t step, T* p, const T* g, T* sum, int64_t n) {
   const AdagradConsts<T> c{T(-(o.lr / (1 + double(step - 1) * o.lr_decay))), T(o.weight_decay),
                            T(o.eps), o.maximize ? T(-1) : T(1)};
-  detail::for_elements(n, [&](int64_t b, int64_t e) {
-    adagrad_range<T, kWeightDecay>(c, p, g, sum, b, e);
-  });
+  detail::for_elements(
+      n, [&](int64_t b, int64_t e) { adagrad_range<T, kWeightDecay>(c, p, g, sum, b, e); });
 }
 }  // namespace
 

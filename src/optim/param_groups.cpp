@@ -159,8 +159,8 @@ void GroupedOptimizer::load_state_dict(const nn::StateDict& dict) {
     BRAID_CHECK(t.defined(), ValueError, where, "key '{}' holds an undefined tensor", key);
     (head == "state" ? states : groups)[*idx][std::string(k.substr(dot2 + 1))] = t;
   }
-  BRAID_CHECK(groups.size() == params_.size() && (groups.empty() || groups.rbegin()->first + 1 ==
-                                                                        params_.size()),
+  BRAID_CHECK(groups.size() == params_.size() &&
+                  (groups.empty() || groups.rbegin()->first + 1 == params_.size()),
               ValueError, where, "the state has {} param group(s) but the optimizer has {}",
               groups.size(), params_.size());
 
@@ -191,10 +191,10 @@ void GroupedOptimizer::load_state_dict(const nn::StateDict& dict) {
       // A named reference, not a structured binding: clang 14 (the fuzz
       // build) cannot capture a binding in a lambda.
       const std::string& n = entry.first;
-      BRAID_CHECK(n == "params" || std::any_of(opts.begin(), opts.end(),
-                                               [&](const auto& o) { return o.first == n; }),
-                  ValueError, where, "unexpected key '{}{}': {} has no option '{}'", prefix, n,
-                  name(), n);
+      BRAID_CHECK(
+          n == "params" ||
+              std::any_of(opts.begin(), opts.end(), [&](const auto& o) { return o.first == n; }),
+          ValueError, where, "unexpected key '{}{}': {} has no option '{}'", prefix, n, name(), n);
     }
     for (auto& [n, v] : opts) {
       auto it = entries.find(n);
@@ -231,13 +231,13 @@ void GroupedOptimizer::load_state_dict(const nn::StateDict& dict) {
     for (const auto& [n, t] : entries) {
       if (n == "step") continue;
       BRAID_CHECK(std::find(known.begin(), known.end(), n) != known.end(), ValueError, where,
-                  "unexpected key 'state.{}.{}': {} keeps no '{}' (it keeps {})", id, n, name(),
-                  n, fmt::join(known, ", "));
+                  "unexpected key 'state.{}.{}': {} keeps no '{}' (it keeps {})", id, n, name(), n,
+                  fmt::join(known, ", "));
       BRAID_CHECK(t.shape() == p.shape(), ShapeError, where,
                   "'state.{}.{}' has shape {} but its parameter has shape {}", id, n,
                   shape_str(t.shape()), shape_str(p.shape()));
-      BRAID_CHECK(t.is_floating_point(), DTypeError, where, "'state.{}.{}' must be floating point; got {}",
-                  id, n, dtype_name(t.dtype()));
+      BRAID_CHECK(t.is_floating_point(), DTypeError, where,
+                  "'state.{}.{}' must be floating point; got {}", id, n, dtype_name(t.dtype()));
       Tensor copy = empty(p.shape(), p.dtype());
       copy.copy_(t.detach());
       st.buffers.emplace_back(n, copy);

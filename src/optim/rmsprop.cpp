@@ -52,7 +52,7 @@ void rmsprop_range(RMSpropConsts<T> c, T* __restrict p, const T* __restrict g, T
 
 template <class T, bool kWeightDecay, bool kCentered, bool kMomentum>
 void rmsprop_loop(const RMSpropOptions& o, T* p, const T* g, T* sq, T* ga, T* buf, int64_t n) {
-  const RMSpropConsts<T> c{T(o.lr),           T(o.alpha), T(1 - o.alpha), T(o.eps),
+  const RMSpropConsts<T> c{T(o.lr),           T(o.alpha),    T(1 - o.alpha),           T(o.eps),
                            T(o.weight_decay), T(o.momentum), o.maximize ? T(-1) : T(1)};
   detail::for_elements(n, [&](int64_t b, int64_t e) {
     rmsprop_range<T, kWeightDecay, kCentered, kMomentum>(c, p, g, sq, ga, buf, b, e);

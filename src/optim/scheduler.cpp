@@ -51,8 +51,8 @@ void LRScheduler::load_state_dict(const nn::StateDict& state) {
   const Tensor& base = state.at("base_lrs");
   BRAID_CHECK(epoch.numel() == 1 && epoch.item<double>() >= 0, ValueError,
               "LRScheduler.load_state_dict", "last_epoch must be one number >= 0");
-  BRAID_CHECK(base.dim() == 1 && size_t(base.numel()) == optimizer_.num_param_groups(),
-              ValueError, "LRScheduler.load_state_dict",
+  BRAID_CHECK(base.dim() == 1 && size_t(base.numel()) == optimizer_.num_param_groups(), ValueError,
+              "LRScheduler.load_state_dict",
               "base_lrs holds {} rate(s) but the optimizer has {} param group(s)", base.numel(),
               optimizer_.num_param_groups());
   std::vector<double> old_base = base_lrs_;
@@ -86,8 +86,8 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, 
 }
 
 double MultiStepLR::lr_at(size_t g) const {
-  auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) -
-                milestones_.begin();
+  auto passed =
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
   return base_lrs_[g] * std::pow(gamma_, double(passed));
 }
 
@@ -135,8 +135,8 @@ double LinearLR::lr_at(size_t g) const {
 // -- OneCycleLR -------------------------------------------------------------------------
 OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
                        OneCycleLROptions options)
-    : OneCycleLR(optimizer, std::vector<double>(optimizer.num_param_groups(), max_lr),
-                 total_steps, std::move(options)) {}
+    : OneCycleLR(optimizer, std::vector<double>(optimizer.num_param_groups(), max_lr), total_steps,
+                 std::move(options)) {}
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, int64_t total_steps,
                        OneCycleLROptions options)
@@ -147,9 +147,8 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, int64_t
               total_steps);
   BRAID_CHECK(o.pct_start >= 0 && o.pct_start <= 1, ValueError, "OneCycleLR",
               "pct_start must be in [0, 1]; got {}", o.pct_start);
-  BRAID_CHECK(o.anneal_strategy == "cos" || o.anneal_strategy == "linear", ValueError,
-              "OneCycleLR", "anneal_strategy must be 'cos' or 'linear'; got '{}'",
-              o.anneal_strategy);
+  BRAID_CHECK(o.anneal_strategy == "cos" || o.anneal_strategy == "linear", ValueError, "OneCycleLR",
+              "anneal_strategy must be 'cos' or 'linear'; got '{}'", o.anneal_strategy);
   BRAID_CHECK(max_lr.size() == n, ValueError, "OneCycleLR",
               "expected {} max_lr value(s), one per param group; got {}", n, max_lr.size());
   BRAID_CHECK(!o.cycle_momentum || n == 0 || optimizer.momentum(0).has_value(), ValueError,
@@ -157,14 +156,15 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, int64_t
               optimizer.name());
   double pct = o.pct_start * double(total_steps);
   if (o.three_phase) {
-    phases_ = {{pct - 1, 0, 1, 0, 1}, {2 * pct - 2, 1, 0, 1, 0}, {double(total_steps - 1), 0, 2, 0, 0}};
+    phases_ = {
+        {pct - 1, 0, 1, 0, 1}, {2 * pct - 2, 1, 0, 1, 0}, {double(total_steps - 1), 0, 2, 0, 0}};
   } else {
     phases_ = {{pct - 1, 0, 1, 0, 1}, {double(total_steps - 1), 1, 2, 1, 0}};
   }
   for (size_t g = 0; g < n; ++g) {
     double initial = max_lr[g] / o.div_factor;
-    groups_.push_back({{initial, max_lr[g], initial / o.final_div_factor},
-                       {o.max_momentum, o.base_momentum}});
+    groups_.push_back(
+        {{initial, max_lr[g], initial / o.final_div_factor}, {o.max_momentum, o.base_momentum}});
   }
   for (size_t g = 0; g < n; ++g) base_lrs_[g] = groups_[g].lrs[0];
   initial_step();
@@ -217,8 +217,7 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOpti
               "ReduceLROnPlateau", "threshold_mode must be 'rel' or 'abs'; got '{}'",
               o.threshold_mode);
   BRAID_CHECK(o.min_lr.size() == 1 || o.min_lr.size() == n, ValueError, "ReduceLROnPlateau",
-              "min_lr must hold one value or one per param group ({}); got {}", n,
-              o.min_lr.size());
+              "min_lr must hold one value or one per param group ({}); got {}", n, o.min_lr.size());
   BRAID_CHECK(o.patience >= 0 && o.cooldown >= 0, ValueError, "ReduceLROnPlateau",
               "patience and cooldown must be >= 0; got {} and {}", o.patience, o.cooldown);
   best_ = o.mode == "min" ? INFINITY : -INFINITY;

@@ -23,8 +23,8 @@ struct SGDConsts {
 // Elements [b, e); see Note [fused update loops]. kMomentum: 0 none, 1 the
 // first step (the buffer starts as the gradient), 2 later steps.
 template <class T, bool kWeightDecay, int kMomentum, bool kNesterov>
-void sgd_range(SGDConsts<T> c, T* __restrict p, const T* __restrict g, T* __restrict buf,
-               int64_t b, int64_t e) {
+void sgd_range(SGDConsts<T> c, T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t b,
+               int64_t e) {
   for (int64_t i = b; i < e; ++i) {
     T d = c.sign * g[i];
     if constexpr (kWeightDecay) d = d + c.wd * p[i];

@@ -37,8 +37,7 @@ std::string ref(const Graph& g, int id) { return id < 0 ? "None" : "%" + g.value
 
 std::string Graph::str() const {
   std::string s = "graph(";
-  for (size_t i = 0; i < inputs.size(); ++i)
-    s += (i ? ", " : "") + value_decl(values[inputs[i]]);
+  for (size_t i = 0; i < inputs.size(); ++i) s += (i ? ", " : "") + value_decl(values[inputs[i]]);
   s += ") {\n";
   for (int c : constants()) s += "  " + value_decl(values[c]) + " = constant\n";
   for (const Node& n : nodes) {

@@ -66,12 +66,9 @@ json attr_json(const AttrValue& v) {
         if constexpr (std::is_same_v<T, std::string>) return {{"string", x}};
         if constexpr (std::is_same_v<T, Scalar>) {
           switch (x.kind()) {
-            case Scalar::Kind::Bool:
-              return {{"scalar_bool", x.template to<bool>()}};
-            case Scalar::Kind::Int:
-              return {{"scalar_int", x.to_int()}};
-            case Scalar::Kind::Float:
-              return {{"scalar_float", float_json(x.to_double())}};
+            case Scalar::Kind::Bool: return {{"scalar_bool", x.template to<bool>()}};
+            case Scalar::Kind::Int: return {{"scalar_int", x.to_int()}};
+            case Scalar::Kind::Float: return {{"scalar_float", float_json(x.to_double())}};
           }
         }
         return {};
@@ -175,7 +172,8 @@ Graph parse(const json& j, const std::vector<std::pair<std::string, Tensor>>& co
 std::string to_json(const Graph& g) {
   json values = json::array();
   for (const Value& v : g.values) {
-    json jv = {{"name", v.name}, {"dtype", dtype_name(v.dtype)},
+    json jv = {{"name", v.name},
+               {"dtype", dtype_name(v.dtype)},
                {"shape", std::vector<int64_t>(v.shape.begin(), v.shape.end())}};
     if (v.is_constant()) {
       jv["constant"] = true;
@@ -193,8 +191,8 @@ std::string to_json(const Graph& g) {
     if (!n.batch_attrs.empty()) jn["batch_attrs"] = n.batch_attrs;
     nodes.push_back(std::move(jn));
   }
-  json j = {{"format", "braid.graph"}, {"version", 1},          {"values", std::move(values)},
-            {"nodes", std::move(nodes)}, {"inputs", g.inputs}, {"outputs", g.outputs},
+  json j = {{"format", "braid.graph"},         {"version", 1},       {"values", std::move(values)},
+            {"nodes", std::move(nodes)},       {"inputs", g.inputs}, {"outputs", g.outputs},
             {"dynamic_batch", g.dynamic_batch}};
   if (!g.static_reason.empty()) j["static_reason"] = g.static_reason;
   return j.dump();

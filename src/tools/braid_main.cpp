@@ -12,12 +12,9 @@ namespace {
 
 const char* kind_name(braid::OpKind k) {
   switch (k) {
-    case braid::OpKind::Kernel:
-      return "kernel";
-    case braid::OpKind::View:
-      return "view";
-    case braid::OpKind::Composite:
-      return "composite";
+    case braid::OpKind::Kernel: return "kernel";
+    case braid::OpKind::View: return "view";
+    case braid::OpKind::Composite: return "composite";
   }
   return "?";
 }

@@ -116,7 +116,8 @@ void inspect(const fs::path& path) {
       shown.replace(p, 1, "\n    ");
     std::cout << "  " << k << ": " << shown << "\n";
   }
-  if (c.metadata.count("braid.graph")) std::cout << "graph:\n" << io::load_model(path).graph().str();
+  if (c.metadata.count("braid.graph"))
+    std::cout << "graph:\n" << io::load_model(path).graph().str();
 }
 
 // A PNG as float values in [0, 1], shaped like the model's input with batch 1

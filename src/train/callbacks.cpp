@@ -30,9 +30,10 @@ std::optional<double> monitored(const Logs& logs, const std::string& monitor, co
   if (verbose) {
     std::string names;
     for (const auto& [k, v] : logs) names += (names.empty() ? "" : ", ") + k;
-    out << fmt::format("{} conditioned on metric `{}` which is not available. Available metrics "
-                       "are: {}.\n",
-                       who, monitor, names);
+    out << fmt::format(
+        "{} conditioned on metric `{}` which is not available. Available metrics "
+        "are: {}.\n",
+        who, monitor, names);
   }
   return std::nullopt;
 }
@@ -91,8 +92,8 @@ void EarlyStopping::on_train_end(const Logs&) {
     model->out() << fmt::format("Epoch {}: early stopping\n", stopped_epoch + 1);
   if (o_.restore_best_weights && best_weights_) {
     if (o_.verbose)
-      model->out() << fmt::format(
-          "Restoring model weights from the end of the best epoch: {}.\n", best_epoch + 1);
+      model->out() << fmt::format("Restoring model weights from the end of the best epoch: {}.\n",
+                                  best_epoch + 1);
     model->module().load_state_dict(*best_weights_);
   }
 }
@@ -153,8 +154,8 @@ std::string ModelCheckpoint::format_path(int64_t epoch, const Logs& logs) const 
 void ModelCheckpoint::on_epoch_end(int64_t epoch, Logs& logs) {
   const std::string path = format_path(epoch, logs);
   if (o_.save_best_only) {
-    const auto current = monitored(logs, o_.monitor, "Can save best model only with",
-                                   o_.verbose, model->out());
+    const auto current =
+        monitored(logs, o_.monitor, "Can save best model only with", o_.verbose, model->out());
     if (!current) return;
     const bool better = !best || (max_ ? *current > *best : *current < *best);
     if (!better) {
@@ -192,8 +193,8 @@ void ReduceLROnPlateau::on_train_begin(const Logs&) {
 
 void ReduceLROnPlateau::on_epoch_end(int64_t epoch, Logs& logs) {
   logs["learning_rate"] = model->learning_rate();
-  const auto current = monitored(logs, o_.monitor, "Learning rate reduction is", o_.verbose,
-                                 model->out());
+  const auto current =
+      monitored(logs, o_.monitor, "Learning rate reduction is", o_.verbose, model->out());
   if (!current) return;
   if (cooldown_counter_ > 0) {
     --cooldown_counter_;
@@ -230,8 +231,8 @@ void LearningRateScheduler::on_epoch_begin(int64_t epoch, const Logs&) {
               "the schedule returned {} for epoch {}", lr, epoch);
   model->set_learning_rate(lr);
   if (verbose_)
-    model->out() << fmt::format(
-        "\nEpoch {}: LearningRateScheduler setting learning rate to {}.\n", epoch + 1, lr);
+    model->out() << fmt::format("\nEpoch {}: LearningRateScheduler setting learning rate to {}.\n",
+                                epoch + 1, lr);
 }
 
 void LearningRateScheduler::on_epoch_end(int64_t, Logs& logs) {
@@ -244,8 +245,8 @@ CSVLogger::CSVLogger(std::string filename, std::string separator, bool append)
     : filename_(std::move(filename)), sep_(std::move(separator)), append_(append) {}
 
 void CSVLogger::on_train_begin(const Logs&) {
-  const bool continuing = append_ && std::filesystem::exists(filename_) &&
-                          std::filesystem::file_size(filename_) > 0;
+  const bool continuing =
+      append_ && std::filesystem::exists(filename_) && std::filesystem::file_size(filename_) > 0;
   keys_.clear();
   if (continuing) {
     // Continue with the existing header's columns.

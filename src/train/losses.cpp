@@ -9,10 +9,15 @@
 namespace braid::train {
 
 const std::vector<std::string>& loss_names() {
-  static const std::vector<std::string> names = {
-      "sparse_categorical_crossentropy", "cross_entropy", "categorical_crossentropy",
-      "binary_crossentropy", "binary_crossentropy_with_logits", "mse", "mean_squared_error",
-      "mae", "mean_absolute_error"};
+  static const std::vector<std::string> names = {"sparse_categorical_crossentropy",
+                                                 "cross_entropy",
+                                                 "categorical_crossentropy",
+                                                 "binary_crossentropy",
+                                                 "binary_crossentropy_with_logits",
+                                                 "mse",
+                                                 "mean_squared_error",
+                                                 "mae",
+                                                 "mean_absolute_error"};
   return names;
 }
 
@@ -47,8 +52,8 @@ Tensor builtin_loss(const std::string& n, const Tensor& pred, const Tensor& targ
   if (n == "binary_crossentropy")
     return per_row(binary_cross_entropy(pred, like_pred(pred, target), {}, "none"));
   if (n == "binary_crossentropy_with_logits")
-    return per_row(binary_cross_entropy_with_logits(pred, like_pred(pred, target),
-                                                    {.reduction = "none"}));
+    return per_row(
+        binary_cross_entropy_with_logits(pred, like_pred(pred, target), {.reduction = "none"}));
   if (n == "mse" || n == "mean_squared_error")
     return per_row(mse_loss(pred, like_pred(pred, target), "none"));
   return per_row(l1_loss(pred, like_pred(pred, target), "none"));

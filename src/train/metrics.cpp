@@ -237,9 +237,19 @@ void MeanError::update(const Tensor& pred, const Tensor& target) {
 }
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {
-      "accuracy", "acc", "top_k_accuracy", "sparse_top_k_categorical_accuracy", "precision",
-      "recall", "f1", "f1_score", "auc", "mse", "mean_squared_error", "mae", "mean_absolute_error"};
+  static const std::vector<std::string> names = {"accuracy",
+                                                 "acc",
+                                                 "top_k_accuracy",
+                                                 "sparse_top_k_categorical_accuracy",
+                                                 "precision",
+                                                 "recall",
+                                                 "f1",
+                                                 "f1_score",
+                                                 "auc",
+                                                 "mse",
+                                                 "mean_squared_error",
+                                                 "mae",
+                                                 "mean_absolute_error"};
   return names;
 }
 

@@ -48,7 +48,8 @@ struct DatasetSource : Model::Source {
   DatasetSource(const data::Dataset& d, int64_t b, int64_t n_) : ds(d), begin(b), n(n_) {}
   int64_t size() const override { return n; }
   // The dataset's own batching (a row gather for TensorDataset).
-  data::Example batch(const std::vector<int64_t>& idx, const data::DrawContext& ctx) const override {
+  data::Example batch(const std::vector<int64_t>& idx,
+                      const data::DrawContext& ctx) const override {
     std::vector<int64_t> abs(idx);
     for (int64_t& i : abs) i += begin;
     return ds.get_batch(abs, ctx);
@@ -94,7 +95,8 @@ Tensor class_weights(const Tensor& target, const std::map<int64_t, double>& cw) 
 
 int64_t check_xy(const Tensor& x, const Tensor& y, const char* where) {
   BRAID_CHECK(x.defined() && x.dim() >= 1, ShapeError, where,
-              "x must have a leading batch dim; got {}", x.defined() ? shape_str(x.shape()) : "an undefined tensor");
+              "x must have a leading batch dim; got {}",
+              x.defined() ? shape_str(x.shape()) : "an undefined tensor");
   BRAID_CHECK(y.defined() && y.dim() >= 1 && y.size(0) == x.size(0), ShapeError, where,
               "x and y must hold the same number of examples; got x {} ({} examples) and y {}",
               shape_str(x.shape()), x.size(0), y.defined() ? shape_str(y.shape()) : "undefined");
@@ -107,7 +109,8 @@ int64_t check_xy(const Tensor& x, const Tensor& y, const char* where) {
 
 Model::Model(nn::Module& module) : module_(&module) {}
 
-Model::Model(std::unique_ptr<nn::Module> module) : owned_(std::move(module)), module_(owned_.get()) {
+Model::Model(std::unique_ptr<nn::Module> module)
+    : owned_(std::move(module)), module_(owned_.get()) {
   BRAID_CHECK(module_ != nullptr, ValueError, "train.Model", "the module is null");
 }
 
@@ -197,10 +200,9 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
 History Model::fit(const data::Dataset& dataset, const FitOptions& o) {
   require_compiled("train.fit");
   int64_t n_train = 0;
-  std::unique_ptr<Source> val =
-      validation_source(o, dataset.size(), n_train, [&](int64_t b, int64_t c) {
-        return std::make_unique<DatasetSource>(dataset, b, c);
-      });
+  std::unique_ptr<Source> val = validation_source(
+      o, dataset.size(), n_train,
+      [&](int64_t b, int64_t c) { return std::make_unique<DatasetSource>(dataset, b, c); });
   return run_fit(DatasetSource(dataset, 0, n_train), val.get(), o);
 }
 
@@ -221,7 +223,8 @@ History Model::run_fit(const Source& train, const Source* val, const FitOptions&
               "the callable loss '{}'",
               loss_->name());
   const int64_t n = train.size();
-  const int64_t steps = o.steps_per_epoch ? o.steps_per_epoch : (n + o.batch_size - 1) / o.batch_size;
+  const int64_t steps =
+      o.steps_per_epoch ? o.steps_per_epoch : (n + o.batch_size - 1) / o.batch_size;
 
   std::vector<std::unique_ptr<Metric>> metrics;
   for (const MetricSpec& m : metric_specs_) metrics.push_back(m.make(loss_->from_logits()));

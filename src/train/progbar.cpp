@@ -18,7 +18,8 @@ std::string format_time_per_unit(double t, const std::string& unit) {
 std::string format_logs(const Logs& logs) {
   std::string s;
   for (const auto& [k, v] : logs)
-    s += std::abs(v) > 1e-3 ? fmt::format(" - {}: {:.4f}", k, v) : fmt::format(" - {}: {:.4e}", k, v);
+    s += std::abs(v) > 1e-3 ? fmt::format(" - {}: {:.4f}", k, v)
+                            : fmt::format(" - {}: {:.4e}", k, v);
   return s;
 }
 

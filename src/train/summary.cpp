@@ -53,7 +53,8 @@ Count count(const nn::Module& m) {
   Count c;
   for (const Tensor& p : m.parameters()) {
     (p.requires_grad() ? c.trainable : c.frozen) += p.numel();
-    (p.requires_grad() ? c.trainable_bytes : c.frozen_bytes) += double(p.numel() * p.element_size());
+    (p.requires_grad() ? c.trainable_bytes : c.frozen_bytes) +=
+        double(p.numel() * p.element_size());
   }
   for (const Tensor& b : m.buffers()) {
     if (!b.is_floating_point()) continue;

@@ -68,7 +68,9 @@ TEST(Compile, SmallBatchLinearAtEveryWidth) {
   for (int64_t n : {1, 10, 16, 17, 64, 65, 130}) {
     for (int64_t k : {1, 7, 300}) {
       Tensor w = randn({n, k}) * (1.0 / std::sqrt(double(k))), b = randn({n});
-      Fn f = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{linear(in[0], w, b)}; };
+      Fn f = [&](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{linear(in[0], w, b)};
+      };
       CompiledModule c = compile_fn(f, {randn({2, k})});
       for (int64_t m : {1, 3, 4, 5, 8, 9}) {
         Tensor x = randn({m, k});
@@ -87,10 +89,11 @@ TEST(Compile, ElementwiseChainsMatchEagerBitForBit) {
   Tensor row = randn({2, 1, 1, 1}) + 3;
   Fn f = [&](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];
-    Tensor a = exp(x * 0.5 + per_channel);                // mul, add (C,1,1), exp
-    Tensor s = sigmoid(a - per_col) * same;               // sub (W), sigmoid, mul (same shape)
-    Tensor t = maximum(2.0 - tanh(s), per_col) / row;     // rsub by a scalar, max, div (N,1,1,1)
-    return std::vector<Tensor>{sqrt(abs(t)) + softplus(t) + gelu(t) * erf(t) + square(t) + log1p(abs(t))};
+    Tensor a = exp(x * 0.5 + per_channel);             // mul, add (C,1,1), exp
+    Tensor s = sigmoid(a - per_col) * same;            // sub (W), sigmoid, mul (same shape)
+    Tensor t = maximum(2.0 - tanh(s), per_col) / row;  // rsub by a scalar, max, div (N,1,1,1)
+    return std::vector<Tensor>{sqrt(abs(t)) + softplus(t) + gelu(t) * erf(t) + square(t) +
+                               log1p(abs(t))};
   };
   // `same` fixes the batch: traced without the batch check.
   CompiledModule c = compile_fn(f, {randn({2, 3, 4, 5})}, {}, {.check_batch = false});
@@ -133,7 +136,9 @@ TEST(Compile, BadInputsNameTheInput) {
   m.eval();
   CompiledModule c = compile(m, randn({2, 1, 28, 28}));
   std::string msg = message_of([&] { c(randn({2, 28, 28})); });
-  EXPECT_NE(msg.find("input 'input' must have shape (2, 1, 28, 28) (any size in dim 0)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("input 'input' must have shape (2, 1, 28, 28) (any size in dim 0)"),
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("got (2, 28, 28)"), std::string::npos) << msg;
   msg = message_of([&] { c(ones({2, 1, 28, 28}, DType::Float64)); });
   EXPECT_NE(msg.find("input 'input' must be float32; got float64"), std::string::npos) << msg;
@@ -144,11 +149,13 @@ TEST(Compile, BadInputsNameTheInput) {
 }
 
 TEST(Compile, StaticGraphsKeepTheirShapes) {
-  Graph g = graph::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{relu(in[0])}; },
-                         {randn({2, 3})}, {.check_batch = false});
+  Graph g =
+      graph::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{relu(in[0])}; },
+                   {randn({2, 3})}, {.check_batch = false});
   CompiledModule c = compile(std::move(g));
   std::string msg = message_of([&] { c(randn({3, 3})); });
-  EXPECT_NE(msg.find("input 'input' must have shape (2, 3), as traced; got (3, 3)"), std::string::npos)
+  EXPECT_NE(msg.find("input 'input' must have shape (2, 3), as traced; got (3, 3)"),
+            std::string::npos)
       << msg;
 }
 

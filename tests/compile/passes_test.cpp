@@ -146,8 +146,8 @@ TEST(FoldConstants, LeavesRandomOpsAndBatchSizedNodes) {
 
 TEST(FindFusions, LinearAndConvTakeTheirActivation) {
   manual_seed(25);
-  auto mlp = nn::Sequential(nn::Flatten(), nn::Linear(12, 8), nn::ReLU(), nn::Linear(8, 3),
-                            nn::Sigmoid());
+  auto mlp =
+      nn::Sequential(nn::Flatten(), nn::Linear(12, 8), nn::ReLU(), nn::Linear(8, 3), nn::Sigmoid());
   Graph g = trace_eval(mlp, randn({2, 3, 4}));
   auto groups = compiler::find_fusions(g);
   ASSERT_EQ(groups.size(), 2u) << g.str();

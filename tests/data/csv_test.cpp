@@ -80,9 +80,9 @@ TEST(Csv, ErrorsNameTheLineAndColumn) {
                              "whole number");
   BRAID_EXPECT_THROW_MSG(read_csv(p, {.target = 2}), ValueError,
                          "[read_csv] '" + p + "': target column 2 is out of range for 2 columns");
-  BRAID_EXPECT_THROW_MSG(read_csv(p, {.header = false, .target = "y"}), ValueError,
-                         "[read_csv] '" + p +
-                             "': target column 'y' is a name, which needs header = true");
+  BRAID_EXPECT_THROW_MSG(
+      read_csv(p, {.header = false, .target = "y"}), ValueError,
+      "[read_csv] '" + p + "': target column 'y' is a name, which needs header = true");
   BRAID_EXPECT_THROW_MSG(read_csv(p, {.target = 0, .target_dtype = DType::UInt8}), DTypeError,
                          "[read_csv] target_dtype must be float32, float64 or int64; got uint8");
   write_text(p, "x,y\n");

@@ -56,8 +56,10 @@ TEST(DataLoader, ShuffleCoversEveryIndexOncePerEpoch) {
     EXPECT_EQ(seen.size(), 50u);
     EXPECT_EQ(unique.size(), 50u);
     EXPECT_FALSE(std::is_sorted(seen.begin(), seen.end()));
-    if (epoch == 0) first = seen;
-    else EXPECT_NE(seen, first) << "epoch " << epoch << " repeats epoch 0's order";
+    if (epoch == 0)
+      first = seen;
+    else
+      EXPECT_NE(seen, first) << "epoch " << epoch << " repeats epoch 0's order";
   }
   EXPECT_EQ(loader.epoch(), 3);
   // set_epoch replays an epoch.
@@ -69,19 +71,21 @@ TEST(DataLoader, ShuffleCoversEveryIndexOncePerEpoch) {
 
 // A random transform, so the data depends on (seed, epoch, index) as well as the order.
 std::shared_ptr<MappedDataset> noisy(int64_t n) {
-  return std::make_shared<MappedDataset>(counting(n), Transform([](const Tensor& x, DataRng& r) {
-                                           return x + r.uniform();
-                                         }));
+  return std::make_shared<MappedDataset>(
+      counting(n), Transform([](const Tensor& x, DataRng& r) { return x + r.uniform(); }));
 }
 
 TEST(DataLoader, SameBatchesForAnyWorkerCount) {
   for (bool fast : {true, false}) {
     SCOPED_TRACE(fast ? "TensorDataset fast path" : "mapped dataset");
-    std::shared_ptr<const Dataset> ds = fast ? std::shared_ptr<const Dataset>(counting(37))
-                                             : noisy(37);
+    std::shared_ptr<const Dataset> ds =
+        fast ? std::shared_ptr<const Dataset>(counting(37)) : noisy(37);
     std::vector<std::vector<Example>> runs;
     for (int workers : {0, 1, 2, 3}) {
-      DataLoader loader(ds, {.batch_size = 5, .shuffle = true, .seed = 11, .num_workers = workers,
+      DataLoader loader(ds, {.batch_size = 5,
+                             .shuffle = true,
+                             .seed = 11,
+                             .num_workers = workers,
                              .prefetch_factor = 1});
       std::vector<Example> all;
       for (int epoch = 0; epoch < 2; ++epoch)
@@ -150,7 +154,8 @@ TEST(DataLoader, WorkerErrorsSurfaceAtTheirBatch) {
     DataLoader loader(std::make_shared<Failing>(), {.batch_size = 4, .num_workers = workers});
     int seen = 0;
     BRAID_EXPECT_THROW_MSG(
-        for (const Example& b : loader) {
+        for (const Example& b
+             : loader) {
           (void)b;
           ++seen;
         },

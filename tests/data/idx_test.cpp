@@ -12,8 +12,8 @@
 namespace braid::data {
 namespace {
 
-using testing::ScratchDir;
 using testing::expect_same;
+using testing::ScratchDir;
 using testing::write_bytes;
 
 Tensor images(int64_t n, int64_t rows = 28, int64_t cols = 28) {
@@ -124,8 +124,7 @@ TEST(Idx, TruncatedAndCorruptGzip) {
   // Damage the deflate data (after the 10-byte gzip header).
   for (size_t i = 20; i < 60; ++i) bytes[i] ^= 0x5a;
   write_bytes(p, bytes);
-  BRAID_EXPECT_THROW_HAS(read_idx(p), IOError,
-                         "': the gzip data is corrupt (zlib: ");
+  BRAID_EXPECT_THROW_HAS(read_idx(p), IOError, "': the gzip data is corrupt (zlib: ");
 }
 
 TEST(Idx, WriteIdxChecksAndLeavesNoTempFile) {

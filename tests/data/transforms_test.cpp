@@ -30,8 +30,7 @@ TEST(Transforms, ToFloatScaleNormalize) {
   expect_near(n, {-2.f, 2.f, -1.2f, -0.4f});
   // Per channel along dim 0.
   Tensor two = tensor({{{1.f, 2.f}}, {{10.f, 20.f}}});  // (2, 1, 2)
-  EXPECT_EQ(normalize({1, 10}, {1, 10})(two).to_vector<float>(),
-            (std::vector<float>{0, 1, 0, 1}));
+  EXPECT_EQ(normalize({1, 10}, {1, 10})(two).to_vector<float>(), (std::vector<float>{0, 1, 0, 1}));
   BRAID_EXPECT_THROW_MSG(normalize({1, 10, 5}, {1, 1, 1})(two), ShapeError,
                          "[normalize] 3 means and stds need x of shape (C=3, ...); got (2, 1, 2)");
   BRAID_EXPECT_THROW_MSG(normalize({0.5}, {0.5})(img), DTypeError,
@@ -78,8 +77,7 @@ TEST(Transforms, RandomCropPicksAWindowOfThePaddedImage) {
   Tensor c = random_crop(2, 1)(chw, rng);
   EXPECT_EQ(c.shape(), (Shape{2, 2, 2}));
   auto v = c.to_vector<int>();
-  for (size_t k = 0; k < 4; ++k)
-    EXPECT_EQ(v[4 + k], v[k] == 0 ? 0 : v[k] + 100);
+  for (size_t k = 0; k < 4; ++k) EXPECT_EQ(v[4 + k], v[k] == 0 ? 0 : v[k] + 100);
   BRAID_EXPECT_THROW_MSG(random_crop(6, 1)(img), ShapeError,
                          "[random_crop] the window (6, 6) is larger than the padded image (5, 6); "
                          "got x (3, 4), padding 1");
@@ -105,12 +103,11 @@ TEST(Transforms, FlipProbability) {
 
 TEST(Transforms, MappedDatasetIsDeterministicPerSeedEpochIndex) {
   manual_seed(0);
-  auto base = std::make_shared<TensorDataset>(randint(0, 256, {8, 1, 6, 6}).to(DType::UInt8),
-                                              arange(8));
-  MappedDataset ds(base,
-                   compose({random_crop(6, 2), random_horizontal_flip(), to_float(),
-                            scale(1.0 / 255)}),
-                   [](const Tensor& y) { return y * 2; });
+  auto base =
+      std::make_shared<TensorDataset>(randint(0, 256, {8, 1, 6, 6}).to(DType::UInt8), arange(8));
+  MappedDataset ds(
+      base, compose({random_crop(6, 2), random_horizontal_flip(), to_float(), scale(1.0 / 255)}),
+      [](const Tensor& y) { return y * 2; });
   Example a = ds.draw(3, {7, 1}), b = ds.draw(3, {7, 1});
   expect_same(a.data, b.data);
   EXPECT_EQ(a.data.shape(), (Shape{1, 6, 6}));

@@ -103,7 +103,8 @@ TEST(ExampleModels, TransformerEncoder) {
   examples::TransformerModel m;
   m.eval();
   Tensor tokens = randint(0, m.kVocab, {3, m.kLen});
-  Tensor padding = arange(m.kLen).unsqueeze(0) >= tensor(std::vector<int64_t>{10, 4, 7}).unsqueeze(1);
+  Tensor padding =
+      arange(m.kLen).unsqueeze(0) >= tensor(std::vector<int64_t>{10, 4, 7}).unsqueeze(1);
   graph::TraceOptions o{.input_names = {"tokens", "padding"}};
   for (auto& p : m.named_parameters()) o.named_constants.push_back(p);
   Graph g = graph::trace(

@@ -44,9 +44,9 @@ TEST(Trace, HookIsRemovedWhenTheFunctionThrows) {
   };
   EXPECT_THROW(graph::trace(bad, {randn({2, 3})}), ShapeError);
   // No hook left behind: another trace starts, and records only its own op.
-  Graph g = graph::trace(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{neg(in[0])}; },
-      {randn({2, 3})});
+  Graph g =
+      graph::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{neg(in[0])}; },
+                   {randn({2, 3})});
   EXPECT_EQ(g.nodes.size(), 1u);
 }
 
@@ -126,8 +126,9 @@ TEST(Graph, ValidateNamesTheProblem) {
   EXPECT_NE(message_of([&] { runtime::validate(g); }).find("output %y is never produced"),
             std::string::npos);
   g.nodes.push_back({OpId::relu, {}, {y}, {y}, "", {}});
-  EXPECT_NE(message_of([&] { runtime::validate(g); }).find("node 0 (relu): input %y is not produced"),
-            std::string::npos);
+  EXPECT_NE(
+      message_of([&] { runtime::validate(g); }).find("node 0 (relu): input %y is not produced"),
+      std::string::npos);
   g.nodes[0].inputs = {x, x};
   EXPECT_NE(message_of([&] { runtime::validate(g); }).find("takes 1 inputs; the node has 2"),
             std::string::npos);

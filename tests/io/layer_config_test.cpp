@@ -29,16 +29,15 @@ nn::Sequential mlp_sequential() {
 }
 nn::Sequential cnn_sequential() {
   return nn::Sequential(nn::Conv2d(1, 32, 3), nn::ReLU(), nn::Conv2d(32, 64, 3), nn::ReLU(),
-                        nn::MaxPool2d(2), nn::Dropout(0.25), nn::Flatten(),
-                        nn::Linear(9216, 128), nn::ReLU(), nn::Dropout(0.5),
-                        nn::Linear(128, 10));
+                        nn::MaxPool2d(2), nn::Dropout(0.25), nn::Flatten(), nn::Linear(9216, 128),
+                        nn::ReLU(), nn::Dropout(0.5), nn::Linear(128, 10));
 }
 nn::Sequential fashion_cnn() {
-  return nn::Sequential(
-      nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Conv2d(32, 64, 3, {.padding = 1}), nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Flatten(), nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Dropout(0.3),
-      nn::Linear(128, 10));
+  return nn::Sequential(nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(),
+                        nn::MaxPool2d(2), nn::Conv2d(32, 64, 3, {.padding = 1}),
+                        nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
+                        nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Dropout(0.3),
+                        nn::Linear(128, 10));
 }
 
 // Every layer with a config but Embedding, most with non-default settings;
@@ -47,12 +46,12 @@ nn::Sequential every_layer() {
   return nn::Sequential(
       nn::Conv2d(3, 4, 3, {.padding = 1, .padding_mode = "reflect"}),  // (2, 4, 8, 8)
       nn::BatchNorm2d(4, {.momentum = std::nullopt}), nn::GroupNorm(2, 4, {.eps = 1e-3}),
-      nn::LeakyReLU(0.2), nn::MaxPool2d(2, {.ceil_mode = true}),  // (2, 4, 4, 4)
-      nn::ConvTranspose2d(4, 4, 2, {.stride = 2}),                 // (2, 4, 8, 8)
-      nn::AvgPool2d({2, 2}, {.stride = 2, .divisor_override = 3}),   // (2, 4, 4, 4)
-      nn::AdaptiveMaxPool2d({3, 3}), nn::AdaptiveAvgPool2d(2),       // (2, 4, 2, 2)
-      nn::ELU(0.5), nn::Flatten(2),                                  // (2, 4, 4)
-      nn::Conv1d(4, 6, 3, {.padding = "same", .bias = false}),       // (2, 6, 4)
+      nn::LeakyReLU(0.2), nn::MaxPool2d(2, {.ceil_mode = true}),    // (2, 4, 4, 4)
+      nn::ConvTranspose2d(4, 4, 2, {.stride = 2}),                  // (2, 4, 8, 8)
+      nn::AvgPool2d({2, 2}, {.stride = 2, .divisor_override = 3}),  // (2, 4, 4, 4)
+      nn::AdaptiveMaxPool2d({3, 3}), nn::AdaptiveAvgPool2d(2),      // (2, 4, 2, 2)
+      nn::ELU(0.5), nn::Flatten(2),                                 // (2, 4, 4)
+      nn::Conv1d(4, 6, 3, {.padding = "same", .bias = false}),      // (2, 6, 4)
       nn::BatchNorm1d(6, {.affine = false}), nn::Flatten(), nn::Linear(24, 24), nn::ReLU(),
       nn::Unflatten(1, {4, -1}),  // (2, 4, 6)
       nn::LSTM(6, 8, {.num_layers = 2, .batch_first = true, .dropout = 0.1, .bidirectional = true}),
@@ -60,8 +59,9 @@ nn::Sequential every_layer() {
       nn::RNN(8, 8, {.nonlinearity = "relu", .bias = false, .batch_first = true}),  // (2, 4, 8)
       nn::LayerNorm(8, {.elementwise_affine = false}),
       nn::MultiheadAttention(8, 2, {.batch_first = true}),
-      nn::TransformerEncoderLayer(8, 2, {.dim_feedforward = 16, .activation = "gelu",
-                                         .batch_first = true, .norm_first = true}),
+      nn::TransformerEncoderLayer(
+          8, 2,
+          {.dim_feedforward = 16, .activation = "gelu", .batch_first = true, .norm_first = true}),
       nn::TransformerEncoder(
           nn::TransformerEncoderLayer(8, 2, {.dim_feedforward = 16, .batch_first = true}), 2, true),
       nn::GELU("tanh"), nn::SiLU(), nn::Tanh(), nn::Sigmoid(), nn::Dropout(0.3), nn::Identity(),

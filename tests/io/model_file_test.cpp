@@ -133,28 +133,35 @@ TEST(ModelFile, HostileGraphs) {
   Saved s;
   using J = nlohmann::json;
   using M = io::Metadata;
-  EXPECT_NE(s.error_with([](J& j, M&) { j["nodes"][1]["op"] = "frobnicate"; })
-                .find("unknown op 'frobnicate'"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["nodes"][1]["op"] = "frobnicate";
+             }).find("unknown op 'frobnicate'"),
             std::string::npos)
       << s.error_with([](J& j, M&) { j["nodes"][1]["op"] = "frobnicate"; });
   // A node reading its own output, and one reading a later node's: cycles.
-  EXPECT_NE(s.error_with([](J& j, M&) { j["nodes"][1]["inputs"][0] = j["nodes"][1]["outputs"][0]; })
-                .find("not produced before the node"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["nodes"][1]["inputs"][0] = j["nodes"][1]["outputs"][0];
+             }).find("not produced before the node"),
             std::string::npos);
-  EXPECT_NE(s.error_with([](J& j, M&) { j["nodes"][0]["inputs"][0] = j["nodes"][2]["outputs"][0]; })
-                .find("not produced before the node"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["nodes"][0]["inputs"][0] = j["nodes"][2]["outputs"][0];
+             }).find("not produced before the node"),
             std::string::npos);
   EXPECT_NE(s.error_with([](J& j, M&) { j["nodes"][0]["inputs"][0] = 999; }).find("out of range"),
             std::string::npos);
-  EXPECT_NE(s.error_with([](J& j, M&) { j["values"][1]["name"] = "no.such.tensor"; })
-                .find("constant %no.such.tensor has no tensor in the file"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["values"][1]["name"] = "no.such.tensor";
+             }).find("constant %no.such.tensor has no tensor in the file"),
             std::string::npos);
-  EXPECT_NE(s.error_with([](J& j, M&) { j["values"][1]["shape"] = {5, 5}; }).find("recorded as"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["values"][1]["shape"] = {5, 5};
+             }).find("recorded as"),
             std::string::npos);
   EXPECT_NE(s.error_with([](J& j, M&) { j["values"][0]["dtype"] = "float99"; }).find("float99"),
             std::string::npos);
-  EXPECT_NE(s.error_with([](J& j, M&) { j["nodes"][0]["attrs"] = {{"x", {{"weird", 1}}}}; })
-                .find("unknown attribute kind"),
+  EXPECT_NE(s.error_with([](J& j, M&) {
+               j["nodes"][0]["attrs"] = {{"x", {{"weird", 1}}}};
+             }).find("unknown attribute kind"),
             std::string::npos);
   EXPECT_NE(s.error_with([](J& j, M&) { j.erase("nodes"); }).find("malformed graph"),
             std::string::npos);

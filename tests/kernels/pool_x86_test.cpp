@@ -61,8 +61,8 @@ TEST(PoolX86, MaxPool2x2MatchesPortableBitForBit) {
     const int64_t* oi = static_cast<const int64_t*>(idx.raw_data());
     const int64_t* ri = static_cast<const int64_t*>(ref_idx.raw_data());
     for (int64_t i = 0; i < out.numel(); ++i) {
-      ASSERT_TRUE(same_bits(o[i], r[i])) << h << "x" << w << " at " << i << ": " << o[i]
-                                         << " vs " << r[i];
+      ASSERT_TRUE(same_bits(o[i], r[i]))
+          << h << "x" << w << " at " << i << ": " << o[i] << " vs " << r[i];
       ASSERT_EQ(oi[i], ri[i]) << h << "x" << w << " at " << i;
     }
   }

@@ -41,9 +41,9 @@ TEST(MultiheadAttentionParity, MatchesTorch) {
     ++seen;
     SCOPED_TRACE(name);
     const json& o = c.at("options");
-    nn::MultiheadAttention m(o.at("embed_dim").get<int64_t>(), o.at("num_heads").get<int64_t>(),
-                             {.bias = o.at("bias").get<bool>(),
-                              .batch_first = o.at("batch_first").get<bool>()});
+    nn::MultiheadAttention m(
+        o.at("embed_dim").get<int64_t>(), o.at("num_heads").get<int64_t>(),
+        {.bias = o.at("bias").get<bool>(), .batch_first = o.at("batch_first").get<bool>()});
     m.eval();
     m.load_state_dict(testing_nn::state_from_json(c.at("state_dict")));
     EXPECT_EQ(m.str(), c.at("repr").get<std::string>());
@@ -148,8 +148,7 @@ TEST(MultiheadAttention, DropoutOnlyInTraining) {
 
 TEST(MultiheadAttention, ErrorsNameTheLayer) {
   nn::MultiheadAttention mha(8, 2);
-  BRAID_EXPECT_THROW_MSG(mha.forward(ones({4, 3, 6}), ones({4, 3, 6}), ones({4, 3, 6})),
-                         ShapeError,
+  BRAID_EXPECT_THROW_MSG(mha.forward(ones({4, 3, 6}), ones({4, 3, 6}), ones({4, 3, 6})), ShapeError,
                          "[MultiheadAttention] query must be (L, N, E), key and value (S, N, E) "
                          "(or unbatched, key and value alike) with E = embed_dim=8; got "
                          "query=(4, 3, 6), key=(4, 3, 6), value=(4, 3, 6)\n  in "
@@ -161,16 +160,18 @@ TEST(MultiheadAttention, ErrorsNameTheLayer) {
   BRAID_EXPECT_THROW_HAS(mha.forward(x, x, x, ones({4, 3}, DType::Bool)), ShapeError,
                          "[MultiheadAttention] key_padding_mask must be (3, 4) (N, S); got "
                          "key_padding_mask=(4, 3), key=(4, 3, 8)");
-  BRAID_EXPECT_THROW_HAS(mha.forward(x, x, x, ones({3, 4}, DType::Int64)), DTypeError,
-                         "[MultiheadAttention] key_padding_mask must be bool or floating; got int64");
+  BRAID_EXPECT_THROW_HAS(
+      mha.forward(x, x, x, ones({3, 4}, DType::Int64)), DTypeError,
+      "[MultiheadAttention] key_padding_mask must be bool or floating; got int64");
   BRAID_EXPECT_THROW_MSG(nn::MultiheadAttention(10, 3), ValueError,
                          "[MultiheadAttention] embed_dim must be divisible by num_heads; got "
                          "embed_dim=10, num_heads=3");
   nn::TransformerEncoderLayer layer(8, 2, {.dim_feedforward = 16});
   BRAID_EXPECT_THROW_HAS(layer(ones({4, 3, 6})), ShapeError,
                          "\n  in TransformerEncoderLayer/self_attn (MultiheadAttention)");
-  BRAID_EXPECT_THROW_MSG(nn::TransformerEncoderLayer(8, 2, {.activation = "tanh"}), ValueError,
-                         "[TransformerEncoderLayer] activation must be 'relu' or 'gelu'; got 'tanh'");
+  BRAID_EXPECT_THROW_MSG(
+      nn::TransformerEncoderLayer(8, 2, {.activation = "tanh"}), ValueError,
+      "[TransformerEncoderLayer] activation must be 'relu' or 'gelu'; got 'tanh'");
 }
 
 TEST(TransformerEncoder, CopiesTheLayerAndKeepsThemApart) {

@@ -15,8 +15,10 @@ TEST(DropoutLayer, ZeroesAFractionInTrainingOnly) {
   const std::vector<float> y = d(x).to_vector<float>();
   int64_t zeros_seen = 0;
   for (float v : y) {
-    if (v == 0.0f) ++zeros_seen;
-    else ASSERT_FLOAT_EQ(v, 1.25f) << "survivors are scaled by 1 / (1 - p)";
+    if (v == 0.0f)
+      ++zeros_seen;
+    else
+      ASSERT_FLOAT_EQ(v, 1.25f) << "survivors are scaled by 1 / (1 - p)";
   }
   EXPECT_NEAR(double(zeros_seen) / 100000.0, 0.2, 0.01);
   manual_seed(7);
@@ -57,8 +59,12 @@ TEST(BatchNormLayer, UntrackedHasNoBuffersAndAlwaysUsesTheBatch) {
 
 TEST(LayerDTypes, AModelCastToFloat64RunsInFloat64) {
   manual_seed(2);
-  nn::Sequential net{nn::Conv2d(1, 2, 3, {.padding = 1}), nn::BatchNorm2d(2), nn::ReLU(),
-                     nn::MaxPool2d(2), nn::Flatten(), nn::Linear(8, 3)};
+  nn::Sequential net{nn::Conv2d(1, 2, 3, {.padding = 1}),
+                     nn::BatchNorm2d(2),
+                     nn::ReLU(),
+                     nn::MaxPool2d(2),
+                     nn::Flatten(),
+                     nn::Linear(8, 3)};
   net.to(DType::Float64);
   Tensor y = net(randn({2, 1, 4, 4}, DType::Float64));
   EXPECT_EQ(y.dtype(), DType::Float64);
@@ -123,9 +129,10 @@ TEST(LayerErrors, ConvInsideSequentialNamesPathAndShapes) {
 
 TEST(LayerErrors, EachLayerChecksItsInput) {
   nn::Conv1d c1(2, 4, 3);
-  BRAID_EXPECT_THROW_MSG(c1(zeros({2, 3, 8})), ShapeError,
-                         "[Conv1d] expected input (N, 2, L) or (2, L) with in_channels=2; got "
-                         "input=(2, 3, 8)\n  in Conv1d (Conv1d 2, 4, kernel_size=(3,), stride=(1,))");
+  BRAID_EXPECT_THROW_MSG(
+      c1(zeros({2, 3, 8})), ShapeError,
+      "[Conv1d] expected input (N, 2, L) or (2, L) with in_channels=2; got "
+      "input=(2, 3, 8)\n  in Conv1d (Conv1d 2, 4, kernel_size=(3,), stride=(1,))");
   nn::MaxPool2d mp(2);
   BRAID_EXPECT_THROW_HAS(mp(zeros({4, 4})), ShapeError,
                          "[MaxPool2d] expected input (N, C, H, W) or (C, H, W); got input=(4, 4)");
@@ -143,8 +150,9 @@ TEST(LayerErrors, EachLayerChecksItsInput) {
   BRAID_EXPECT_THROW_HAS(gn(zeros({2, 6, 3})), ShapeError,
                          "[GroupNorm] expected input (N, 4, *); got input=(2, 6, 3)");
   nn::Embedding emb(5, 2);
-  BRAID_EXPECT_THROW_HAS(emb(zeros({3})), DTypeError,
-                         "[Embedding] expected int64 or int32 indices; got float32 indices of shape (3)");
+  BRAID_EXPECT_THROW_HAS(
+      emb(zeros({3})), DTypeError,
+      "[Embedding] expected int64 or int32 indices; got float32 indices of shape (3)");
   nn::Flatten fl;
   BRAID_EXPECT_THROW_HAS(fl(zeros({5})), ShapeError,
                          "[Flatten] expected input with dims 1..-1 (start_dim <= end_dim); got "
@@ -186,7 +194,8 @@ TEST(LayerErrors, BadSettingsFailAtConstruction) {
   BRAID_EXPECT_THROW_MSG(nn::Conv2d(3, 8, 3, {.padding_mode = "circular"}), ValueError,
                          "[Conv2d] padding_mode must be 'zeros', 'reflect' or 'replicate'; got "
                          "'circular'");
-  BRAID_EXPECT_THROW_MSG(nn::MaxPool2d(0), ValueError, "[MaxPool2d] kernel_size must be >= 1; got 0");
+  BRAID_EXPECT_THROW_MSG(nn::MaxPool2d(0), ValueError,
+                         "[MaxPool2d] kernel_size must be >= 1; got 0");
   BRAID_EXPECT_THROW_MSG(nn::Dropout(1.5), ValueError,
                          "[Dropout] dropout probability has to be between 0 and 1; got p=1.5");
   BRAID_EXPECT_THROW_MSG(nn::GroupNorm(3, 4), ValueError,

@@ -49,8 +49,8 @@ inline ::testing::AssertionResult close(const Tensor& actual, const json& expect
                                         double rtol = 1e-5, double atol = 1e-6) {
   if (!actual.defined()) return ::testing::AssertionFailure() << "undefined tensor";
   if (actual.shape() != shape_of(expected))
-    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs "
-                                         << shape_str(shape_of(expected));
+    return ::testing::AssertionFailure()
+           << "shape " << shape_str(actual.shape()) << " vs " << shape_str(shape_of(expected));
   const std::vector<double> a = actual.to_vector<double>();
   const std::vector<double> e = expected.at("values").get<std::vector<double>>();
   double worst = 0;
@@ -65,9 +65,9 @@ inline ::testing::AssertionResult close(const Tensor& actual, const json& expect
     }
   }
   if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "max |diff| " << worst << " at flat index " << at
-                                       << ": braid " << a[at] << " vs torch " << e[at]
-                                       << " (regenerate: /usr/bin/python3 scripts/gen_nn_fixtures.py)";
+  return ::testing::AssertionFailure()
+         << "max |diff| " << worst << " at flat index " << at << ": braid " << a[at] << " vs torch "
+         << e[at] << " (regenerate: /usr/bin/python3 scripts/gen_nn_fixtures.py)";
 }
 
 /// The fixture's state list as a StateDict.

@@ -36,7 +36,8 @@ const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table = {
       {"linear", make<Linear>(5, 3)},
       {"linear_nobias", make<Linear>(4, 2, false)},
-      {"conv1d", [] { return std::make_unique<Conv1d>(3, 4, 3, Conv1dOptions{.stride = 2, .padding = 1}); }},
+      {"conv1d",
+       [] { return std::make_unique<Conv1d>(3, 4, 3, Conv1dOptions{.stride = 2, .padding = 1}); }},
       {"conv1d_same",
        [] {
          return std::make_unique<Conv1d>(
@@ -47,13 +48,12 @@ const std::map<std::string, Factory>& factories() {
        [] { return std::make_unique<Conv2d>(1, 4, 3, Conv2dOptions{.stride = 1, .padding = 1}); }},
       {"conv2d_groups",
        [] {
-         return std::make_unique<Conv2d>(4, 6, SizeArg{3, 2},
-                                         Conv2dOptions{.stride = {2, 1},
-                                                       .padding = {1, 0},
-                                                       .dilation = {1, 2},
-                                                       .groups = 2});
+         return std::make_unique<Conv2d>(
+             4, 6, SizeArg{3, 2},
+             Conv2dOptions{.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .groups = 2});
        }},
-      {"conv2d_same", [] { return std::make_unique<Conv2d>(3, 2, 4, Conv2dOptions{.padding = "same"}); }},
+      {"conv2d_same",
+       [] { return std::make_unique<Conv2d>(3, 2, 4, Conv2dOptions{.padding = "same"}); }},
       {"conv2d_valid",
        [] { return std::make_unique<Conv2d>(2, 2, 3, Conv2dOptions{.padding = "valid"}); }},
       {"conv2d_reflect",
@@ -63,8 +63,8 @@ const std::map<std::string, Factory>& factories() {
        }},
       {"conv2d_replicate_same",
        [] {
-         return std::make_unique<Conv2d>(1, 2, 2,
-                                         Conv2dOptions{.padding = "same", .padding_mode = "replicate"});
+         return std::make_unique<Conv2d>(
+             1, 2, 2, Conv2dOptions{.padding = "same", .padding_mode = "replicate"});
        }},
       {"conv_transpose2d",
        [] {
@@ -74,7 +74,8 @@ const std::map<std::string, Factory>& factories() {
       {"conv_transpose2d_groups",
        [] {
          return std::make_unique<ConvTranspose2d>(
-             4, 6, SizeArg{2, 3}, ConvTranspose2dOptions{.groups = 2, .bias = false, .dilation = 2});
+             4, 6, SizeArg{2, 3},
+             ConvTranspose2dOptions{.groups = 2, .bias = false, .dilation = 2});
        }},
       {"maxpool2d", make<MaxPool2d>(2)},
       {"maxpool2d_opts",
@@ -84,8 +85,8 @@ const std::map<std::string, Factory>& factories() {
        }},
       {"maxpool2d_tuple",
        [] {
-         return std::make_unique<MaxPool2d>(SizeArg{2, 3},
-                                            nn::MaxPool2dOptions{.stride = {1, 2}, .dilation = {2, 1}});
+         return std::make_unique<MaxPool2d>(
+             SizeArg{2, 3}, nn::MaxPool2dOptions{.stride = {1, 2}, .dilation = {2, 1}});
        }},
       {"avgpool2d", make<AvgPool2d>(2)},
       {"avgpool2d_opts",
@@ -94,16 +95,27 @@ const std::map<std::string, Factory>& factories() {
              3, nn::AvgPool2dOptions{
                     .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false});
        }},
-      {"adaptive_avg_pool2d", [] { return std::make_unique<AdaptiveAvgPool2d>(SizeArg{2, 3}); }},
+      {"adaptive_avg_pool2d",
+       [] {
+         return std::make_unique<AdaptiveAvgPool2d>(SizeArg{2, 3});
+       }},
       {"adaptive_avg_pool2d_int", make<AdaptiveAvgPool2d>(1)},
-      {"adaptive_max_pool2d", [] { return std::make_unique<AdaptiveMaxPool2d>(SizeArg{3, 2}); }},
+      {"adaptive_max_pool2d",
+       [] {
+         return std::make_unique<AdaptiveMaxPool2d>(SizeArg{3, 2});
+       }},
       {"batchnorm1d_eval", make<BatchNorm1d>(4)},
       {"batchnorm1d_train3d",
-       [] { return std::make_unique<BatchNorm1d>(4, nn::BatchNormOptions{.eps = 1e-3, .momentum = 0.2}); }},
+       [] {
+         return std::make_unique<BatchNorm1d>(4,
+                                              nn::BatchNormOptions{.eps = 1e-3, .momentum = 0.2});
+       }},
       {"batchnorm2d_train", make<BatchNorm2d>(3)},
       {"batchnorm2d_eval", make<BatchNorm2d>(3)},
       {"batchnorm2d_cma",
-       [] { return std::make_unique<BatchNorm2d>(2, nn::BatchNormOptions{.momentum = std::nullopt}); }},
+       [] {
+         return std::make_unique<BatchNorm2d>(2, nn::BatchNormOptions{.momentum = std::nullopt});
+       }},
       {"batchnorm2d_plain",
        [] {
          return std::make_unique<BatchNorm2d>(
@@ -113,7 +125,8 @@ const std::map<std::string, Factory>& factories() {
       {"layernorm_2d",
        [] {
          return std::make_unique<LayerNorm>(
-             std::vector<int64_t>{3, 4}, LayerNormOptions{.eps = 1e-3, .elementwise_affine = false});
+             std::vector<int64_t>{3, 4},
+             LayerNormOptions{.eps = 1e-3, .elementwise_affine = false});
        }},
       {"groupnorm", make<GroupNorm>(2, 4)},
       {"groupnorm_noaffine",
@@ -129,7 +142,10 @@ const std::map<std::string, Factory>& factories() {
       {"embedding_plain", make<Embedding>(7, 4)},
       {"flatten", make<Flatten>()},
       {"flatten_range", make<Flatten>(0, 2)},
-      {"unflatten", [] { return std::make_unique<Unflatten>(1, std::vector<int64_t>{2, 3}); }},
+      {"unflatten",
+       [] {
+         return std::make_unique<Unflatten>(1, std::vector<int64_t>{2, 3});
+       }},
       {"identity", make<Identity>()},
       {"relu", make<ReLU>()},
       {"leaky_relu", make<LeakyReLU>(0.2)},
@@ -144,9 +160,8 @@ const std::map<std::string, Factory>& factories() {
       {"softmax", make<Softmax>(1)},
       {"log_softmax", make<LogSoftmax>(-1)},
       {"cross_entropy", make<CrossEntropyLoss>()},
-      {"cross_entropy_opts",
-       with<CrossEntropyLoss>(
-           CrossEntropyOptions{.weight = ones({5}), .ignore_index = 1, .label_smoothing = 0.1})},
+      {"cross_entropy_opts", with<CrossEntropyLoss>(CrossEntropyOptions{
+                                 .weight = ones({5}), .ignore_index = 1, .label_smoothing = 0.1})},
       {"cross_entropy_sum", with<CrossEntropyLoss>(CrossEntropyOptions{.reduction = "sum"})},
       {"cross_entropy_probs", with<CrossEntropyLoss>(CrossEntropyOptions{.reduction = "none"})},
       {"nll", make<NLLLoss>()},
@@ -279,10 +294,10 @@ TEST(ModelPrint, MnistMlpMatchesPyTorch) {
 }
 
 TEST(ModelPrint, MnistCnnMatchesPyTorch) {
-  nn::Sequential cnn{nn::Conv2d(1, 32, 3), nn::ReLU(),      nn::Conv2d(32, 64, 3),
-                     nn::ReLU(),           nn::MaxPool2d(2), nn::Dropout(0.25),
-                     nn::Flatten(),        nn::Linear(9216, 128), nn::ReLU(),
-                     nn::Dropout(0.5),     nn::Linear(128, 10)};
+  nn::Sequential cnn{
+      nn::Conv2d(1, 32, 3), nn::ReLU(),        nn::Conv2d(32, 64, 3), nn::ReLU(),
+      nn::MaxPool2d(2),     nn::Dropout(0.25), nn::Flatten(),         nn::Linear(9216, 128),
+      nn::ReLU(),           nn::Dropout(0.5),  nn::Linear(128, 10)};
   EXPECT_EQ(cnn.str(), model("mnist_cnn").at("repr").get<std::string>());
   expect_state_like(cnn, model("mnist_cnn").at("state"));
   cnn.eval();

@@ -79,14 +79,14 @@ TEST(RNN, ParameterNamesShapesAndInit) {
   nn::LSTM lstm(3, 5, {.num_layers = 2, .bidirectional = true});
   std::vector<std::string> names;
   for (const auto& [n, p] : lstm.named_parameters()) names.push_back(n + shape_str(p.shape()));
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "weight_ih_l0(20, 3)", "weight_hh_l0(20, 5)", "bias_ih_l0(20)",
-                       "bias_hh_l0(20)", "weight_ih_l0_reverse(20, 3)",
-                       "weight_hh_l0_reverse(20, 5)", "bias_ih_l0_reverse(20)",
-                       "bias_hh_l0_reverse(20)", "weight_ih_l1(20, 10)", "weight_hh_l1(20, 5)",
-                       "bias_ih_l1(20)", "bias_hh_l1(20)", "weight_ih_l1_reverse(20, 10)",
-                       "weight_hh_l1_reverse(20, 5)", "bias_ih_l1_reverse(20)",
-                       "bias_hh_l1_reverse(20)"}));
+  EXPECT_EQ(
+      names,
+      (std::vector<std::string>{
+          "weight_ih_l0(20, 3)", "weight_hh_l0(20, 5)", "bias_ih_l0(20)", "bias_hh_l0(20)",
+          "weight_ih_l0_reverse(20, 3)", "weight_hh_l0_reverse(20, 5)", "bias_ih_l0_reverse(20)",
+          "bias_hh_l0_reverse(20)", "weight_ih_l1(20, 10)", "weight_hh_l1(20, 5)", "bias_ih_l1(20)",
+          "bias_hh_l1(20)", "weight_ih_l1_reverse(20, 10)", "weight_hh_l1_reverse(20, 5)",
+          "bias_ih_l1_reverse(20)", "bias_hh_l1_reverse(20)"}));
   // uniform(+-1/sqrt(hidden)): inside the bound, and spread over it.
   const double k = 1.0 / std::sqrt(5.0);
   for (const Tensor& p : lstm.parameters()) {
@@ -139,9 +139,10 @@ TEST(RNN, DropoutBetweenLayersOnlyInTraining) {
 
 TEST(RNN, ErrorsNameTheLayer) {
   nn::LSTM lstm(3, 4, {.num_layers = 2});
-  BRAID_EXPECT_THROW_MSG(lstm(ones({5, 2, 7})), ShapeError,
-                         "[LSTM] input must be (L, N, input_size=3) or unbatched (L, input_size=3); "
-                         "got input=(5, 2, 7)\n  in LSTM (LSTM 3, 4, num_layers=2)");
+  BRAID_EXPECT_THROW_MSG(
+      lstm(ones({5, 2, 7})), ShapeError,
+      "[LSTM] input must be (L, N, input_size=3) or unbatched (L, input_size=3); "
+      "got input=(5, 2, 7)\n  in LSTM (LSTM 3, 4, num_layers=2)");
   BRAID_EXPECT_THROW_MSG(lstm.forward(ones({5, 2, 3}), {}, zeros({2, 3, 4}), zeros({2, 3, 4})),
                          ShapeError,
                          "[LSTM] h0 must be (num_layers * num_directions, N, hidden_size) = "

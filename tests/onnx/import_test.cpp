@@ -41,7 +41,8 @@ struct Case {
 Case load_case(const std::string& name) {
   const nn::StateDict st = io::load_safetensors(fixture(name + ".io.safetensors"));
   Case c;
-  for (int i = 0; st.find("in" + std::to_string(i)); ++i) c.inputs.push_back(st.at("in" + std::to_string(i)));
+  for (int i = 0; st.find("in" + std::to_string(i)); ++i)
+    c.inputs.push_back(st.at("in" + std::to_string(i)));
   for (int i = 0; st.find("out" + std::to_string(i)); ++i)
     c.outputs.push_back(st.at("out" + std::to_string(i)));
   return c;
@@ -90,9 +91,10 @@ INSTANTIATE_TEST_SUITE_P(Models, OnnxFixture, ::testing::ValuesIn(manifest_model
 TEST(OnnxImport, ManifestListsEveryFamily) {
   const std::vector<std::string> m = manifest_models();
   ASSERT_FALSE(m.empty()) << "run " << kRegenerate;
-  for (const char* want : {"mlp_op7", "cnn_op9", "cnn_op17", "lstm_op9", "lstm_op17", "gru_op13",
-                           "transformer_op11", "transformer_op17", "misc_op9", "misc_op13", "tf_cnn",
-                           "tf_rnn", "softmax_axis_op11", "softmax_axis_op13", "ops_op11", "ops_op13"})
+  for (const char* want :
+       {"mlp_op7", "cnn_op9", "cnn_op17", "lstm_op9", "lstm_op17", "gru_op13", "transformer_op11",
+        "transformer_op17", "misc_op9", "misc_op13", "tf_cnn", "tf_rnn", "softmax_axis_op11",
+        "softmax_axis_op13", "ops_op11", "ops_op13"})
     EXPECT_NE(std::find(m.begin(), m.end(), want), m.end()) << want;
 }
 
@@ -135,7 +137,8 @@ TEST(OnnxImport, GraphIsFixedToTheFileShapes) {
     runtime::run(g, std::vector<Tensor>{zeros({4, 6})});
     FAIL() << "expected ShapeError";
   } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("input shapes in the file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("input shapes in the file"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -163,7 +166,8 @@ std::string error_of(const fs::path& p) {
 }
 
 void expect_has(const std::string& msg, std::initializer_list<const char*> parts) {
-  for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+  for (const char* p : parts)
+    EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
 }
 
 TEST(OnnxImportHostile, ClearErrors) {
@@ -171,7 +175,8 @@ TEST(OnnxImportHostile, ClearErrors) {
   expect_has(error_of<IOError>(fixture("no_such_file.onnx")), {"cannot open", "no_such_file.onnx"});
   expect_has(error_of<ValueError>(fixture("bad_raw_data_size.onnx")),
              {"initializer 'w'", "12 bytes", "need 64"});
-  expect_has(error_of<ValueError>(fixture("bad_external_data.onnx")), {"initializer 'w'", "external"});
+  expect_has(error_of<ValueError>(fixture("bad_external_data.onnx")),
+             {"initializer 'w'", "external"});
   expect_has(error_of<ValueError>(fixture("bad_cycle.onnx")), {"cycle", "op "});
   expect_has(error_of<ValueError>(fixture("bad_undefined_input.onnx")), {"add_ghost", "'ghost'"});
   expect_has(error_of<ValueError>(fixture("bad_unsupported_op.onnx")),

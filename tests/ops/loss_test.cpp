@@ -311,10 +311,10 @@ TEST(Losses, HalfInputsKeepTheirDtype) {
   for (DType half : {DType::Float16, DType::BFloat16}) {
     Tensor l = cross_entropy(to(x, half), t, {.label_smoothing = 0.1});
     EXPECT_EQ(l.dtype(), half);
-    EXPECT_NEAR(to(l, DType::Float32).item<float>(),
-                cross_entropy(to(to(x, half), DType::Float32), t, {.label_smoothing = 0.1})
-                    .item<float>(),
-                0.02);
+    EXPECT_NEAR(
+        to(l, DType::Float32).item<float>(),
+        cross_entropy(to(to(x, half), DType::Float32), t, {.label_smoothing = 0.1}).item<float>(),
+        0.02);
     EXPECT_EQ(mse_loss(to(x, half), to(x * 0.5, half)).dtype(), half);
   }
 }

@@ -73,9 +73,11 @@ inline std::unique_ptr<optim::GroupedOptimizer> make_optimizer(const std::string
 inline void add_group(optim::GroupedOptimizer& opt, const std::string& name,
                       std::vector<Tensor> params, const json& options) {
   if (name == "SGD")
-    dynamic_cast<optim::SGD&>(opt).add_param_group(params, options_from<optim::SGDOptions>(options));
+    dynamic_cast<optim::SGD&>(opt).add_param_group(params,
+                                                   options_from<optim::SGDOptions>(options));
   else if (name == "Adam")
-    dynamic_cast<optim::Adam&>(opt).add_param_group(params, options_from<optim::AdamOptions>(options));
+    dynamic_cast<optim::Adam&>(opt).add_param_group(params,
+                                                    options_from<optim::AdamOptions>(options));
   else if (name == "AdamW")
     dynamic_cast<optim::AdamW&>(opt).add_param_group(params,
                                                      options_from<optim::AdamWOptions>(options));

@@ -40,8 +40,7 @@ TEST_P(OptimizerParity, MatchesTorch) {
   for (size_t step = 0; step < c["grads"].size(); ++step) {
     for (size_t i = 0; i < params.size(); ++i) {
       const json& g = c["grads"][step][i];
-      params[i].set_grad(g.is_null() ? Tensor()
-                                     : tensor_from(g, c["params"][i]["shape"], dtype));
+      params[i].set_grad(g.is_null() ? Tensor() : tensor_from(g, c["params"][i]["shape"], dtype));
     }
     opt->step();
     for (size_t i = 0; i < params.size(); ++i)
@@ -70,8 +69,7 @@ TEST_P(OptimizerParity, MatchesTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Optim, OptimizerParity,
-                         ::testing::ValuesIn(case_names("optimizers.json")),
+INSTANTIATE_TEST_SUITE_P(Optim, OptimizerParity, ::testing::ValuesIn(case_names("optimizers.json")),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

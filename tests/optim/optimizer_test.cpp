@@ -84,14 +84,16 @@ TEST(OptimStateDict, LayoutAndCopies) {
   nn::StateDict sd = opt.state_dict();
   std::vector<std::string> keys;
   for (const auto& [k, t] : sd) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{
-                      "param_groups.0.params", "param_groups.0.lr", "param_groups.0.beta1",
-                      "param_groups.0.beta2", "param_groups.0.eps", "param_groups.0.weight_decay",
-                      "param_groups.0.amsgrad", "param_groups.0.maximize", "param_groups.1.params",
-                      "param_groups.1.lr", "param_groups.1.beta1", "param_groups.1.beta2",
-                      "param_groups.1.eps", "param_groups.1.weight_decay",
-                      "param_groups.1.amsgrad", "param_groups.1.maximize", "state.0.step",
-                      "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"param_groups.0.params",  "param_groups.0.lr",
+                                            "param_groups.0.beta1",   "param_groups.0.beta2",
+                                            "param_groups.0.eps",     "param_groups.0.weight_decay",
+                                            "param_groups.0.amsgrad", "param_groups.0.maximize",
+                                            "param_groups.1.params",  "param_groups.1.lr",
+                                            "param_groups.1.beta1",   "param_groups.1.beta2",
+                                            "param_groups.1.eps",     "param_groups.1.weight_decay",
+                                            "param_groups.1.amsgrad", "param_groups.1.maximize",
+                                            "state.0.step",           "state.0.exp_avg",
+                                            "state.0.exp_avg_sq",     "state.0.max_exp_avg_sq"}));
   EXPECT_EQ(sd.at("param_groups.1.params").to_vector<int64_t>(), std::vector<int64_t>{1});
   EXPECT_EQ(sd.at("param_groups.1.lr").item<double>(), 0.2);
   EXPECT_EQ(sd.at("param_groups.0.amsgrad").item<double>(), 1.0);
@@ -131,8 +133,8 @@ TEST(OptimStateDict, RejectsMismatchesAndChangesNothing) {
   check(edited(good, "", "state.0.momentum_buffer", zeros({3})), ValueError(""),
         "unexpected key 'state.0.momentum_buffer': Adam keeps no 'momentum_buffer'");
   check(edited(good, "param_groups.0.eps"), ValueError(""), "missing key 'param_groups.0.eps'");
-  check(edited(good, "", "param_groups.0.momentum", full({}, 0.9, DType::Float64)),
-        ValueError(""), "unexpected key 'param_groups.0.momentum': Adam has no option");
+  check(edited(good, "", "param_groups.0.momentum", full({}, 0.9, DType::Float64)), ValueError(""),
+        "unexpected key 'param_groups.0.momentum': Adam has no option");
   check(edited(good, "", "param_groups.0.beta1", full({}, 1.5, DType::Float64)), ValueError(""),
         "param group 0: [Adam] betas[0] must be in [0, 1); got 1.5");
   check(edited(good, "", "param_groups.1.lr", full({}, 0.1, DType::Float64)), ValueError(""),
@@ -150,7 +152,8 @@ TEST(OptimStateDict, RejectsMismatchesAndChangesNothing) {
 
 TEST(Optimizer, OptionAndParameterErrors) {
   Tensor w = ones({2}).requires_grad_();
-  BRAID_EXPECT_THROW_MSG(optim::Adam({w}, {.lr = -1}), ValueError, "[Adam] lr must be >= 0; got -1");
+  BRAID_EXPECT_THROW_MSG(optim::Adam({w}, {.lr = -1}), ValueError,
+                         "[Adam] lr must be >= 0; got -1");
   BRAID_EXPECT_THROW_MSG(optim::AdamW({w}, {.betas = {0.9, 1.0}}), ValueError,
                          "[AdamW] betas[1] must be in [0, 1); got 1");
   BRAID_EXPECT_THROW_HAS(optim::SGD({w}, {.nesterov = true}), ValueError,

@@ -97,8 +97,7 @@ TEST_P(SchedulerParity, MatchesTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Optim, SchedulerParity,
-                         ::testing::ValuesIn(case_names("schedulers.json")),
+INSTANTIATE_TEST_SUITE_P(Optim, SchedulerParity, ::testing::ValuesIn(case_names("schedulers.json")),
                          [](const auto& info) { return info.param; });
 
 TEST(Scheduler, StateDictResumesTheSchedule) {

@@ -32,8 +32,9 @@ struct Fixture {
     model.set_output(out);
   }
   train::History fit(int64_t epochs, std::vector<train::CallbackPtr> cbs) {
-    return model.fit(data.x, data.y,
-                     {.epochs = epochs, .batch_size = 8, .verbose = 0, .callbacks = std::move(cbs)});
+    return model.fit(
+        data.x, data.y,
+        {.epochs = epochs, .batch_size = 8, .verbose = 0, .callbacks = std::move(cbs)});
   }
 };
 
@@ -90,9 +91,9 @@ TEST(TrainCallbacks, EarlyStoppingRestoresTheBestWeights) {
 
 TEST(TrainCallbacks, ReduceLROnPlateau) {
   Fixture fx;
-  auto h = fx.fit(8, {fake_val_loss({1, 1, 1, 1, 1, 1, 1, 1}),
-                      train::ReduceLROnPlateau(
-                          {.factor = 0.5, .patience = 2, .cooldown = 1, .min_lr = 0.03})});
+  auto h = fx.fit(
+      8, {fake_val_loss({1, 1, 1, 1, 1, 1, 1, 1}),
+          train::ReduceLROnPlateau({.factor = 0.5, .patience = 2, .cooldown = 1, .min_lr = 0.03})});
   // Logs hold the rate the epoch ran with. Epoch 0 sets the best; 1, 2 wait
   // -> 0.05 after epoch 2. As in Keras, the cooldown epoch (3) ends its
   // cooldown before counting, so epoch 4 reduces again, to min_lr.
@@ -162,9 +163,9 @@ TEST(TrainCallbacks, TerminateOnNaN) {
   });
   std::ostringstream out;
   model.set_output(out);
-  auto h = model.fit(randn({40, 2}), randn({40, 1}),
-                     {.epochs = 5, .batch_size = 4, .verbose = 0,
-                      .callbacks = {train::TerminateOnNaN()}});
+  auto h = model.fit(
+      randn({40, 2}), randn({40, 1}),
+      {.epochs = 5, .batch_size = 4, .verbose = 0, .callbacks = {train::TerminateOnNaN()}});
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(h.epoch.size(), 1u);
   EXPECT_EQ(out.str(), "Batch 2: Invalid loss, terminating training\n");
@@ -180,8 +181,8 @@ TEST(TrainCallbacks, ModelCheckpointSavesBestOnly) {
   Fixture fx;
   auto ckpt = std::make_shared<train::ModelCheckpoint>(
       (dir / "sub" / "m_{epoch:02d}_{val_loss:.2f}.safetensors").string(),
-      train::ModelCheckpointOptions{.save_best_only = true, .save_weights_only = true,
-                                    .writer = writer});
+      train::ModelCheckpointOptions{
+          .save_best_only = true, .save_weights_only = true, .writer = writer});
   fx.fit(4, {fake_val_loss({1.0, 1.2, 0.8, 0.8}), ckpt});
   ASSERT_EQ(writes.size(), 2u);
   EXPECT_EQ(writes[0].first, (dir / "sub" / "m_01_1.00.safetensors").string());
@@ -219,7 +220,10 @@ TEST(TrainCallbacks, TensorBoardWritesTrainAndValidationRuns) {
   };
   Fixture fx;
   auto h = fx.model.fit(fx.data.x, fx.data.y,
-                        {.epochs = 2, .batch_size = 8, .validation_split = 0.25, .verbose = 0,
+                        {.epochs = 2,
+                         .batch_size = 8,
+                         .validation_split = 0.25,
+                         .verbose = 0,
                          .callbacks = {train::TensorBoard("tb", factory)}});
   std::vector<std::string> want;
   for (int e = 0; e < 2; ++e) {
@@ -234,21 +238,21 @@ TEST(TrainCallbacks, TensorBoardWritesTrainAndValidationRuns) {
 TEST(TrainCallbacks, HookOrderAndStopFromABatch) {
   Fixture fx;
   std::vector<std::string> calls;
-  auto h = fx.fit(3, {train::LambdaCallback(
-                         {.on_train_begin = [&](const train::Logs&) { calls.push_back("tb"); },
-                          .on_train_end = [&](const train::Logs& l) {
-                            calls.push_back(l.count("loss") ? "te+loss" : "te");
-                          },
-                          .on_epoch_begin = [&](int64_t e, const train::Logs&) {
-                            calls.push_back(fmt::format("eb{}", e));
-                          },
-                          .on_epoch_end = [&](int64_t e, train::Logs&) {
-                            calls.push_back(fmt::format("ee{}", e));
-                          },
-                          .on_train_batch_end = [&](int64_t b, const train::Logs&) {
-                            calls.push_back(fmt::format("b{}", b));
-                            if (b == 1) fx.model.stop_training = true;
-                          }})});
+  auto h = fx.fit(
+      3,
+      {train::LambdaCallback(
+          {.on_train_begin = [&](const train::Logs&) { calls.push_back("tb"); },
+           .on_train_end =
+               [&](const train::Logs& l) { calls.push_back(l.count("loss") ? "te+loss" : "te"); },
+           .on_epoch_begin = [&](int64_t e,
+                                 const train::Logs&) { calls.push_back(fmt::format("eb{}", e)); },
+           .on_epoch_end = [&](int64_t e,
+                               train::Logs&) { calls.push_back(fmt::format("ee{}", e)); },
+           .on_train_batch_end =
+               [&](int64_t b, const train::Logs&) {
+                 calls.push_back(fmt::format("b{}", b));
+                 if (b == 1) fx.model.stop_training = true;
+               }})});
   EXPECT_EQ(calls, (std::vector<std::string>{"tb", "eb0", "b0", "b1", "ee0", "te+loss"}));
   EXPECT_EQ(h.epoch.size(), 1u);
 }

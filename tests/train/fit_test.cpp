@@ -17,9 +17,9 @@ TEST(TrainFit, LearnsBlobsAndEvaluates) {
   auto data = make_blobs(600, 1);
   train::Model model(make_mlp(2));
   model.compile(TestSGD(0.1), "sparse_categorical_crossentropy", {"accuracy"});
-  train::History h = model.fit(data.x, data.y,
-                               {.epochs = 8, .batch_size = 32, .validation_split = 0.2,
-                                .verbose = 0, .seed = 3});
+  train::History h =
+      model.fit(data.x, data.y,
+                {.epochs = 8, .batch_size = 32, .validation_split = 0.2, .verbose = 0, .seed = 3});
   ASSERT_EQ(h["loss"].size(), 8u);
   EXPECT_EQ(h.epoch, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_LT(h["loss"].back(), h["loss"].front());
@@ -92,9 +92,9 @@ TEST(TrainFit, AccumulationMatchesOneBigBatch) {
   auto run = [&](int64_t bs, int64_t acc) {
     train::Model model(make_mlp(3));
     model.compile(TestSGD(0.1), "sparse_categorical_crossentropy");
-    model.fit(data.x, data.y,
-              {.epochs = 1, .batch_size = bs, .shuffle = false, .verbose = 0,
-               .accumulation_steps = acc});
+    model.fit(
+        data.x, data.y,
+        {.epochs = 1, .batch_size = bs, .shuffle = false, .verbose = 0, .accumulation_steps = acc});
     return testing_train::flat_weights(model.module());
   };
   const auto big = run(32, 1), acc = run(8, 4), plain = run(8, 1);
@@ -108,13 +108,13 @@ TEST(TrainFit, ClassWeightScalesTheLoss) {
   train::Model model(make_mlp(1));
   model.compile(TestSGD(0.0), "sparse_categorical_crossentropy");
   auto plain = model.fit(data.x, data.y, {.batch_size = 64, .verbose = 0});
-  auto doubled = model.fit(data.x, data.y,
-                           {.batch_size = 64, .class_weight = {{0, 2.0}, {1, 2.0}, {2, 2.0}},
-                            .verbose = 0});
+  auto doubled =
+      model.fit(data.x, data.y,
+                {.batch_size = 64, .class_weight = {{0, 2.0}, {1, 2.0}, {2, 2.0}}, .verbose = 0});
   EXPECT_NEAR(doubled["loss"][0], 2 * plain["loss"][0], 1e-5);
-  auto only0 = model.fit(data.x, data.y,
-                         {.batch_size = 64, .class_weight = {{0, 1.0}, {1, 0.0}, {2, 0.0}},
-                          .verbose = 0});
+  auto only0 =
+      model.fit(data.x, data.y,
+                {.batch_size = 64, .class_weight = {{0, 1.0}, {1, 0.0}, {2, 0.0}}, .verbose = 0});
   EXPECT_LT(only0["loss"][0], plain["loss"][0]);
 }
 
@@ -123,11 +123,15 @@ TEST(TrainFit, StepsPerEpochAndInitialEpoch) {
   train::Model model(make_mlp(1));
   model.compile(TestSGD(0.01), "sparse_categorical_crossentropy");
   int64_t batches = 0;
-  auto h = model.fit(data.x, data.y,
-                     {.epochs = 4, .batch_size = 10, .initial_epoch = 2, .steps_per_epoch = 7,
-                      .verbose = 0,
-                      .callbacks = {train::LambdaCallback(
-                          {.on_train_batch_end = [&](int64_t, const train::Logs&) { ++batches; }})}});
+  auto h =
+      model.fit(data.x, data.y,
+                {.epochs = 4,
+                 .batch_size = 10,
+                 .initial_epoch = 2,
+                 .steps_per_epoch = 7,
+                 .verbose = 0,
+                 .callbacks = {train::LambdaCallback(
+                     {.on_train_batch_end = [&](int64_t, const train::Logs&) { ++batches; }})}});
   EXPECT_EQ(h.epoch, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(batches, 14);
 }
@@ -160,7 +164,8 @@ TEST(TrainFit, RegressionWithMseAndACallableLoss) {
   EXPECT_LT(h["mae"].back(), 0.05);
 
   train::Model custom(nn::Linear(3, 1));
-  custom.compile(TestSGD(0.1), [](const Tensor& p, const Tensor& t) { return mean(square(p - t)); });
+  custom.compile(TestSGD(0.1),
+                 [](const Tensor& p, const Tensor& t) { return mean(square(p - t)); });
   auto h2 = custom.fit(x, y, {.epochs = 30, .batch_size = 16, .verbose = 0});
   EXPECT_LT(h2["loss"].back(), 1e-3);
 }

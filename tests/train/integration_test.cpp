@@ -59,7 +59,9 @@ TEST(TrainIntegration, ModelCheckpointWritesSafetensors) {
   train::Model model(mlp());
   model.compile(optim::Adam({.lr = 1e-2}), "sparse_categorical_crossentropy");
   model.fit(data.x, data.y,
-            {.epochs = 2, .batch_size = 8, .verbose = 0,
+            {.epochs = 2,
+             .batch_size = 8,
+             .verbose = 0,
              .callbacks = {train::ModelCheckpoint((dir / "w{epoch}.safetensors").string(),
                                                   {.monitor = "loss", .save_weights_only = true}),
                            train::ModelCheckpoint((dir / "m.safetensors").string())}});
@@ -82,7 +84,10 @@ TEST(TrainIntegration, TensorBoardWritesTrainAndValidationEventFiles) {
   train::Model model(mlp());
   model.compile(optim::Adam({.lr = 1e-2}), "sparse_categorical_crossentropy", {"accuracy"});
   model.fit(data.x, data.y,
-            {.epochs = 2, .batch_size = 8, .validation_split = 0.25, .verbose = 0,
+            {.epochs = 2,
+             .batch_size = 8,
+             .validation_split = 0.25,
+             .verbose = 0,
              .callbacks = {train::TensorBoard(dir.string())}});
   for (const char* run : {"train", "validation"}) {
     std::vector<fs::path> files;

@@ -35,9 +35,9 @@ TEST(TrainMetrics, AccuracyForClassesOneHotAndBinary) {
 TEST(TrainMetrics, TopK) {
   train::TopKAccuracy top2(2);
   // Scores of 4 classes; targets ranked 1st, 2nd, 3rd, 4th.
-  top2.update(f({.9f, .1f, .0f, .0f, .5f, .6f, .1f, .0f, .1f, .2f, .3f, .4f, .4f, .3f, .2f, .1f},
-                {4, 4}),
-              i64({0, 0, 1, 3}));
+  top2.update(
+      f({.9f, .1f, .0f, .0f, .5f, .6f, .1f, .0f, .1f, .2f, .3f, .4f, .4f, .3f, .2f, .1f}, {4, 4}),
+      i64({0, 0, 1, 3}));
   EXPECT_DOUBLE_EQ(top2.result(), 0.5);
   EXPECT_EQ(top2.name(), "top_k_accuracy");
 }
@@ -124,7 +124,8 @@ TEST(TrainMetrics, CustomMetricThroughCompile) {
   };
   model.compile(Sgd0(), "cross_entropy",
                 {train::MetricSpec([] { return std::make_unique<Count>(); })});
-  auto h = model.fit(randn({10, 2}), zeros({10}, DType::Int64), {.epochs = 2, .batch_size = 4, .verbose = 0});
+  auto h = model.fit(randn({10, 2}), zeros({10}, DType::Int64),
+                     {.epochs = 2, .batch_size = 4, .verbose = 0});
   EXPECT_EQ(h["seen"], (std::vector<double>{10, 10}));
 }
 

@@ -46,7 +46,8 @@ TEST(MnistSubset, SequentialFitLearns) {
                      nn::Linear(128, 10));
   train::Model model(net);
   model.compile(optim::Adam({.lr = 1e-3}), "sparse_categorical_crossentropy", {"accuracy"});
-  train::History h = model.fit(d->x, d->y, {.epochs = 2, .batch_size = 64, .verbose = 0, .seed = 1});
+  train::History h =
+      model.fit(d->x, d->y, {.epochs = 2, .batch_size = 64, .verbose = 0, .seed = 1});
   EXPECT_LT(h["loss"][1], h["loss"][0]);
   EXPECT_GE(accuracy(net, d->x_test, d->y_test), 0.90);
 }

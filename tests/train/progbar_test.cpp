@@ -58,7 +58,10 @@ TEST(TrainProgbar, FitPrintsOneLinePerEpochOffATerminal) {
   std::ostringstream out;
   model.set_output(out);
   auto h = model.fit(data.x, data.y,
-                     {.epochs = 2, .batch_size = 4, .validation_data = train::ValidationData{data.x, data.y}, .verbose = 1});
+                     {.epochs = 2,
+                      .batch_size = 4,
+                      .validation_data = train::ValidationData{data.x, data.y},
+                      .verbose = 1});
   std::string want;
   for (int e = 0; e < 2; ++e)
     want += fmt::format(

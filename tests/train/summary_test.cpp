@@ -47,11 +47,13 @@ TEST(TrainSummary, UserModuleShowsEachChildAndCountsFrozenState) {
   const std::string s = train::summary(net, {28, 28});
   EXPECT_TRUE(net.is_training()) << "summary puts the mode back";
   EXPECT_EQ(s.substr(0, s.find('\n')), "Model: \"mnist_net\"");
-  EXPECT_NE(s.find("│ fc1 (Linear)                    │ (None, 1500)           │     1,177,500 │\n"),
-            std::string::npos)
+  EXPECT_NE(
+      s.find("│ fc1 (Linear)                    │ (None, 1500)           │     1,177,500 │\n"),
+      std::string::npos)
       << s;
-  EXPECT_NE(s.find("│ fc2 (Linear)                    │ (None, 10)             │        15,010 │\n"),
-            std::string::npos)
+  EXPECT_NE(
+      s.find("│ fc2 (Linear)                    │ (None, 10)             │        15,010 │\n"),
+      std::string::npos)
       << s;
   // 1,192,510 trainable + 6 frozen + 4 buffer.
   EXPECT_NE(s.find(" Total params: 1,192,520 (4.55 MB)\n"

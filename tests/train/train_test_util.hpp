@@ -52,7 +52,8 @@ inline Blobs make_blobs(int64_t n, uint64_t seed) {
   manual_seed(seed);
   Tensor y = randint(0, 3, {n});
   const double r = 3.0;
-  Tensor centers = tensor({{r, 0.0}, {r * std::cos(2.094), r * std::sin(2.094)},
+  Tensor centers = tensor({{r, 0.0},
+                           {r * std::cos(2.094), r * std::sin(2.094)},
                            {r * std::cos(4.189), r * std::sin(4.189)}},
                           DType::Float32);
   Tensor x = index_select(centers, 0, y) + randn({n, 2}) * 0.8;

@@ -87,23 +87,21 @@ inline constexpr DType dtype_of = DTypeOf<T>::value;
     __VA_ARGS__();               \
     break;                       \
   }
-#define BRAID_DISPATCH_FLOAT(dt, op, ...)               \
-  switch (dt) {                                         \
-    BRAID_DT_CASE(Float32, float, __VA_ARGS__)          \
-    BRAID_DT_CASE(Float64, double, __VA_ARGS__)         \
-    default:                                            \
-      ::braid::detail::throw_unsupported_dtype(op, dt); \
+#define BRAID_DISPATCH_FLOAT(dt, op, ...)                      \
+  switch (dt) {                                                \
+    BRAID_DT_CASE(Float32, float, __VA_ARGS__)                 \
+    BRAID_DT_CASE(Float64, double, __VA_ARGS__)                \
+    default: ::braid::detail::throw_unsupported_dtype(op, dt); \
   }
-#define BRAID_DISPATCH_NUMERIC(dt, op, ...)             \
-  switch (dt) {                                         \
-    BRAID_DT_CASE(UInt8, uint8_t, __VA_ARGS__)          \
-    BRAID_DT_CASE(Int8, int8_t, __VA_ARGS__)            \
-    BRAID_DT_CASE(Int32, int32_t, __VA_ARGS__)          \
-    BRAID_DT_CASE(Int64, int64_t, __VA_ARGS__)          \
-    BRAID_DT_CASE(Float32, float, __VA_ARGS__)          \
-    BRAID_DT_CASE(Float64, double, __VA_ARGS__)         \
-    default:                                            \
-      ::braid::detail::throw_unsupported_dtype(op, dt); \
+#define BRAID_DISPATCH_NUMERIC(dt, op, ...)                    \
+  switch (dt) {                                                \
+    BRAID_DT_CASE(UInt8, uint8_t, __VA_ARGS__)                 \
+    BRAID_DT_CASE(Int8, int8_t, __VA_ARGS__)                   \
+    BRAID_DT_CASE(Int32, int32_t, __VA_ARGS__)                 \
+    BRAID_DT_CASE(Int64, int64_t, __VA_ARGS__)                 \
+    BRAID_DT_CASE(Float32, float, __VA_ARGS__)                 \
+    BRAID_DT_CASE(Float64, double, __VA_ARGS__)                \
+    default: ::braid::detail::throw_unsupported_dtype(op, dt); \
   }
 #define BRAID_DISPATCH_ALL(dt, op, ...)                     \
   switch (dt) {                                             \

@@ -30,12 +30,12 @@ class Transform {
   using Fn = std::function<Tensor(const Tensor&, DataRng&)>;
   Transform() = default;
   template <class F>
-    requires std::is_invocable_r_v<Tensor, const F&, const Tensor&, DataRng&>
-  Transform(F f) : fn_(std::move(f)) {}  // NOLINT: implicit, so lambdas compose
+  requires std::is_invocable_r_v<Tensor, const F&, const Tensor&, DataRng&> Transform(F f)
+      : fn_(std::move(f)) {}  // NOLINT: implicit, so lambdas compose
   template <class F>
-    requires(std::is_invocable_r_v<Tensor, const F&, const Tensor&> &&
-             !std::is_invocable_r_v<Tensor, const F&, const Tensor&, DataRng&>)
-  Transform(F f)  // NOLINT
+  requires(std::is_invocable_r_v<Tensor, const F&, const Tensor&> &&
+           !std::is_invocable_r_v<Tensor, const F&, const Tensor&, DataRng&>)
+      Transform(F f)  // NOLINT
       : fn_([f = std::move(f)](const Tensor& x, DataRng&) { return f(x); }) {}
 
   Tensor operator()(const Tensor& x, DataRng& rng) const { return fn_ ? fn_(x, rng) : x; }

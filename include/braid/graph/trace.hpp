@@ -50,7 +50,7 @@ runtime::Graph trace(const TraceFn& fn, const std::vector<Tensor>& inputs,
 /// depending on nn.
 /// (Constrained, so that trace(fn, {x}) with a lambda picks the overload above.)
 template <class M>
-  requires requires(M& m) { m.named_parameters(); }
+requires requires(M& m) { m.named_parameters(); }
 runtime::Graph trace(M& module, const Tensor& example, TraceOptions options = {}) {
   for (auto& p : module.named_parameters()) options.named_constants.push_back(p);
   for (auto& b : module.named_buffers()) options.named_constants.push_back(b);

@@ -5,7 +5,8 @@
 /// the config: rebuild, then load_state_dict.
 ///
 ///     json cfg = io::layer_config(model);  // {"class": "Sequential", "config": {"layers": [
-///                                          //   {"class": "Linear", "config": {"in_features": 784, ...}}]}}
+///                                          //   {"class": "Linear", "config": {"in_features": 784,
+///                                          ...}}]}}
 ///     nn::Sequential copy = io::sequential_from_config(cfg);
 ///     copy.load_state_dict(model.state_dict());
 ///

@@ -45,9 +45,7 @@ class LoadedModel {
  public:
   LoadedModel(runtime::Graph g, Metadata metadata)
       : executor_(std::move(g)), metadata_(std::move(metadata)) {}
-  std::vector<Tensor> operator()(std::span<const Tensor> inputs) const {
-    return executor_(inputs);
-  }
+  std::vector<Tensor> operator()(std::span<const Tensor> inputs) const { return executor_(inputs); }
   std::vector<Tensor> operator()(std::initializer_list<Tensor> inputs) const {
     return executor_(inputs);
   }

@@ -42,8 +42,8 @@ class ModuleList : public Module {
   ModuleList() = default;
   /// nn::ModuleList{nn::Linear(4, 4), nn::ReLU()}
   template <class... M>
-    requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module> && ...))
-  ModuleList(M&&... modules) {  // NOLINT: braces read as a list of modules
+  requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module> && ...))
+      ModuleList(M&&... modules) {  // NOLINT: braces read as a list of modules
     (append(std::forward<M>(modules)), ...);
   }
   /// Adds a module at the end; returns it.

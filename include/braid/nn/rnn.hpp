@@ -52,8 +52,8 @@ class RNNBase : public Module {
   /// Output and final states; see the header comment and Note
   /// [variable-length sequences]. lengths, h0, c0 may be undefined ({}); c0
   /// is for LSTM only: `lstm.forward(x, lengths)`, `lstm.forward(x, {}, h0, c0)`.
-  /// (lengths has no default: forward(x) is the one-tensor overload below.) Throws ShapeError (x, lengths, h0, c0 shapes),
-  /// DTypeError (x not floating, lengths not int64), ValueError (a length
+  /// (lengths has no default: forward(x) is the one-tensor overload below.) Throws ShapeError (x,
+  /// lengths, h0, c0 shapes), DTypeError (x not floating, lengths not int64), ValueError (a length
   /// outside [1, L], c0 given to RNN or GRU).
   RNNOutput forward(const Tensor& x, const Tensor& lengths, const Tensor& h0 = {},
                     const Tensor& c0 = {});

@@ -15,8 +15,8 @@ class Sequential : public Module {
   Sequential() = default;
   /// nn::Sequential{nn::Flatten(), nn::Linear(784, 128), nn::ReLU()}
   template <class... M>
-    requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module> && ...))
-  Sequential(M&&... layers) {  // NOLINT: braces read as a list of layers
+  requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module> && ...))
+      Sequential(M&&... layers) {  // NOLINT: braces read as a list of layers
     (add(std::forward<M>(layers)), ...);
   }
   /// Appends a layer (Keras's model.add); returns it.

@@ -70,10 +70,8 @@ class TransformerEncoderLayer : public Module {
 /// copy gives), run in turn; then `final_norm` (PyTorch's `norm`) when true.
 class TransformerEncoder : public Module {
  public:
-  TransformerEncoder(TransformerEncoderLayer&& layer, int64_t num_layers,
-                     bool final_norm = false);
-  Tensor forward(const Tensor& src, const Tensor& mask,
-                 const Tensor& src_key_padding_mask = {});
+  TransformerEncoder(TransformerEncoderLayer&& layer, int64_t num_layers, bool final_norm = false);
+  Tensor forward(const Tensor& src, const Tensor& mask, const Tensor& src_key_padding_mask = {});
   Tensor forward(const Tensor& src) override;
   TransformerEncoderLayer& layer(int64_t i) const;
 

@@ -39,16 +39,15 @@ struct ParamState {
   const Tensor* find(std::string_view name) const;
   /// The buffer called `name`, made on first use as a contiguous tensor like
   /// `param` filled with `fill`; `created` (if given) says whether it was.
-  Tensor& get(std::string_view name, const Tensor& param, double fill = 0,
-              bool* created = nullptr);
+  Tensor& get(std::string_view name, const Tensor& param, double fill = 0, bool* created = nullptr);
 };
 
 /// The parameters handed to an optimizer's constructor: a vector or a braced
 /// list. (A plain std::vector parameter makes `Adam({.lr = 1e-3})` ambiguous
 /// in g++ 12: vector's explicit size constructor joins overload resolution.)
 struct ParamList {
-  ParamList(std::vector<Tensor> v) : params(std::move(v)) {}              // NOLINT: implicit
-  ParamList(std::initializer_list<Tensor> l) : params(l) {}               // NOLINT: implicit
+  ParamList(std::vector<Tensor> v) : params(std::move(v)) {}  // NOLINT: implicit
+  ParamList(std::initializer_list<Tensor> l) : params(l) {}   // NOLINT: implicit
   std::vector<Tensor> params;
 };
 

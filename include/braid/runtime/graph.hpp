@@ -52,8 +52,8 @@ struct Graph {
   std::vector<int> outputs;
   /// True when dim 0 of every input is a batch dimension the graph does not
   /// depend on except through Node::batch_attrs (checked by the tracer by
-  /// tracing a second batch size), so run() accepts any batch size. Otherwise inputs must have the recorded
-  /// shapes, and `static_reason` says why.
+  /// tracing a second batch size), so run() accepts any batch size. Otherwise inputs must have the
+  /// recorded shapes, and `static_reason` says why.
   bool dynamic_batch = false;
   std::string static_reason;
 
@@ -81,6 +81,7 @@ void validate(const Graph& g);
 /// data by value name. Throws ValueError naming what is wrong (unknown op,
 /// missing constant, bad attribute).
 std::string to_json(const Graph& g);
-Graph from_json(std::string_view json, const std::vector<std::pair<std::string, Tensor>>& constants);
+Graph from_json(std::string_view json,
+                const std::vector<std::pair<std::string, Tensor>>& constants);
 
 }  // namespace braid::runtime

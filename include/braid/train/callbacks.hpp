@@ -51,11 +51,12 @@ class Callback {
 class CallbackPtr {
  public:
   template <class C>
-    requires std::derived_from<std::decay_t<C>, Callback> && (!std::is_lvalue_reference_v<C>)
-  CallbackPtr(C&& c) : ptr_(std::make_shared<std::decay_t<C>>(std::move(c))) {}  // NOLINT
+  requires std::derived_from<std::decay_t<C>, Callback> &&
+      (!std::is_lvalue_reference_v<C>)CallbackPtr(C&& c)
+      : ptr_(std::make_shared<std::decay_t<C>>(std::move(c))) {}  // NOLINT
   template <class C>
-    requires std::derived_from<C, Callback>
-  CallbackPtr(std::shared_ptr<C> c) : ptr_(std::move(c)) {}  // NOLINT
+  requires std::derived_from<C, Callback> CallbackPtr(std::shared_ptr<C> c)
+      : ptr_(std::move(c)) {}  // NOLINT
   Callback* operator->() const { return ptr_.get(); }
   Callback& operator*() const { return *ptr_; }
 

@@ -23,13 +23,13 @@ using LossFn = std::function<Tensor(const Tensor& pred, const Tensor& target)>;
 /// A loss as compile() takes it: a Keras name or a callable.
 class Loss {
  public:
-  Loss(const char* name);         // NOLINT: compile(opt, "mse") reads as Keras
-  Loss(const std::string& name);  // NOLINT
+  Loss(const char* name);                      // NOLINT: compile(opt, "mse") reads as Keras
+  Loss(const std::string& name);               // NOLINT
   Loss(LossFn fn, std::string name = "loss");  // NOLINT: a lambda converts too
   template <class F>
-    requires std::is_invocable_r_v<Tensor, F, const Tensor&, const Tensor&> &&
-             (!std::is_convertible_v<F, std::string>) && (!std::is_same_v<std::decay_t<F>, LossFn>)
-  Loss(F fn) : Loss(LossFn(std::move(fn))) {}  // NOLINT
+  requires std::is_invocable_r_v<Tensor, F, const Tensor&, const Tensor&> &&
+      (!std::is_convertible_v<F, std::string>)&&(!std::is_same_v<std::decay_t<F>, LossFn>)Loss(F fn)
+      : Loss(LossFn(std::move(fn))) {}  // NOLINT
 
   /// The batch loss (mean over the batch).
   Tensor operator()(const Tensor& pred, const Tensor& target) const;

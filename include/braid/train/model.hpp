@@ -4,8 +4,8 @@
 ///     nn::Sequential net{nn::Flatten(), nn::Linear(784, 128), nn::ReLU(), nn::Linear(128, 10)};
 ///     train::Model model(std::move(net));            // owns it; or Model model(net) borrows
 ///     model.compile(optim::Adam({.lr = 1e-3}), "sparse_categorical_crossentropy", {"accuracy"});
-///     train::History h = model.fit(x, y, {.epochs = 5, .batch_size = 64, .validation_split = 0.1});
-///     auto scores = model.evaluate(x_test, y_test);  // {"accuracy": ..., "loss": ...}
+///     train::History h = model.fit(x, y, {.epochs = 5, .batch_size = 64, .validation_split =
+///     0.1}); auto scores = model.evaluate(x_test, y_test);  // {"accuracy": ..., "loss": ...}
 ///
 /// Note [fit determinism]
 /// Batches are rows of x/y gathered by a permutation drawn from braid's
@@ -36,8 +36,8 @@ namespace braid::train {
 class MetricSpec {
  public:
   using Factory = std::function<std::unique_ptr<Metric>()>;
-  MetricSpec(const char* name) : name_(name) {}             // NOLINT
-  MetricSpec(std::string name) : name_(std::move(name)) {}  // NOLINT
+  MetricSpec(const char* name) : name_(name) {}                  // NOLINT
+  MetricSpec(std::string name) : name_(std::move(name)) {}       // NOLINT
   MetricSpec(Factory factory) : factory_(std::move(factory)) {}  // NOLINT
   /// A fresh metric (names: make_metric). Throws ValueError for an unknown name.
   std::unique_ptr<Metric> make(bool from_logits) const;
@@ -88,8 +88,9 @@ class Model {
   explicit Model(std::unique_ptr<nn::Module> module);
   /// Takes a module by move: `train::Model model(nn::Sequential{...})`.
   template <class M>
-    requires std::derived_from<M, nn::Module> && (!std::is_lvalue_reference_v<M>)
-  explicit Model(M&& module) : Model(std::unique_ptr<nn::Module>(new M(std::move(module)))) {}
+  requires std::derived_from<M, nn::Module> &&
+      (!std::is_lvalue_reference_v<M>)explicit Model(M&& module)
+      : Model(std::unique_ptr<nn::Module>(new M(std::move(module)))) {}
   Model(Model&&) noexcept = default;
   Model& operator=(Model&&) noexcept = default;
 
@@ -101,8 +102,9 @@ class Model {
   void compile(std::shared_ptr<optim::Optimizer> optimizer, Loss loss,
                std::vector<MetricSpec> metrics = {});
   template <class O>
-    requires std::derived_from<std::decay_t<O>, optim::Optimizer> && (!std::is_lvalue_reference_v<O>)
-  void compile(O&& optimizer, Loss loss, std::vector<MetricSpec> metrics = {}) {
+  requires std::derived_from<std::decay_t<O>, optim::Optimizer> &&
+      (!std::is_lvalue_reference_v<O>)void compile(O&& optimizer, Loss loss,
+                                                   std::vector<MetricSpec> metrics = {}) {
     compile(std::make_shared<std::decay_t<O>>(std::move(optimizer)), std::move(loss),
             std::move(metrics));
   }

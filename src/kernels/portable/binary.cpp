@@ -58,12 +58,8 @@ void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scala
       else
         m([al](T x, T y) { return static_cast<T>(x - al * y); });
       break;
-    case Binary::Mul:
-      m([](T x, T y) { return static_cast<T>(x * y); });
-      break;
-    case Binary::Div:
-      m([](T x, T y) { return static_cast<T>(x / y); });
-      break;
+    case Binary::Mul: m([](T x, T y) { return static_cast<T>(x * y); }); break;
+    case Binary::Div: m([](T x, T y) { return static_cast<T>(x / y); }); break;
     case Binary::Pow:
       if constexpr (std::is_floating_point_v<T>)
         m([](T x, T y) { return std::pow(x, y); });
@@ -77,8 +73,7 @@ void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scala
     case Binary::Minimum:
       m([](T x, T y) { return x != x ? x : y != y ? y : (x < y ? x : y); });
       break;
-    default:
-      BRAID_ASSERT(false);
+    default: BRAID_ASSERT(false);
   }
 }
 
@@ -86,32 +81,15 @@ template <class T>
 void compare(Binary op, const Tensor& out, const Tensor& a, const Tensor& b) {
   auto m = [&](auto f) { map2<bool, T>(f, out, a, b); };
   switch (op) {
-    case Binary::Eq:
-      m([](T x, T y) { return x == y; });
-      break;
-    case Binary::Ne:
-      m([](T x, T y) { return x != y; });
-      break;
-    case Binary::Lt:
-      m([](T x, T y) { return x < y; });
-      break;
-    case Binary::Le:
-      m([](T x, T y) { return x <= y; });
-      break;
-    case Binary::Gt:
-      m([](T x, T y) { return x > y; });
-      break;
-    case Binary::Ge:
-      m([](T x, T y) { return x >= y; });
-      break;
-    case Binary::LogicalAnd:
-      m([](T x, T y) { return x != T(0) && y != T(0); });
-      break;
-    case Binary::LogicalOr:
-      m([](T x, T y) { return x != T(0) || y != T(0); });
-      break;
-    default:
-      BRAID_ASSERT(false);
+    case Binary::Eq: m([](T x, T y) { return x == y; }); break;
+    case Binary::Ne: m([](T x, T y) { return x != y; }); break;
+    case Binary::Lt: m([](T x, T y) { return x < y; }); break;
+    case Binary::Le: m([](T x, T y) { return x <= y; }); break;
+    case Binary::Gt: m([](T x, T y) { return x > y; }); break;
+    case Binary::Ge: m([](T x, T y) { return x >= y; }); break;
+    case Binary::LogicalAnd: m([](T x, T y) { return x != T(0) && y != T(0); }); break;
+    case Binary::LogicalOr: m([](T x, T y) { return x != T(0) || y != T(0); }); break;
+    default: BRAID_ASSERT(false);
   }
 }
 }  // namespace

@@ -88,14 +88,10 @@ MatmulPlan plan_matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
 void matmul_portable(const Tensor& out, const Tensor& a, const Tensor& b) {
   if (out.numel() == 0) return;
   switch (out.dtype()) {
-    case DType::Float32:
-      return run_gemms<float>(out, a, b);
-    case DType::Float64:
-      return run_gemms<double>(out, a, b);
-    case DType::Int32:
-      return run_gemms<int32_t>(out, a, b);
-    case DType::Int64:
-      return run_gemms<int64_t>(out, a, b);
+    case DType::Float32: return run_gemms<float>(out, a, b);
+    case DType::Float64: return run_gemms<double>(out, a, b);
+    case DType::Int32: return run_gemms<int32_t>(out, a, b);
+    case DType::Int64: return run_gemms<int64_t>(out, a, b);
     case DType::Int8:
     case DType::UInt8: {
       // A sum wraps to the same low 8 bits whether it runs in 8 or 32 bits,
@@ -105,8 +101,7 @@ void matmul_portable(const Tensor& out, const Tensor& a, const Tensor& b) {
       copy(out, c32);
       return;
     }
-    default:
-      detail::throw_unsupported_dtype("matmul", out.dtype());
+    default: detail::throw_unsupported_dtype("matmul", out.dtype());
   }
 }
 

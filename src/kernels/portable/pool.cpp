@@ -151,12 +151,9 @@ void max_backward_impl(const Tensor& gx, const Tensor& g, const Tensor& indices)
 template <class T>
 T average(T sum, int64_t ci, int64_t cj, AvgDivisor d) {
   switch (d.kind) {
-    case AvgDivisor::kEachAxis:
-      return sum / static_cast<T>(ci) / static_cast<T>(cj);
-    case AvgDivisor::kFixed:
-      return sum / static_cast<T>(d.fixed);
-    case AvgDivisor::kProduct:
-      break;
+    case AvgDivisor::kEachAxis: return sum / static_cast<T>(ci) / static_cast<T>(cj);
+    case AvgDivisor::kFixed: return sum / static_cast<T>(d.fixed);
+    case AvgDivisor::kProduct: break;
   }
   return sum / static_cast<T>(ci * cj);
 }

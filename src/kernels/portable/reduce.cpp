@@ -94,22 +94,14 @@ bool is_nan(T x) {
 template <class F>
 void dispatch_real(DType dt, std::string_view op, const F& f) {
   switch (dt) {
-    case DType::Bool:
-      return f.template operator()<bool>();
-    case DType::UInt8:
-      return f.template operator()<uint8_t>();
-    case DType::Int8:
-      return f.template operator()<int8_t>();
-    case DType::Int32:
-      return f.template operator()<int32_t>();
-    case DType::Int64:
-      return f.template operator()<int64_t>();
-    case DType::Float32:
-      return f.template operator()<float>();
-    case DType::Float64:
-      return f.template operator()<double>();
-    default:
-      braid::detail::throw_unsupported_dtype(op, dt);
+    case DType::Bool: return f.template operator()<bool>();
+    case DType::UInt8: return f.template operator()<uint8_t>();
+    case DType::Int8: return f.template operator()<int8_t>();
+    case DType::Int32: return f.template operator()<int32_t>();
+    case DType::Int64: return f.template operator()<int64_t>();
+    case DType::Float32: return f.template operator()<float>();
+    case DType::Float64: return f.template operator()<double>();
+    default: braid::detail::throw_unsupported_dtype(op, dt);
   }
 }
 
@@ -300,14 +292,10 @@ void cumsum_impl(const Tensor& out, const Tensor& in, int64_t dim) {
 
 void sum(const Tensor& out, const Tensor& in, const std::vector<int64_t>& dims, bool mean) {
   switch (in.dtype()) {
-    case DType::Float32:
-      return sum_impl<float, double>(out, in, dims, mean);
-    case DType::Float64:
-      return sum_impl<double, double>(out, in, dims, mean);
-    case DType::Int64:
-      return sum_impl<int64_t, int64_t>(out, in, dims, mean);
-    default:
-      braid::detail::throw_unsupported_dtype(mean ? "mean" : "sum", in.dtype());
+    case DType::Float32: return sum_impl<float, double>(out, in, dims, mean);
+    case DType::Float64: return sum_impl<double, double>(out, in, dims, mean);
+    case DType::Int64: return sum_impl<int64_t, int64_t>(out, in, dims, mean);
+    default: braid::detail::throw_unsupported_dtype(mean ? "mean" : "sum", in.dtype());
   }
 }
 
@@ -320,14 +308,10 @@ void prod(const Tensor& out, const Tensor& in, const std::vector<int64_t>& dims)
         [](Acc a) { return static_cast<T>(a); });
   };
   switch (in.dtype()) {
-    case DType::Float32:
-      return run.template operator()<float, double>();
-    case DType::Float64:
-      return run.template operator()<double, double>();
-    case DType::Int64:
-      return run.template operator()<int64_t, int64_t>();
-    default:
-      braid::detail::throw_unsupported_dtype("prod", in.dtype());
+    case DType::Float32: return run.template operator()<float, double>();
+    case DType::Float64: return run.template operator()<double, double>();
+    case DType::Int64: return run.template operator()<int64_t, int64_t>();
+    default: braid::detail::throw_unsupported_dtype("prod", in.dtype());
   }
 }
 
@@ -398,14 +382,10 @@ void cumsum(const Tensor& out, const Tensor& in, int64_t dim) {
     copy(c, in);
   }
   switch (in.dtype()) {
-    case DType::Float32:
-      return cumsum_impl<float, double>(out, c, dim);
-    case DType::Float64:
-      return cumsum_impl<double, double>(out, c, dim);
-    case DType::Int64:
-      return cumsum_impl<int64_t, int64_t>(out, c, dim);
-    default:
-      braid::detail::throw_unsupported_dtype("cumsum", in.dtype());
+    case DType::Float32: return cumsum_impl<float, double>(out, c, dim);
+    case DType::Float64: return cumsum_impl<double, double>(out, c, dim);
+    case DType::Int64: return cumsum_impl<int64_t, int64_t>(out, c, dim);
+    default: braid::detail::throw_unsupported_dtype("cumsum", in.dtype());
   }
 }
 

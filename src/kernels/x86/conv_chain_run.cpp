@@ -182,8 +182,7 @@ std::string ConvChain::describe() const {
       return fmt::format("chunks of {} images, one thread each;{}", m.chunk, algs);
     case Impl::Mode::Split:
       return fmt::format("last conv's channels split over {} threads;{}", m.pipes.size(), algs);
-    default:
-      return fmt::format("whole batch on {} threads;{}", m.threads, algs);
+    default: return fmt::format("whole batch on {} threads;{}", m.threads, algs);
   }
 }
 

@@ -380,7 +380,8 @@ std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
   if (g.groups == 1 && g.k_g() <= kSmallK) {
     // See "Short columns" above: on AVX-512 cores the blocked direct kernel
     // wins the forward and weight gradient.
-    if (x86_blocked_short_columns(g) && kind != Kind::InputGrad) return Plan{Layout::Blocked, false};
+    if (x86_blocked_short_columns(g) && kind != Kind::InputGrad)
+      return Plan{Layout::Blocked, false};
     return std::nullopt;
   }
   if (g.groups == 1 && g.kh == 1 && g.kw == 1) return Plan{Layout::Plain, false};

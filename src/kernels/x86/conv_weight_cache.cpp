@@ -33,7 +33,8 @@ std::vector<Cached>& cache() {
 Tensor reorder_now(const dnnl::engine& engine, dnnl::stream& stream, const dnnl::reorder& convert,
                    const dnnl::memory::desc& user_desc, const dnnl::memory::desc& inner,
                    const float* user) {
-  Tensor out = empty({static_cast<int64_t>((inner.get_size() + sizeof(float) - 1) / sizeof(float))});
+  Tensor out =
+      empty({static_cast<int64_t>((inner.get_size() + sizeof(float) - 1) / sizeof(float))});
   dnnl::memory src(user_desc, engine, const_cast<float*>(user));  // read only
   dnnl::memory dst(inner, engine, out.raw_data());
   convert.execute(stream, src, dst);

@@ -93,8 +93,8 @@ bool max_pool2x2_values_x86(const float* x, float* out, int64_t planes, int64_t 
   return true;
 }
 
-bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
-                    const PoolAxis& rows, const PoolAxis& cols) {
+bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x, const PoolAxis& rows,
+                    const PoolAxis& cols) {
   const int64_t hw = rows.in * cols.in, ohw = rows.out() * cols.out();
   // Indices are made in 32 bits: the plane must be addressable by them.
   if (!have_avx512() || x.dtype() != DType::Float32 || !pool_pairs(rows) || !pool_pairs(cols) ||

@@ -12,8 +12,8 @@ namespace braid::kernels {
 /// out, indices: (P, OH, OW); x: (P, H, W), all contiguous. Runs and returns
 /// true when x is float32, both axes are 2x2 pairs (see pool_pairs) and the
 /// core has AVX-512; otherwise returns false having written nothing.
-bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x,
-                    const PoolAxis& rows, const PoolAxis& cols);
+bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x, const PoolAxis& rows,
+                    const PoolAxis& cols);
 
 /// The values only (inference: no indices), on raw buffers: x (planes,
 /// H, W) with W = `w` >= 2 ow, H >= 2 oh, out (planes, oh, ow); 2x2 windows,
