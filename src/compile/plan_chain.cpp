@@ -50,16 +50,7 @@ kernels::ConvGeom Planner::conv_geom(int node) const {
 // (2x2, stride 2, no padding or dilation, floor sizes).
 bool Planner::pool_2x2(int node) const {
   const Node& n = g_.nodes[node];
-  const Attrs& a = n.attrs;
-  auto pair = [&](std::string_view name, std::vector<int64_t> dflt) {
-    std::vector<int64_t> v = a.has(name) ? a.ints("max_pool2d", name) : dflt;
-    if (v.empty()) v = dflt;
-    return std::pair<int64_t, int64_t>{v.front(), v.back()};
-  };
-  const auto [kh, kw] = pair("kernel_size", {1});
-  const auto [sh, sw] = pair("stride", {kh, kw});
-  const auto [ph, pw] = pair("padding", {0});
-  const auto [dh, dw] = pair("dilation", {1});
+  const auto [kh, kw, sh, sw, ph, pw, dh, dw] = pool_window(n);
   const Shape &xs = v_[n.inputs[0]].shape, &ys = v_[n.outputs[0]].shape;
   return kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
          ys[ys.size() - 2] == xs[xs.size() - 2] / 2 && ys.back() == xs.back() / 2;

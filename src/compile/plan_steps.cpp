@@ -95,12 +95,9 @@ std::unique_ptr<Step> Planner::conv_step(const Decision& d) {
   return s;
 }
 
-std::unique_ptr<Step> Planner::pool_step(const Decision& d) {
-  const Node& n = g_.nodes[d.nodes[0]];
-  const Attrs& a = n.attrs;
-  const Shape &xs = v_[n.inputs[0]].shape, &ys = v_[n.outputs[0]].shape;
+PoolWindow pool_window(const Node& n) {
   auto pair = [&](std::string_view name, std::vector<int64_t> dflt) {
-    std::vector<int64_t> v = a.has(name) ? a.ints("max_pool2d", name) : dflt;
+    std::vector<int64_t> v = n.attrs.has(name) ? n.attrs.ints("max_pool2d", name) : dflt;
     if (v.empty()) v = dflt;
     return std::pair<int64_t, int64_t>{v.front(), v.back()};
   };
@@ -108,6 +105,13 @@ std::unique_ptr<Step> Planner::pool_step(const Decision& d) {
   const auto [sh, sw] = pair("stride", {kh, kw});
   const auto [ph, pw] = pair("padding", {0});
   const auto [dh, dw] = pair("dilation", {1});
+  return {kh, kw, sh, sw, ph, pw, dh, dw};
+}
+
+std::unique_ptr<Step> Planner::pool_step(const Decision& d) {
+  const Node& n = g_.nodes[d.nodes[0]];
+  const Shape &xs = v_[n.inputs[0]].shape, &ys = v_[n.outputs[0]].shape;
+  const auto [kh, kw, sh, sw, ph, pw, dh, dw] = pool_window(n);
   auto s = std::make_unique<MaxPoolStep>();
   const int64_t h = xs[xs.size() - 2], w = xs.back();
   s->planes = numel_of(xs) / (h * w);

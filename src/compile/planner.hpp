@@ -59,6 +59,12 @@ struct EwOp {
 };
 
 /// What one step-making node (the last of its group) does.
+/// A max_pool2d node's window per axis (height, width), defaults filled.
+struct PoolWindow {
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+};
+PoolWindow pool_window(const runtime::Node& n);
+
 struct Decision {
   Kind kind = Kind::Fallback;
   std::vector<int> nodes;     ///< the group, in order (just this node when alone)

@@ -55,16 +55,6 @@ namespace braid::kernels {
 
 using namespace chain_detail;
 
-dnnl::engine& chain_detail::engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-dnnl::stream& chain_detail::stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
-
 // Nothing when oneDNN cannot make some primitive or reorder.
 std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline(int64_t images, int nthreads,
                                                                    int64_t c0, int64_t cp) const {
@@ -84,7 +74,7 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
   p.images = images, p.c0 = c0, p.cp = cp;
   Slots slots;
   size_t scratch = 0;
-  CreationThreads t(nthreads);
+  ScopedThreads t(nthreads);
   for (size_t i = 0; i < convs.size(); ++i) {
     ConvGeom g = convs[i].g;
     g.n = images;
@@ -108,7 +98,7 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
                                                   {g.dh - 1, g.dw - 1},
                                                   {g.ph, g.pw},
                                                   {g.pad_bottom(), g.pad_right()}},
-                                                 attr, engine());
+                                                 attr, dnnl_engine());
     };
     // Winograd splits the team by image: with fewer images than threads the
     // direct kernel is faster (conv_dnnl.cpp, run_kind).
@@ -134,13 +124,13 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
     const memory::desc user_w({g.c_out, g.c_in, g.kh, g.kw}, memory::data_type::f32, Tag::oihw);
     const float* wsrc = convs[i].weight + (last_layer ? c0 * g.c_in * g.kh * g.kw : 0);
     L.bias_ptr = convs[i].bias + (last_layer ? c0 : 0);
-    memory uw(user_w, engine(), const_cast<float*>(wsrc));
-    memory iw(L.wei, engine(), L.weight.raw_data());
-    reorder(uw, iw).execute(stream(), uw, iw);
+    memory uw(user_w, dnnl_engine(), const_cast<float*>(wsrc));
+    memory iw(L.wei, dnnl_engine(), L.weight.raw_data());
+    reorder(uw, iw).execute(dnnl_stream(), uw, iw);
     if (i == 0) {
       const memory::desc user = nchw(g.n, g.c_in, g.h, g.w);
       if (L.src != user) {
-        p.in_convert = reorder({engine(), user, engine(), L.src});
+        p.in_convert = reorder({dnnl_engine(), user, dnnl_engine(), L.src});
         p.in_off = slots.take(L.src.get_size());
       }
     } else {
@@ -162,14 +152,14 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
             pk[((c / 16) * 9 + t) * 16 + c % 16] = convs[0].weight[c * 9 + t];
       }
       if (prev.dst != L.src) {
-        prev.to_next = reorder({engine(), prev.dst, engine(), L.src});
+        prev.to_next = reorder({dnnl_engine(), prev.dst, dnnl_engine(), L.src});
         prev.next_src = L.src;
         prev.next_off = slots.take(L.src.get_size());
       }
     }
     p.layers.push_back(std::move(L));
   }
-  stream().wait();
+  dnnl_stream().wait();
   Layer& last = p.layers.back();
   const ConvGeom& lg = convs.back().g;
   const memory::desc out = nchw(images, cp, lg.oh, lg.ow);
@@ -178,12 +168,12 @@ std::optional<ConvChain::Impl::Pipeline> ConvChain::Impl::pipeline_or_throw(int6
     const memory::desc blocked = nchw(images, cp, lg.oh, lg.ow, Tag::nChw16c);
     last.dst_off = slots.take(last.dst.get_size());
     if (last.dst != blocked) {
-      p.out_convert = reorder({engine(), last.dst, engine(), blocked});
+      p.out_convert = reorder({dnnl_engine(), last.dst, dnnl_engine(), blocked});
       p.out_off = slots.take(blocked.get_size());
     }
   } else if (last.dst != out) {
     last.dst_off = slots.take(last.dst.get_size());
-    p.out_convert = reorder({engine(), last.dst, engine(), out});
+    p.out_convert = reorder({dnnl_engine(), last.dst, dnnl_engine(), out});
   }
   for (size_t i = 0; i + 1 < p.layers.size(); ++i)
     p.layers[i].dst_off = slots.take(p.layers[i].dst.get_size());

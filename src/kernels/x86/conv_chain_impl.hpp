@@ -2,8 +2,6 @@
 // (running it): the chain's state. See Note [conv chains].
 #pragma once
 
-#include <omp.h>
-
 #include <optional>
 #include <vector>
 
@@ -11,29 +9,13 @@
 
 #include "braid/core/tensor.hpp"
 #include "kernels/x86/conv_chain_dnnl.hpp"
+#include "kernels/x86/dnnl_context.hpp"
 
 namespace braid::kernels {
 
 namespace chain_detail {
 using dnnl::memory;
 using Tag = memory::format_tag;
-
-dnnl::engine& engine();
-/// This thread's stream.
-dnnl::stream& stream();
-
-// oneDNN fixes a kernel's thread partition from omp_get_max_threads() when a
-// primitive is created; this sets it for the creating thread meanwhile.
-class CreationThreads {
- public:
-  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~CreationThreads() { omp_set_num_threads(saved_); }
-  CreationThreads(const CreationThreads&) = delete;
-  CreationThreads& operator=(const CreationThreads&) = delete;
-
- private:
-  int saved_;
-};
 
 inline memory::desc nchw(int64_t n, int64_t c, int64_t h, int64_t w, Tag tag = Tag::nchw) {
   return memory::desc({n, c, h, w}, memory::data_type::f32, tag);

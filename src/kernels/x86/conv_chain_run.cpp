@@ -69,8 +69,8 @@ void first_layer_3x3(const float* x, const float* wp, const float* bias, float* 
 
 void ConvChain::Impl::run_pipeline(const Pipeline& p, const float* x, float* y, float* w,
                                    int nthreads) const {
-  dnnl::engine& e = engine();
-  dnnl::stream& s = stream();
+  dnnl::engine& e = dnnl_engine();
+  dnnl::stream& s = dnnl_stream();
   auto at = [&](int64_t off) { return static_cast<void*>(w + off); };
   const ConvGeom& g0 = convs[0].g;
   void* cur = const_cast<float*>(x);  // oneDNN never writes its sources

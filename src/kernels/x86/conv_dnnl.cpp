@@ -90,6 +90,7 @@
 #include "braid/core/tensor.hpp"
 #include "kernels/portable/conv_small_k.hpp"
 #include "kernels/x86/conv_weight_cache.hpp"
+#include "kernels/x86/dnnl_context.hpp"
 
 namespace braid::kernels {
 namespace {
@@ -103,11 +104,6 @@ struct Plan {
   Layout layout;
   bool winograd;
 };
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 // One tensor argument of the primitive: braid's layout, the primitive's, and
 // the reorder between them (in the direction the data flows) when they differ.
@@ -159,7 +155,7 @@ dnnl::primitive_attr user_scratchpad() {
 Operand operand(int arg, const memory::desc& user, const memory::desc& inner, bool output) {
   Operand o{arg, user, inner, std::nullopt, output};
   if (user != inner) {
-    auto& e = cpu_engine();
+    auto& e = dnnl_engine();
     o.convert = output ? dnnl::reorder({e, inner, e, user}) : dnnl::reorder({e, user, e, inner});
   }
   return o;
@@ -188,7 +184,7 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
     const convolution_forward::primitive_desc fwd(
         {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides, win.dilates,
          win.pad_l, win.pad_r},
-        attr, cpu_engine());
+        attr, dnnl_engine());
     Entry e;
     if (kind == Kind::Forward) {
       if (!fast(fwd)) return std::nullopt;
@@ -201,7 +197,7 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
     } else if (kind == Kind::InputGrad) {
       const convolution_backward_data::primitive_desc pd(
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
-          cpu_engine(), fwd);
+          dnnl_engine(), fwd);
       if (!fast(pd)) return std::nullopt;
       e = {convolution_backward_data(pd),
            pd.scratchpad_desc(),
@@ -211,7 +207,7 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
     } else {
       const convolution_backward_weights::primitive_desc pd(
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
-          cpu_engine(), fwd);
+          dnnl_engine(), fwd);
       if (!fast(pd)) return std::nullopt;
       e = {convolution_backward_weights(pd),
            pd.scratchpad_desc(),
@@ -250,19 +246,6 @@ Key key_of(Kind kind, const ConvGeom& g, Plan plan, int threads) {
           g.dw};
 }
 
-// oneDNN sizes its kernels' thread partition from omp_get_max_threads() when
-// a primitive is created; this sets it for the creating thread meanwhile.
-class CreationThreads {
- public:
-  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~CreationThreads() { omp_set_num_threads(saved_); }
-  CreationThreads(const CreationThreads&) = delete;
-  CreationThreads& operator=(const CreationThreads&) = delete;
-
- private:
-  int saved_;
-};
-
 // Cached primitives built for `threads` threads, "cannot" answers included
 // so they are not retried. Cleared when full: a training loop's shapes
 // repeat, so it refills at once.
@@ -278,7 +261,7 @@ std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan pla
   // Created outside the lock: creation is slow and other shapes need not wait.
   std::optional<Entry> made;
   {
-    CreationThreads t(threads);
+    ScopedThreads t(threads);
     made = make_entry(kind, g, plan);
   }
   auto entry = made ? std::make_shared<const Entry>(std::move(*made)) : nullptr;
@@ -308,11 +291,6 @@ std::vector<Tensor> workspace(const Entry& e) {
   return ws;
 }
 
-dnnl::stream& cpu_stream() {
-  thread_local dnnl::stream stream(cpu_engine());
-  return stream;
-}
-
 // The weight operand of `e` when it is an input that needs a reorder.
 const Operand* weight_input(const Entry& e) {
   for (const Operand& op : e.operands)
@@ -327,7 +305,7 @@ const Operand* weight_input(const Entry& e) {
 Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const Tensor* owner) {
   const Operand* op = weight_input(e);
   if (!op) return Tensor();
-  return weights_in_layout(cpu_engine(), cpu_stream(), *op->convert, op->user, op->inner, ptrs[1],
+  return weights_in_layout(dnnl_engine(), dnnl_stream(), *op->convert, op->user, op->inner, ptrs[1],
                            owner);
 }
 
@@ -335,8 +313,8 @@ Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const T
 // (when defined) holds the weights in the primitive's layout already.
 void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws,
          const Tensor& weights = Tensor()) {
-  auto& engine = cpu_engine();
-  dnnl::stream& stream = cpu_stream();
+  auto& engine = dnnl_engine();
+  dnnl::stream& stream = dnnl_stream();
   std::unordered_map<int, memory> args;
   std::vector<std::pair<const Operand*, memory>> outputs;
   for (size_t i = 0; i < e.operands.size(); ++i) {

@@ -20,6 +20,8 @@
 #include <omp.h>
 #include <dnnl.hpp>
 
+#include "kernels/x86/dnnl_context.hpp"
+
 namespace braid::kernels {
 namespace {
 
@@ -69,11 +71,6 @@ LayoutKey layout_key(const GemmArgs& g) {
           g.b_bs,  g.b_rs, g.b_cs, g.c_bs, g.c_rs, g.c_cs, g.accumulate ? 1 : 0};
 }
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
 // A strided 3-D operand (batch, rows, cols); a batch stride of 0 becomes a
 // batch dim of 1, which matmul broadcasts. Strides of size-1 dims are
 // normalised because only their products with index 0 are ever used.
@@ -112,7 +109,7 @@ std::optional<MatmulEntry> make_matmul(const GemmArgs& g) {
       ops.append_sum(1.0f);
       attr.set_post_ops(ops);
     }
-    const dnnl::matmul::primitive_desc pd({src, wei, dst}, attr, cpu_engine());
+    const dnnl::matmul::primitive_desc pd({src, wei, dst}, attr, dnnl_engine());
     if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) return std::nullopt;
     return MatmulEntry{dnnl::matmul(pd), src, wei, dst};
   } catch (const dnnl::error&) {
@@ -141,12 +138,12 @@ std::optional<MatmulEntry> cached_matmul(const GemmArgs& g) {
 bool matmul_batched(const GemmArgs& g, const float* a, const float* b, float* c) {
   const std::optional<MatmulEntry> entry = cached_matmul(g);
   if (!entry) return false;
-  dnnl::engine& engine = cpu_engine();
+  dnnl::engine& engine = dnnl_engine();
   // oneDNN never writes through src/weights; its API just takes void*.
   dnnl::memory src(entry->src, engine, const_cast<float*>(a));
   dnnl::memory wei(entry->wei, engine, const_cast<float*>(b));
   dnnl::memory dst(entry->dst, engine, c);
-  thread_local dnnl::stream stream(engine);
+  dnnl::stream& stream = dnnl_stream();
   entry->prim.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
   stream.wait();
   return true;
@@ -164,18 +161,9 @@ bool matmul_batched(const GemmArgs& g, const float* a, const float* b, float* c)
 // 9216-wide layer, inference at batch 256) still use every thread.
 constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 23;
 
-class ThreadsForProduct {
- public:
-  explicit ThreadsForProduct(const GemmArgs& g) : saved_(omp_get_max_threads()) {
-    if (saved_ > 1 && g.batch * g.m * g.n * g.k <= kMaxOneThreadMacs) omp_set_num_threads(1);
-  }
-  ~ThreadsForProduct() { omp_set_num_threads(saved_); }
-  ThreadsForProduct(const ThreadsForProduct&) = delete;
-  ThreadsForProduct& operator=(const ThreadsForProduct&) = delete;
-
- private:
-  int saved_;
-};
+int threads_for(const GemmArgs& g) {
+  return g.batch * g.m * g.n * g.k <= kMaxOneThreadMacs ? 1 : omp_get_max_threads();
+}
 
 }  // namespace
 
@@ -187,7 +175,7 @@ bool gemm_x86(const GemmArgs& args, const float* a, const float* b, float* c) {
     gemm_portable(g, a, b, c);
     return true;
   }
-  const ThreadsForProduct threads(g);
+  const ScopedThreads threads(threads_for(g));
   // Both routes want a row-major C (oneDNN's gemm-based matmul too, else it
   // falls back to its reference loop); a column-major C is the transpose.
   const auto oc = blas_operand(g.m, g.n, g.c_rs, g.c_cs);

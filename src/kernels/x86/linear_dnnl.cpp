@@ -39,39 +39,13 @@
 #include "braid/core/error.hpp"
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
+#include "kernels/x86/dnnl_context.hpp"
 #include "kernels/x86/pool_x86.hpp"
 
 namespace braid::kernels {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
-
-namespace {
-
-dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-dnnl::stream& stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
-
-// oneDNN sizes a kernel's thread partition from omp_get_max_threads() when
-// the primitive is created; this sets it for the creating thread meanwhile.
-class CreationThreads {
- public:
-  explicit CreationThreads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~CreationThreads() { omp_set_num_threads(saved_); }
-  CreationThreads(const CreationThreads&) = delete;
-  CreationThreads& operator=(const CreationThreads&) = delete;
-
- private:
-  int saved_;
-};
-
-}  // namespace
 
 struct PackedLinear::Impl {
   // One single-thread primitive for `rows` rows.
@@ -98,7 +72,7 @@ struct PackedLinear::Impl {
     b.src = memory::desc({r, k}, dt::f32, Tag::ab);
     b.dst = memory::desc({r, n}, dt::f32, Tag::ab);
     const memory::desc any({k, n}, dt::f32, Tag::any);
-    const dnnl::matmul::primitive_desc pd({b.src, any, bias_d, b.dst}, attr, engine());
+    const dnnl::matmul::primitive_desc pd({b.src, any, bias_d, b.dst}, attr, dnnl_engine());
     name = pd.impl_info_str();
     // Only the reference loop; or a layout for the weights that the other
     // block does not share (they are packed once).
@@ -116,7 +90,7 @@ struct PackedLinear::Impl {
       threads = static_cast<int>(std::clamp<int64_t>(m / kMinRows, 1, nthreads));
       rows = (m + threads - 1) / threads;
       threads = static_cast<int>((m + rows - 1) / rows);
-      CreationThreads t(1);
+      ScopedThreads t(1);
       bias_d = memory::desc({1, n}, memory::data_type::f32, Tag::ab);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -129,9 +103,9 @@ struct PackedLinear::Impl {
       // W (n, k) row-major is W^T (k, n) with strides (1, k).
       const memory::desc user({k, n}, memory::data_type::f32, memory::dims{1, k});
       weight = empty({static_cast<int64_t>(wei.get_size() / 4) + 1});
-      memory uw(user, engine(), w_user.raw_data()), iw(wei, engine(), weight.raw_data());
-      dnnl::reorder(uw, iw).execute(stream(), uw, iw);
-      stream().wait();
+      memory uw(user, dnnl_engine(), w_user.raw_data()), iw(wei, dnnl_engine(), weight.raw_data());
+      dnnl::reorder(uw, iw).execute(dnnl_stream(), uw, iw);
+      dnnl_stream().wait();
       scratch.clear();
       const size_t bytes = std::max(full.scratch.get_size(), tail.scratch.get_size());
       for (int i = 0; i < threads; ++i)
@@ -148,8 +122,8 @@ struct PackedLinear::Impl {
   // or NaN keeps x, else +0) on them while they are in this core's cache:
   // oneDNN's ReLU post-op is max(x, 0), which turns NaN into 0.
   void run_block(const Block& b, int64_t r0, const float* x, float* y, Tensor& ws) const {
-    dnnl::engine& e = engine();
-    dnnl::stream& s = stream();
+    dnnl::engine& e = dnnl_engine();
+    dnnl::stream& s = dnnl_stream();
     float* yb = y + r0 * n;
     b.prim.execute(s, {{DNNL_ARG_SRC, memory(b.src, e, const_cast<float*>(x + r0 * k))},
                        {DNNL_ARG_WEIGHTS, memory(wei, e, weight.raw_data())},
