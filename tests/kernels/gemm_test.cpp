@@ -16,6 +16,7 @@
 #include <omp.h>
 #endif
 #ifdef BRAID_HAVE_DNNL
+#include "kernels/x86/gemm_avx512.hpp"
 #include "kernels/x86/gemm_dnnl.hpp"
 #endif
 
@@ -322,10 +323,48 @@ TEST(GemmX86, HandlesEveryUnitStrideLayout) {
   }
 }
 
+// braid's own kernels (Note [own small gemm]) on their own, with shapes
+// that leave every tail: rows past a multiple of 6 and 4, columns past 16,
+// 64 and 6, k past 16 and past the 128-deep block.
+bool run_avx512(const GemmArgs& g, const float* a, const float* b, float* c) {
+  return gemm_avx512(g, a, b, c);
+}
+
+TEST(GemmAvx512, MatchesReferenceOnEveryLayoutItTakes) {
+  std::vector<Shape> shapes = kShapes;
+  for (Shape s : std::vector<Shape>{{1, 64, 128, 784},
+                                    {1, 128, 784, 64},
+                                    {1, 13, 81, 129},
+                                    {1, 7, 10, 300},
+                                    {1, 64, 10, 128},
+                                    {1, 1, 1, 17},
+                                    {1, 3, 65, 16}})
+    shapes.push_back(s);
+  for (const Shape& s : shapes) {
+    for (const Layout& l : all_layouts()) {
+      check_case<float>(s, l, true, run_avx512);
+      check_case<float>(s, l, false, run_avx512);
+    }
+  }
+}
+
+TEST(GemmAvx512, TakesTheThreeTrainingForms) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this CPU";
+  // NT (x W^T), TN (the weight gradient g^T x) and NN (g W), row-major C.
+  for (const Layout& l : {Layout{false, true}, Layout{true, false}, Layout{}}) {
+    size_t a_len, b_len, c_len;
+    const GemmArgs g = make_args({1, 9, 20, 33}, l, a_len, b_len, c_len);
+    std::vector<float> a(a_len, 1), b(b_len, 1), c(c_len, 0);
+    EXPECT_TRUE(gemm_avx512(g, a.data(), b.data(), c.data())) << describe({1, 9, 20, 33}, l);
+    EXPECT_EQ(c[0], 33.0f);
+  }
+}
+
 TEST(GemmX86, DeclinesLayoutsWithoutUnitStrideAndLeavesCUntouched) {
   GemmArgs g = gemm_args_row_major(4, 5, 6);
   g.a_rs = 12, g.a_cs = 2;  // every other column of a wider matrix
-  std::vector<float> a(48, 1), b(30, 1), c(20, -3);
+  g.b_rs = 10, g.b_cs = 2;  // and of B
+  std::vector<float> a(48, 1), b(64, 1), c(20, -3);
   EXPECT_FALSE(gemm_x86(g, a.data(), b.data(), c.data()));
   for (float x : c) EXPECT_EQ(x, -3);
   GemmArgs shared = gemm_args_row_major(2, 2, 2, true);

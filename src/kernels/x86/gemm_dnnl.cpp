@@ -1,13 +1,15 @@
-// oneDNN fp32 GEMM. Two routes, chosen by what measured fastest here:
-//   * one product (after gemm_fold_batch): dnnl_sgemm, the row-major BLAS
+// fp32 GEMM on x86. Three routes, chosen by what measured fastest here:
+//   * one product whose B and C rows, or A rows and B columns, are
+//     contiguous: braid's own AVX-512 kernels (Note [own gemm]);
+//   * any other one product (after gemm_fold_batch): dnnl_sgemm, the row-major BLAS
 //     call, with 'T' flags for operands whose columns are contiguous. It has
 //     no primitive to create, so it costs nothing to set up per shape.
 //   * several products: the matmul primitive over 3-D strided memory, which
 //     threads across the batch and broadcasts a batch dim of 1. Creating one
 //     takes far longer than a small product, so primitives are cached by
 //     layout.
-// Both run on oneDNN's OpenMP threads, the same pool as the portable kernels
-// (DESIGN rule 7), and use omp_get_max_threads() at the call.
+// All run on the one OpenMP pool, shared with the portable kernels (DESIGN
+// rule 7), with the thread count of Note [small products on one thread].
 #include "kernels/x86/gemm_dnnl.hpp"
 
 #include <array>
@@ -21,6 +23,7 @@
 #include <dnnl.hpp>
 
 #include "kernels/x86/dnnl_context.hpp"
+#include "kernels/x86/gemm_avx512.hpp"
 
 namespace braid::kernels {
 namespace {
@@ -175,11 +178,17 @@ bool gemm_x86(const GemmArgs& args, const float* a, const float* b, float* c) {
     gemm_portable(g, a, b, c);
     return true;
   }
+  // One product in a layout braid's own kernels read takes them: they need
+  // no JIT start-up (Note [own gemm]).
+  const auto oc = blas_operand(g.m, g.n, g.c_rs, g.c_cs);
+  const bool c_transposed = oc && oc->trans == 'T';
+  if (gemm_avx512(c_transposed ? transposed(g) : g, c_transposed ? b : a, c_transposed ? a : b, c,
+                  threads_for(g)))
+    return true;
   const ScopedThreads threads(threads_for(g));
   // Both routes want a row-major C (oneDNN's gemm-based matmul too, else it
   // falls back to its reference loop); a column-major C is the transpose.
-  const auto oc = blas_operand(g.m, g.n, g.c_rs, g.c_cs);
-  if (oc && oc->trans == 'T') {
+  if (c_transposed) {
     const GemmArgs t = transposed(g);
     return t.batch == 1 ? sgemm_2d(t, b, a, c) : matmul_batched(t, b, a, c);
   }
