@@ -25,10 +25,16 @@ Tensor gather_rows(const Tensor& t, std::span<const int64_t> indices) {
   size_t row = static_cast<size_t>(n ? t.numel() / n : 0) * t.element_size();
   auto* src = static_cast<const char*>(t.raw_data());
   auto* dst = static_cast<char*>(out.raw_data());
+  // The rows are scattered over the set (47 MB for MNIST), so nearly every
+  // line misses the caches. Asking for all of them before copying lets the
+  // misses overlap; a plain memcpy per row waits for each row's first lines.
   for (size_t k = 0; k < indices.size(); ++k) {
     detail::check_index("TensorDataset", indices[k], n);
-    std::memcpy(dst + k * row, src + static_cast<size_t>(indices[k]) * row, row);
+    const char* r = src + static_cast<size_t>(indices[k]) * row;
+    for (size_t b = 0; b < row; b += 64) __builtin_prefetch(r + b);
   }
+  for (size_t k = 0; k < indices.size(); ++k)
+    std::memcpy(dst + k * row, src + static_cast<size_t>(indices[k]) * row, row);
   return out;
 }
 

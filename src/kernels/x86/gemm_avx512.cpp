@@ -28,6 +28,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <omp.h>
+
 namespace braid::kernels {
 namespace {
 
@@ -96,16 +98,29 @@ OuterTile outer_kernel(int mr, int nv) {
   }
 }
 
+// How a product's tiles are shared out: on the calling thread or by an
+// OpenMP team.
+enum class Split { kSerial, kTeam };
+
+template <class F>
+void run_tiles(int64_t tiles, Split split, int threads, const F& fn) {
+  if (split == Split::kSerial) {
+    for (int64_t t = 0; t < tiles; ++t) fn(t);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t t = 0; t < tiles; ++t) fn(t);
+}
+
 // Requires B and C with unit column stride (or n == 1).
-void outer(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
+void outer(const GemmArgs& g, const float* a, const float* b, float* c, Split split, int threads) {
+  const int64_t col_blocks = (g.n + 16 * kOuterVecs - 1) / (16 * kOuterVecs);
+  const int64_t row_blocks = (g.m + kOuterRows - 1) / kOuterRows;
   for (int64_t p0 = 0; p0 < g.k; p0 += kOuterDepth) {
     const int64_t kc = std::min(kOuterDepth, g.k - p0);
     const bool from_c = g.accumulate || p0 > 0;
-    const int64_t col_blocks = (g.n + 16 * kOuterVecs - 1) / (16 * kOuterVecs);
-    const int64_t row_blocks = (g.m + kOuterRows - 1) / kOuterRows;
-    // Column blocks outer, so a thread's consecutive tiles share a B block.
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t t = 0; t < col_blocks * row_blocks; ++t) {
+    // Column blocks outer, so consecutive tiles share a B block.
+    run_tiles(col_blocks * row_blocks, split, threads, [&](int64_t t) {
       const int64_t j0 = t / row_blocks * 16 * kOuterVecs, i0 = t % row_blocks * kOuterRows;
       const int64_t cols = std::min<int64_t>(16 * kOuterVecs, g.n - j0);
       const int nv = static_cast<int>((cols + 15) / 16);
@@ -113,7 +128,7 @@ void outer(const GemmArgs& g, const float* a, const float* b, float* c, int thre
       outer_kernel(mr, nv)(a + i0 * g.a_rs + p0 * g.a_cs, g.a_rs, g.a_cs, b + p0 * g.b_rs + j0,
                            g.b_rs, c + i0 * g.c_rs + j0, g.c_rs, kc, lanes(cols - 16 * (nv - 1)),
                            from_c);
-    }
+    });
   }
 }
 
@@ -177,18 +192,32 @@ DotTile dot_kernel(int mr, int nr) {
 }
 
 // Requires A with unit column stride and B with unit row stride (or k == 1).
-void dot(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
+void dot(const GemmArgs& g, const float* a, const float* b, float* c, Split split, int threads) {
   const int64_t col_blocks = (g.n + kDotCols - 1) / kDotCols;
   const int64_t row_blocks = (g.m + kDotRows - 1) / kDotRows;
-  // Column blocks outer, so a thread's consecutive tiles share B's columns.
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t t = 0; t < col_blocks * row_blocks; ++t) {
+  // Column blocks outer, so consecutive tiles share B's columns.
+  run_tiles(col_blocks * row_blocks, split, threads, [&](int64_t t) {
     const int64_t j0 = t / row_blocks * kDotCols, i0 = t % row_blocks * kDotRows;
     const int nr = static_cast<int>(std::min<int64_t>(kDotCols, g.n - j0));
     const int mr = static_cast<int>(std::min<int64_t>(kDotRows, g.m - i0));
     dot_kernel(mr, nr)(a + i0 * g.a_rs, g.a_rs, b + j0 * g.b_cs, g.b_cs,
                        c + i0 * g.c_rs + j0 * g.c_cs, g.c_rs, g.c_cs, g.k, g.accumulate);
-  }
+  });
+}
+
+// Up to 2^23 multiply-adds a product runs on the calling thread (Note
+// [small products on one thread], in gemm_dnnl.cpp). A helper thread that
+// took tiles without making the caller wait for its wake-up was tried: the
+// products got faster, but W1's epoch went from 0.20 to 0.38 s, because the
+// calling thread's next work (Adam on the weights, the next batch into the
+// same buffer) then found those lines in the other core's cache; in this
+// VM the batch gather went from 6 to 36 us and Adam from 20 to 93.
+constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 23;
+
+Split split_for(const GemmArgs& g, int threads) {
+  const int64_t macs = g.m * g.n * g.k;
+  return threads <= 1 || macs <= kMaxOneThreadMacs || omp_in_parallel() ? Split::kSerial
+                                                                        : Split::kTeam;
 }
 
 bool unit(int64_t size, int64_t stride) { return size <= 1 || stride == 1; }
@@ -201,11 +230,11 @@ bool gemm_avx512(const GemmArgs& args, const float* a, const float* b, float* c,
   if (!avx512 || g.batch != 1 || g.m <= 0 || g.n <= 0 || g.k <= 0) return false;
   // Rows of C must not overlap, or tiles would race on shared elements.
   if (unit(g.n, g.b_cs) && unit(g.n, g.c_cs) && (g.m <= 1 || g.c_rs >= g.n)) {
-    outer(g, a, b, c, threads);
+    outer(g, a, b, c, split_for(g, threads), threads);
     return true;
   }
   if (unit(g.k, g.a_cs) && unit(g.k, g.b_rs)) {
-    dot(g, a, b, c, threads);
+    dot(g, a, b, c, split_for(g, threads), threads);
     return true;
   }
   return false;

@@ -183,7 +183,7 @@ bool gemm_x86(const GemmArgs& args, const float* a, const float* b, float* c) {
   const auto oc = blas_operand(g.m, g.n, g.c_rs, g.c_cs);
   const bool c_transposed = oc && oc->trans == 'T';
   if (gemm_avx512(c_transposed ? transposed(g) : g, c_transposed ? b : a, c_transposed ? a : b, c,
-                  threads_for(g)))
+                  omp_get_max_threads()))
     return true;
   const ScopedThreads threads(threads_for(g));
   // Both routes want a row-major C (oneDNN's gemm-based matmul too, else it
