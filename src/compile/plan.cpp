@@ -180,7 +180,7 @@ std::optional<Decision> Planner::elementwise(const std::vector<int>& nodes) cons
     };
     EwOp e;
     e.op = u;
-    if (!is_binary(u.op)) {
+    if (!is_binary(u)) {
       if (k == 0 && !flows(n.inputs[0])) return std::nullopt;
       if (k == 0) cur = n.inputs[0];
       if (n.inputs[0] != cur) return std::nullopt;
@@ -276,7 +276,7 @@ void Planner::decide() {
     const int x = g_.nodes[i].inputs[0], p = producer_[x];
     if (p < 0 || readers_[x] != 1 || (kind_[p] != Kind::Conv && kind_[p] != Kind::Linear)) continue;
     std::vector<UnaryOp>& acts = dec_[p].acts;
-    if (acts.empty() || acts.back().op != Pw::Relu) continue;
+    if (acts.empty() || !is_relu(acts.back())) continue;
     acts.pop_back();
     dec_[i].pool_relu = true;
   }

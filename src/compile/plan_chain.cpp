@@ -79,7 +79,7 @@ void Planner::chain_convs() {
     if (i < 0 || kind_[i] != Kind::Conv) return false;
     const Node& c = g_.nodes[dec_[i].nodes[0]];
     const auto& acts = dec_[i].acts;
-    const bool relu = acts.size() == 1 && acts[0].op == Pw::Relu;
+    const bool relu = acts.size() == 1 && is_relu(acts[0]);
     return (acts.empty() || relu) && g_.values[c.inputs[1]].is_constant() &&
            (c.inputs[2] < 0 || g_.values[c.inputs[2]].is_constant());
   };

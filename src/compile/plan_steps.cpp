@@ -68,7 +68,7 @@ std::unique_ptr<Step> Planner::linear_step(const Decision& d) {
     s->packed = packed;
   }
 #ifdef BRAID_HAVE_DNNL
-  const bool relu_only = s->acts.empty() || (s->acts.size() == 1 && s->acts[0].op == Pw::Relu);
+  const bool relu_only = s->acts.empty() || (s->acts.size() == 1 && is_relu(s->acts[0]));
   if (const_params && s->m > kSmallRows && relu_only)
     s->matmul = kernels::PackedLinear::make(
         static_cast<const float*>(ctx_.const_data[w].raw_data()),

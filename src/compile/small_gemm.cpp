@@ -105,7 +105,7 @@ PackedWeight pack_weight(const float* w, const float* bias, int64_t n, int64_t k
 
 void small_gemm(const PackedWeight& pw, const float* x, int64_t m, int64_t ldx, float* y,
                 const std::vector<UnaryOp>& acts, int threads) {
-  const bool relu_only = acts.size() == 1 && acts[0].op == Pw::Relu;
+  const bool relu_only = acts.size() == 1 && is_relu(acts[0]);
   const int64_t blocks = (pw.panels + 3) / 4;
   // A parallel region costs about a microsecond on an idle machine and, on a
   // busy one, as long as the OS takes to run the parked thread (the MLP's

@@ -27,7 +27,7 @@ std::string acts_str(const std::vector<UnaryOp>& acts) {
   std::string s;
   for (const UnaryOp& u : acts) {
     s += " +";
-    s += pw_name(u.op);
+    s += pw_name(u);
   }
   return s;
 }
@@ -162,7 +162,7 @@ void MaxPoolStep::run(Frame& f) const {
       kernels::max_pool2x2_values_x86(xp, yp, planes, rows.in, cols.in, rows.out(), cols.out())) {
     if (relu)
       parallel_for(planes, rows_grain(ohw), [&](int64_t p0, int64_t p1) {
-        apply_unary(UnaryOp{Pw::Relu}, yp + p0 * ohw, (p1 - p0) * ohw);
+        apply_unary(UnaryOp{.unary = kernels::Unary::Relu}, yp + p0 * ohw, (p1 - p0) * ohw);
       });
     return;
   }
@@ -173,7 +173,7 @@ void MaxPoolStep::run(Frame& f) const {
       float* out = yp + p * ohw;
       if (pairs) {
         pool_pairs(xq, out, rows.out(), cols.out(), w);
-        if (relu) apply_unary(UnaryOp{Pw::Relu}, out, ohw);
+        if (relu) apply_unary(UnaryOp{.unary = kernels::Unary::Relu}, out, ohw);
         continue;
       }
       // The comparisons of kernels/portable/pool.cpp's max_plane, in its
@@ -188,7 +188,7 @@ void MaxPoolStep::run(Frame& f) const {
             }
           *out++ = m;
         }
-      if (relu) apply_unary(UnaryOp{Pw::Relu}, yp + p * ohw, ohw);
+      if (relu) apply_unary(UnaryOp{.unary = kernels::Unary::Relu}, yp + p * ohw, ohw);
     }
   });
 }
@@ -212,7 +212,7 @@ void ElementwiseStep::run(Frame& f) const {
       float* y = dst + b;
       if (y != src + b) std::memmove(y, src + b, static_cast<size_t>(len) * sizeof(float));
       for (const Op& o : ops) {
-        if (!is_binary(o.op.op)) {
+        if (!is_binary(o.op)) {
           apply_unary(o.op, y, len);
         } else if (o.is_scalar) {
           apply_binary_scalar(o.op, y, o.scalar, len, o.lhs);
@@ -232,7 +232,7 @@ std::string ElementwiseStep::describe() const {
   std::string s = "elementwise";
   for (const Op& o : ops) {
     s += ' ';
-    s += pw_name(o.op.op);
+    s += pw_name(o.op);
   }
   return s + fmt::format(", {} elements", n);
 }

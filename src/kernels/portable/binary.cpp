@@ -3,22 +3,11 @@
 #include "kernels/portable/cast.hpp"
 #include "kernels/portable/elementwise.hpp"
 #include "kernels/portable/loops.hpp"
+#include "kernels/portable/scalar_ops.hpp"
 
 namespace braid::kernels {
 
 namespace {
-template <class T>
-T int_pow(T base, T exp) {
-  if (exp < 0) return base == 1 ? T(1) : base == T(-1) ? (exp % 2 ? T(-1) : T(1)) : T(0);
-  T r = 1;
-  while (exp) {
-    if (exp & 1) r = static_cast<T>(r * base);
-    base = static_cast<T>(base * base);
-    exp >>= 1;
-  }
-  return r;
-}
-
 // Whether `t` holds one element that broadcasts against `other`, which
 // already has the output's shape and layout: then the op is a one-input map
 // with the value held in a register, a loop the compiler vectorises (the
@@ -43,38 +32,9 @@ void map2(const F& f, const Tensor& out, const Tensor& a, const Tensor& b) {
 
 template <class T>
 void arith(Binary op, const Tensor& out, const Tensor& a, const Tensor& b, Scalar alpha) {
-  auto m = [&](auto f) { map2<T, T>(f, out, a, b); };
-  const T al = alpha.to<T>();
-  switch (op) {
-    case Binary::Add:
-      if (alpha.to_double() == 1)
-        m([](T x, T y) { return static_cast<T>(x + y); });
-      else
-        m([al](T x, T y) { return static_cast<T>(x + al * y); });
-      break;
-    case Binary::Sub:
-      if (alpha.to_double() == 1)
-        m([](T x, T y) { return static_cast<T>(x - y); });
-      else
-        m([al](T x, T y) { return static_cast<T>(x - al * y); });
-      break;
-    case Binary::Mul: m([](T x, T y) { return static_cast<T>(x * y); }); break;
-    case Binary::Div: m([](T x, T y) { return static_cast<T>(x / y); }); break;
-    case Binary::Pow:
-      if constexpr (std::is_floating_point_v<T>)
-        m([](T x, T y) { return std::pow(x, y); });
-      else
-        m([](T x, T y) { return int_pow<T>(x, y); });
-      break;
-    // NaN propagates through maximum/minimum, as in PyTorch.
-    case Binary::Maximum:
-      m([](T x, T y) { return x != x ? x : y != y ? y : (x > y ? x : y); });
-      break;
-    case Binary::Minimum:
-      m([](T x, T y) { return x != x ? x : y != y ? y : (x < y ? x : y); });
-      break;
-    default: BRAID_ASSERT(false);
-  }
+  const bool known = with_arith<T>(op, alpha.to<T>(), alpha.to_double() == 1,
+                                   [&](auto f) { map2<T, T>(f, out, a, b); });
+  BRAID_ASSERT(known);
 }
 
 template <class T>
