@@ -148,13 +148,25 @@ void inner_rows(const Geom& g, const T* p, Out* o, Acc init, const Run& run, con
     }
     return;
   }
-  parallel_for(g.n_out, g.grain(), [&](int64_t b, int64_t e) {
-    for (int64_t j = b; j < e; ++j) {
-      Acc acc = init;
-      braid::detail::for_each_offset(os, ost, g.offset(j), [&](int64_t off) {
-        for (int64_t c = 0; c < nc; ++c) acc = combine(acc, chunk(p + off, c));
+  // Neighbouring outputs are walked together, row by row. When outer dims
+  // are reduced too (a conv bias gradient: (N, C, H, W) summed over N, H, W)
+  // one output's rows lie C rows apart, and walking one output at a time
+  // started a new prefetch stream every row: the MNIST CNN's two bias
+  // gradients took 3.5 ms a step. Each acc[k] still combines its own chunks
+  // in the same order, so the bits are as before.
+  constexpr int64_t kBlock = 16;
+  const int64_t blocks = (g.n_out + kBlock - 1) / kBlock;
+  parallel_for(blocks, std::max<int64_t>(1, g.grain() / kBlock), [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      const int64_t j0 = blk * kBlock, w = std::min(kBlock, g.n_out - j0);
+      Acc acc[kBlock];
+      int64_t base[kBlock];
+      for (int64_t k = 0; k < w; ++k) acc[k] = init, base[k] = g.offset(j0 + k);
+      braid::detail::for_each_offset(os, ost, 0, [&](int64_t off) {
+        for (int64_t k = 0; k < w; ++k)
+          for (int64_t c = 0; c < nc; ++c) acc[k] = combine(acc[k], chunk(p + base[k] + off, c));
       });
-      o[j] = fin(acc);
+      for (int64_t k = 0; k < w; ++k) o[j0 + k] = fin(acc[k]);
     }
   });
 }
