@@ -360,6 +360,21 @@ TEST(GemmAvx512, TakesTheThreeTrainingForms) {
   }
 }
 
+TEST(GemmAvx512, TeamGivesTheSameBitsAsOneThread) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this CPU";
+  // Threads split C's tiles, never a sum (Note [own gemm]).
+  for (const Layout& l : {Layout{false, true}, Layout{true, false}, Layout{}}) {
+    size_t a_len, b_len, c_len;
+    const GemmArgs g = make_args({1, 70, 150, 300}, l, a_len, b_len, c_len);
+    const auto a = random_values<float>(a_len, 1, true), b = random_values<float>(b_len, 2, true);
+    std::vector<float> one(c_len, 0), two(c_len, 0);
+    ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), one.data(), 1));
+    ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), two.data(), 2));
+    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), c_len * sizeof(float)))
+        << describe({1, 70, 150, 300}, l);
+  }
+}
+
 TEST(GemmX86, DeclinesLayoutsWithoutUnitStrideAndLeavesCUntouched) {
   GemmArgs g = gemm_args_row_major(4, 5, 6);
   g.a_rs = 12, g.a_cs = 2;  // every other column of a wider matrix

@@ -205,19 +205,8 @@ void dot(const GemmArgs& g, const float* a, const float* b, float* c, Split spli
   });
 }
 
-// Up to 2^23 multiply-adds a product runs on the calling thread (Note
-// [small products on one thread], in gemm_dnnl.cpp). A helper thread that
-// took tiles without making the caller wait for its wake-up was tried: the
-// products got faster, but W1's epoch went from 0.20 to 0.38 s, because the
-// calling thread's next work (Adam on the weights, the next batch into the
-// same buffer) then found those lines in the other core's cache; in this
-// VM the batch gather went from 6 to 36 us and Adam from 20 to 93.
-constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 23;
-
-Split split_for(const GemmArgs& g, int threads) {
-  const int64_t macs = g.m * g.n * g.k;
-  return threads <= 1 || macs <= kMaxOneThreadMacs || omp_in_parallel() ? Split::kSerial
-                                                                        : Split::kTeam;
+Split split_for(int threads) {
+  return threads <= 1 || omp_in_parallel() ? Split::kSerial : Split::kTeam;
 }
 
 bool unit(int64_t size, int64_t stride) { return size <= 1 || stride == 1; }
@@ -230,11 +219,11 @@ bool gemm_avx512(const GemmArgs& args, const float* a, const float* b, float* c,
   if (!avx512 || g.batch != 1 || g.m <= 0 || g.n <= 0 || g.k <= 0) return false;
   // Rows of C must not overlap, or tiles would race on shared elements.
   if (unit(g.n, g.b_cs) && unit(g.n, g.c_cs) && (g.m <= 1 || g.c_rs >= g.n)) {
-    outer(g, a, b, c, split_for(g, threads), threads);
+    outer(g, a, b, c, split_for(threads), threads);
     return true;
   }
   if (unit(g.k, g.a_cs) && unit(g.k, g.b_rs)) {
-    dot(g, a, b, c, split_for(g, threads), threads);
+    dot(g, a, b, c, split_for(threads), threads);
     return true;
   }
   return false;

@@ -1,6 +1,6 @@
 // Small fp32 products with braid's own AVX-512 kernels. Same contract and
 // strides as gemm_portable (see kernels/portable/gemm.hpp), one product
-// (batch 1) at a time; with threads > 1, shared out by C's tiles.
+// (batch 1) at a time; with threads > 1, an OpenMP team shares out C's tiles.
 #pragma once
 
 #include "kernels/portable/gemm.hpp"

@@ -162,6 +162,12 @@ bool matmul_batched(const GemmArgs& g, const float* a, const float* b, float* c)
 // 0.24-0.26 s on one (bench/workloads/braid_workloads w1 --threads 2), so
 // the line is at 2^23. Bigger products (W1 at batch 1024, the CNN's
 // 9216-wide layer, inference at batch 256) still use every thread.
+// With braid's own kernels (Note [own gemm]) a helper thread that took tiles
+// without making the caller wait for its wake-up was tried too: the products
+// got faster, but W1's epoch went from 0.20 to 0.38 s, because the calling
+// thread's next work (Adam on the weights, the next batch into the same
+// buffer) then found those lines in the other core's cache; in this VM the
+// batch gather went from 6 to 36 us and Adam from 20 to 93.
 constexpr int64_t kMaxOneThreadMacs = int64_t{1} << 23;
 
 int threads_for(const GemmArgs& g) {
@@ -183,7 +189,7 @@ bool gemm_x86(const GemmArgs& args, const float* a, const float* b, float* c) {
   const auto oc = blas_operand(g.m, g.n, g.c_rs, g.c_cs);
   const bool c_transposed = oc && oc->trans == 'T';
   if (gemm_avx512(c_transposed ? transposed(g) : g, c_transposed ? b : a, c_transposed ? a : b, c,
-                  omp_get_max_threads()))
+                  threads_for(g)))
     return true;
   const ScopedThreads threads(threads_for(g));
   // Both routes want a row-major C (oneDNN's gemm-based matmul too, else it
