@@ -300,6 +300,28 @@ TEST(Reduce, SumPathsAgreeWithDouble) {
   expect_near(sum(m64, {0}).to_vector<double>(), ref, 1e-12);
 }
 
+// A conv bias gradient's shape: (N, C, H, W) reduced over N, H, W, with more
+// channels than one block of outputs and a last block that is partial
+// (the blocked walk in kernels/portable/reduce.cpp's inner_rows).
+TEST(Reduce, OuterAndInnerDimsAgreeWithDouble) {
+  manual_seed(7);
+  Tensor x = randn({5, 37, 9, 11});
+  Tensor x64 = x.to(DType::Float64);
+  expect_near(sum(x, {0, 2, 3}).to_vector<float>(),
+              sum(x64, {0, 2, 3}).to(DType::Float32).to_vector<float>(), 1e-6);
+  std::vector<float> ref(37, -INFINITY);
+  auto v = x.to_vector<float>();
+  for (int64_t i = 0; i < 5 * 37 * 99; ++i) ref[i / 99 % 37] = std::max(ref[i / 99 % 37], v[i]);
+  EXPECT_EQ(amax(x, {0, 2, 3}).to_vector<float>(), ref);
+  int before = get_num_threads();
+  set_num_threads(1);
+  auto one = sum(x, {0, 2, 3}).to_vector<float>();
+  set_num_threads(2);
+  auto two = sum(x, {0, 2, 3}).to_vector<float>();
+  set_num_threads(before);
+  EXPECT_EQ(one, two);
+}
+
 // -- gradients --------------------------------------------------------------------
 TEST(ReduceGrad, HandChecked) {
   Tensor x = tensor(D{1, 3, 3, 2, 2, 0}, {2, 3}).requires_grad_();
