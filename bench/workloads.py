@@ -23,6 +23,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MODELS = os.path.join(ROOT, "build", "bench-models")
 BRAID = os.path.join(ROOT, "build", "release", "bench", "braid_workloads")
+BRAID_CLI = os.path.join(ROOT, "build", "release", "braid")
 LIBTORCH = os.path.join(ROOT, "build", "libtorch", "libtorch_workloads")
 NODE_DIR = os.path.join(ROOT, "bench", "workloads")
 
@@ -207,9 +208,13 @@ def main():
     only = set(filter(None, args.only.split(",")))
     modes = [m for m in TRAIN + INFER + SCALE if not args.modes or m in args.modes.split(",")]
     env = reference_env(args.threads)
-    if not os.path.exists(os.path.join(MODELS, "cnn_io.safetensors")):
+    if not all(os.path.exists(os.path.join(MODELS, f)) for f in ("cnn_io.safetensors", "cnn.onnx")):
         subprocess.run([BRAID, "export", "--models", MODELS], check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
+        for name in ("mlp", "cnn"):  # the ONNX files, by braid's own CLI
+            base = os.path.join(MODELS, name)
+            subprocess.run([BRAID_CLI, "export", base + ".safetensors", "--onnx", base + ".onnx"],
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
     samples, configs, errors = {}, {}, []
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
