@@ -1,4 +1,4 @@
-// fp32 GEMM speed: gemm_x86 (oneDNN) and gemm_portable on dense row-major
+// fp32 GEMM speed: gemm_x86 and gemm_portable on dense row-major
 // A (m, k) @ B (k, n). Reports GFLOP/s = 2 m n k / wall time, medians of
 // repetitions because the 2-core machine is shared and noisy.
 //   OMP_NUM_THREADS=2 build/release/bench/braid_bench --benchmark_filter=gemm
@@ -15,6 +15,9 @@
 
 #include "kernels/portable/gemm.hpp"
 #ifdef BRAID_HAVE_DNNL
+#include <dnnl.h>
+
+#include "kernels/x86/gemm_avx512.hpp"
 #include "kernels/x86/gemm_dnnl.hpp"
 #endif
 
@@ -77,5 +80,64 @@ void gemm_sizes(benchmark::internal::Benchmark* bm) {
 BENCHMARK(BM_gemm_x86)->Apply(gemm_sizes);
 #endif
 BENCHMARK(BM_gemm_portable)->Apply(gemm_sizes);
+
+#ifdef BRAID_HAVE_DNNL
+// The MNIST MLP's two big training products as its layers make them, on one
+// thread: braid's own kernels (Note [own gemm]) next to dnnl_sgemm on the
+// same operands (its JIT start-up happens before the timed loop).
+//   nt: x (64, 784) @ W^T with W (128, 784) row-major, the forward;
+//   tn: g^T @ x with g (64, 128), x (64, 784), the weight gradient.
+//   build/release/bench/braid_bench --benchmark_filter=w1_
+struct Form {
+  bool a_t, b_t;  // the operand is stored transposed (unit row stride)
+  int64_t m, n, k;
+};
+constexpr Form kForward{false, true, 64, 128, 784}, kWeightGrad{true, false, 128, 784, 64};
+
+template <class Kernel>
+void run_form(benchmark::State& state, const Form& f, Kernel kernel) {
+#ifdef _OPENMP
+  omp_set_num_threads(1);
+#endif
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> a(static_cast<size_t>(f.m * f.k)), b(static_cast<size_t>(f.k * f.n));
+  std::vector<float> c(static_cast<size_t>(f.m * f.n));
+  for (float& x : a) x = unit(rng);
+  for (float& x : b) x = unit(rng);
+  kernel(f, a.data(), b.data(), c.data());
+  for (auto _ : state) {
+    kernel(f, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2e-9 * double(f.m * f.n * f.k) * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void own(const Form& f, const float* a, const float* b, float* c) {
+  GemmArgs g = braid::kernels::gemm_args_row_major(f.m, f.n, f.k);
+  if (f.a_t) g.a_rs = 1, g.a_cs = f.m;
+  if (f.b_t) g.b_rs = 1, g.b_cs = f.k;
+  braid::kernels::gemm_avx512(g, a, b, c, 1);
+}
+
+void sgemm(const Form& f, const float* a, const float* b, float* c) {
+  dnnl_sgemm(f.a_t ? 'T' : 'N', f.b_t ? 'T' : 'N', f.m, f.n, f.k, 1.0f, a, f.a_t ? f.m : f.k, b,
+             f.b_t ? f.k : f.n, 0.0f, c, f.n);
+}
+
+void BM_w1_nt_own(benchmark::State& s) { run_form(s, kForward, own); }
+void BM_w1_nt_sgemm(benchmark::State& s) { run_form(s, kForward, sgemm); }
+void BM_w1_tn_own(benchmark::State& s) { run_form(s, kWeightGrad, own); }
+void BM_w1_tn_sgemm(benchmark::State& s) { run_form(s, kWeightGrad, sgemm); }
+void forms(benchmark::internal::Benchmark* bm) {
+  bm->UseRealTime()->Unit(benchmark::kMicrosecond)->Repetitions(7)->ReportAggregatesOnly(true);
+}
+BENCHMARK(BM_w1_nt_own)->Apply(forms);
+BENCHMARK(BM_w1_nt_sgemm)->Apply(forms);
+BENCHMARK(BM_w1_tn_own)->Apply(forms);
+BENCHMARK(BM_w1_tn_sgemm)->Apply(forms);
+#endif
 
 }  // namespace

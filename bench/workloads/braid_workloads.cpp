@@ -170,7 +170,8 @@ double step_ms(const Mnist& d, int64_t batch, int64_t width) {
 }
 
 // profile-w1: where a W1 step's time goes, phase by phase (medians over the
-// epoch): fetching and normalising the batch, forward + loss, backward, Adam.
+// epoch): fetching and normalising the batch, forward + loss, backward, Adam;
+// and the first step's time.
 void profile_w1(const Out& out, const Mnist& d, uint64_t seed) {
   nn::Sequential net = examples::mlp_sequential();
   optim::Adam opt(net.parameters(), {.lr = 1e-3});
@@ -198,6 +199,9 @@ void profile_w1(const Out& out, const Mnist& d, uint64_t seed) {
   }
   const char* names[] = {"batch_us", "forward_us", "backward_us", "adam_us"};
   for (int i = 0; i < 4; ++i) out.metric(names[i], percentile(t[i], 0.5));
+  // The first step pays the process's start-up costs (first touches, any
+  // JIT compilation): Note [own gemm].
+  out.metric("first_step_us", t[0][0] + t[1][0] + t[2][0] + t[3][0]);
 }
 
 // w3: batch-1 latency and batch-256 throughput of `run` on test images.
