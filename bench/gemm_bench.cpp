@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "braid/braid.hpp"
 #include "kernels/portable/gemm.hpp"
 #ifdef BRAID_HAVE_DNNL
 #include <dnnl.h>
@@ -99,16 +100,16 @@ void run_form(benchmark::State& state, const Form& f, Kernel kernel) {
 #ifdef _OPENMP
   omp_set_num_threads(1);
 #endif
-  std::mt19937 rng(0);
-  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  std::vector<float> a(static_cast<size_t>(f.m * f.k)), b(static_cast<size_t>(f.k * f.n));
-  std::vector<float> c(static_cast<size_t>(f.m * f.n));
-  for (float& x : a) x = unit(rng);
-  for (float& x : b) x = unit(rng);
-  kernel(f, a.data(), b.data(), c.data());
+  // braid tensors: 64-byte aligned, as the layers' operands are.
+  braid::manual_seed(0);
+  const braid::Tensor a = braid::randn({f.m * f.k}), b = braid::randn({f.k * f.n});
+  braid::Tensor c = braid::empty({f.m * f.n});
+  const float *pa = a.data_ptr<float>(), *pb = b.data_ptr<float>();
+  float* pc = c.data_ptr<float>();
+  kernel(f, pa, pb, pc);
   for (auto _ : state) {
-    kernel(f, a.data(), b.data(), c.data());
-    benchmark::DoNotOptimize(c.data());
+    kernel(f, pa, pb, pc);
+    benchmark::DoNotOptimize(pc);
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP/s"] = benchmark::Counter(
