@@ -15,10 +15,11 @@
 //     4 A rows times 6 B columns, 16 k at a time, into 24 vector partial
 //     sums that are added across lanes at the end. The 6 B columns stay in
 //     L1 while the A rows stream past.
-// Measured against dnnl_sgemm in the same loop (one thread, GFLOPS): W1's
-// x W^T 64x128x784 190 vs 190, g^T x 128x784x64 212 vs 213; W2's 9216-wide
-// layer forward at two threads 227 vs 105-128; the MLP evaluated at batch
-// 1000 282 vs 361, the one shape where oneDNN stays clearly ahead.
+// On W1's two products they run within a few percent of dnnl_sgemm, either
+// side of it from run to run (build/release/bench/braid_bench
+// --benchmark_filter=w1_, one thread). In scratch loops at two threads,
+// W2's 9216-wide forward ran at 227 GFLOPS against oneDNN's 105-128, and
+// the MLP at batch 1000 at 282 against 361, where oneDNN stays ahead.
 // Threads split C's tiles and each C element is summed by one tile in a
 // fixed order, so the bits do not depend on the thread count.
 #include "kernels/x86/gemm_avx512.hpp"
