@@ -208,15 +208,22 @@ void reduce_paths(const Geom& g, const T* p, Out* o, Acc init, const Run& run,
 // -- sum --------------------------------------------------------------------------
 // Sum of a contiguous run: interleaved lanes, combined pairwise. The fixed
 // lane structure is what lets the compiler vectorise without reassociating.
+// Long runs take 64 lanes: float sums accumulate in double, so 16 lanes are
+// two vector registers, two chains of dependent adds, and ran at 4 floats a
+// cycle (16 GB/s on a conv bias gradient, half the memory's rate); 64 give
+// eight independent chains. A run shorter than 64 sums exactly as before.
 template <class T, class Acc>
 Acc sum_run(const T* p, int64_t n) {
-  Acc lane[kLanes] = {};
+  constexpr int kWide = 4 * kLanes;
+  Acc lane[kWide] = {};
   int64_t i = 0;
+  for (; i + kWide <= n; i += kWide)
+    for (int k = 0; k < kWide; ++k) lane[k] += static_cast<Acc>(p[i + k]);
   for (; i + kLanes <= n; i += kLanes)
     for (int k = 0; k < kLanes; ++k) lane[k] += static_cast<Acc>(p[i + k]);
   Acc tail = 0;
   for (; i < n; ++i) tail += static_cast<Acc>(p[i]);
-  for (int w = kLanes / 2; w >= 1; w /= 2)
+  for (int w = kWide / 2; w >= 1; w /= 2)
     for (int k = 0; k < w; ++k) lane[k] += lane[k + w];
   return lane[0] + tail;
 }
