@@ -360,7 +360,12 @@ OpDef make_def_max_pool2d_backward() {
   OpDef d = kernel_def(
       infer_max_pool2d_backward,
       [](const KernelArgs& k) {
-        kernels::max_pool2d_backward(k.out[0], contiguous_of(k.in[0]), contiguous_of(k.in[1]));
+        const Tensor g = contiguous_of(k.in[0]), idx = contiguous_of(k.in[1]);
+#ifdef BRAID_HAVE_DNNL
+        // A 2x2 pool's gradient in one pass; any other indices scatter.
+        if (kernels::max_pool2x2_backward_x86(k.out[0], g, idx)) return;
+#endif
+        kernels::max_pool2d_backward(k.out[0], g, idx);
       },
       max_pool2d_backward_vjp, "");
   d.num_inputs = 2;

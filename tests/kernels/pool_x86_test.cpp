@@ -95,6 +95,46 @@ TEST(PoolX86, DeclinesWhatItDoesNotCover) {
                               window_axis(4, 2, 2, 2, 0, 1, false)));
 }
 
+// The one-pass gradient against the scatter (portable max_pool2d_backward),
+// bit for bit: NaN, -0 and inf gradients, ragged row tails, odd sizes.
+TEST(PoolX86, BackwardMatchesScatterBitForBit) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this core";
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {
+      {24, 24}, {2, 2}, {3, 5}, {4, 32}, {6, 33}, {5, 34}, {2, 50}, {9, 64}, {7, 15}};
+  unsigned seed = 11;
+  for (auto [h, w] : sizes) {
+    const int64_t planes = 5, oh = h / 2, ow = w / 2;
+    const Tensor x = awkward_input(planes, h, w, seed);
+    Tensor vals = empty({planes, oh, ow}), idx = empty({planes, oh, ow}, DType::Int64);
+    max_pool2d(vals, idx, x, window_axis(h, oh, 2, 2, 0, 1, false),
+               window_axis(w, ow, 2, 2, 0, 1, false));
+    Tensor g = awkward_input(planes, oh, ow, seed++);
+    float* gp = static_cast<float*>(g.raw_data());
+    gp[0] = -0.0f, gp[g.numel() - 1] = std::numeric_limits<float>::infinity();
+    Tensor got = full({planes, h, w}, 7.0), want = empty({planes, h, w});
+    ASSERT_TRUE(max_pool2x2_backward_x86(got, g, idx)) << h << "x" << w;
+    max_pool2d_backward(want, g, idx);
+    EXPECT_TRUE(same_bytes(got, want)) << h << "x" << w;
+  }
+}
+
+TEST(PoolX86, BackwardDeclinesIndicesOutsideTheirWindow) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this core";
+  const Tensor g = randn({2, 3, 3});
+  // 3x3 windows' indices (a 6x6 plane pooled by 2 with stride 2 would not make them).
+  Tensor idx = full({2, 3, 3}, 14, DType::Int64);
+  EXPECT_FALSE(max_pool2x2_backward_x86(empty({2, 6, 6}), g, idx));
+  // Out of int32's range: no place may match after narrowing.
+  Tensor far = full({2, 3, 3}, (int64_t{1} << 32), DType::Int64);
+  EXPECT_FALSE(max_pool2x2_backward_x86(empty({2, 6, 6}), g, far));
+  // Through the op, such indices still scatter as before.
+  const Tensor gx = max_pool2d_backward(g.unsqueeze(0), idx.unsqueeze(0), {6, 6});
+  const std::vector<float> at14 = gx.reshape({2, 36}).select(1, 14).to_vector<float>();
+  const std::vector<float> want = sum(g.reshape({2, 9}), {1}).to_vector<float>();
+  for (int p = 0; p < 2; ++p) EXPECT_NEAR(at14[p], want[p], 1e-5);
+  EXPECT_NEAR(sum(gx).item<float>(), sum(g).item<float>(), 1e-5);
+}
+
 // Through the op: the MNIST CNN's pooling gives the portable result.
 TEST(PoolX86, OpUsesIt) {
   manual_seed(3);

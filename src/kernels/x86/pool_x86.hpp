@@ -15,6 +15,15 @@ namespace braid::kernels {
 bool max_pool2d_x86(const Tensor& out, const Tensor& indices, const Tensor& x, const PoolAxis& rows,
                     const PoolAxis& cols);
 
+/// max_pool2d_backward (the scatter-add of g at `indices` into a zeroed gx)
+/// for what a 2x2 stride-2 max pool makes: gx (P, H, W), g and indices
+/// (P, OH, OW) with 2 OH <= H, 2 OW <= W, each index inside its own window.
+/// Writes gx in one pass, each window's four places as 0 + g or 0, with the
+/// bits of the scatter. Returns false when an index is outside its window
+/// (gx then holds garbage, for the caller's portable kernel to overwrite),
+/// or without AVX-512, float32 and those shapes (gx untouched).
+bool max_pool2x2_backward_x86(const Tensor& gx, const Tensor& g, const Tensor& indices);
+
 /// The values only (inference: no indices), on raw buffers: x (planes,
 /// H, W) with W = `w` >= 2 ow, H >= 2 oh, out (planes, oh, ow); 2x2 windows,
 /// stride 2. Returns false having written nothing without AVX-512.
