@@ -127,10 +127,12 @@ struct Slot {
 void run(const std::vector<detail::Edge>& roots, const std::vector<Tensor>& root_grads,
          bool retain_graph, bool create_graph, const std::vector<detail::Edge>* capture,
          std::vector<Tensor>* captured) {
-  std::unordered_map<Node*, int> deps;
-  std::unordered_map<Node*, Slot> buf;
+  // Sized for a training step's graph up front: growing them rehashed
+  // several times a backward (a few percent of an MNIST MLP step).
+  std::unordered_map<Node*, int> deps(64);
+  std::unordered_map<Node*, Slot> buf(64);
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
+  std::unordered_set<Node*> seen(64);
   for (const auto& e : roots)
     if (seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
   while (!stack.empty()) {
