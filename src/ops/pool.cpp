@@ -360,14 +360,16 @@ OpDef make_def_max_pool2d_backward() {
   OpDef d = kernel_def(
       infer_max_pool2d_backward,
       [](const KernelArgs& k) {
-        const Tensor g = contiguous_of(k.in[0]), idx = contiguous_of(k.in[1]);
-#ifdef BRAID_HAVE_DNNL
-        // A 2x2 pool's gradient in one pass; any other indices scatter.
-        if (kernels::max_pool2x2_backward_x86(k.out[0], g, idx)) return;
-#endif
-        kernels::max_pool2d_backward(k.out[0], g, idx);
+        kernels::max_pool2d_backward(k.out[0], contiguous_of(k.in[0]), contiguous_of(k.in[1]));
       },
       max_pool2d_backward_vjp, "");
+#ifdef BRAID_HAVE_DNNL
+  // A 2x2 pool's gradient in one pass; other indices decline to the scatter.
+  d.x86 = [](const KernelArgs& k) {
+    return kernels::max_pool2x2_backward_x86(k.out[0], contiguous_of(k.in[0]),
+                                             contiguous_of(k.in[1]));
+  };
+#endif
   d.num_inputs = 2;
   d.save_inputs = 2;  // indices
   d.onnx_note = "a gradient op: training graphs are not exported";

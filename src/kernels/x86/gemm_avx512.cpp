@@ -25,6 +25,11 @@
 #include "kernels/x86/gemm_avx512.hpp"
 
 #include <immintrin.h>
+// g++ 12 warns that the reduce/extract intrinsics read an uninitialised
+// "undefined" vector they create on purpose (a known false positive of its
+// headers; core/rng.cpp has the same).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <algorithm>
 #include <cstdint>

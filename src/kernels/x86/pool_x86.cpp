@@ -11,6 +11,11 @@
 #include "kernels/x86/pool_x86.hpp"
 
 #include <immintrin.h>
+// g++ 12 warns that the extract/convert intrinsics read an uninitialised
+// "undefined" vector they create on purpose (a known false positive of its
+// headers; core/rng.cpp has the same).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <algorithm>
 #include <atomic>
@@ -33,6 +38,26 @@ BRAID_AVX512 inline void take(__m512 v, __m512i kv, __m512& m, __m512i& k) {
   k = _mm512_mask_mov_epi32(k, t, kv);
 }
 
+// Input rows to read ahead, about 4 KiB: with masked loads only, the
+// hardware prefetcher did not keep up (MNIST CNN training shape, one thread:
+// forward 2.6-4.1 ms without, 1.0 ms with; the one-pass backward was slower
+// than zeroing and scattering without, 2.05 vs 1.4-1.8 ms, and 1.0 with;
+// braid_bench --benchmark_filter=max_pool2d). Prefetches past the end do
+// not fault.
+int64_t rows_ahead(int64_t w) { return std::max<int64_t>(2, 4096 / (w * int64_t{sizeof(float)})); }
+
+void prefetch(const void* p, int64_t bytes, bool write = false) {
+  const char* c = static_cast<const char*>(p);
+  for (int64_t q = 0; q < bytes; q += 64)
+    write ? _mm_prefetch(c + q, _MM_HINT_ET0) : _mm_prefetch(c + q, _MM_HINT_T0);
+}
+
+// The two masks over a row's 2n inputs of n <= 16 windows, in two halves of 16.
+BRAID_AVX512 inline void pair_masks(int64_t n, __mmask16& first, __mmask16& second) {
+  first = n >= 8 ? 0xFFFF : static_cast<__mmask16>((1u << (2 * n)) - 1);
+  second = n > 8 ? static_cast<__mmask16>((1u << (2 * (n - 8))) - 1) : 0;
+}
+
 // One (OH, OW) plane from an (H, W) one (W >= 2 * OW, H >= 2 * OH); idx
 // may be null (values only).
 BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh, int64_t ow,
@@ -41,25 +66,19 @@ BRAID_AVX512 void plane_2x2(const float* x, float* out, int64_t* idx, int64_t oh
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i one = _mm512_set1_epi32(1), kw = _mm512_set1_epi32(static_cast<int32_t>(w)),
                 kw1 = _mm512_set1_epi32(static_cast<int32_t>(w + 1));
-  // The input is read ahead by about 4 KiB: with masked loads only, the
-  // hardware prefetcher did not keep up (MNIST CNN training shape, one
-  // thread: 2.6-4.1 ms without, 1.0 ms with; braid_bench
-  // --benchmark_filter=max_pool2d_fwd). Prefetches past the end do not fault.
-  const int64_t ahead = std::max<int64_t>(2, 4096 / (w * int64_t{sizeof(float)}));
+  const int64_t ahead = rows_ahead(w);
   for (int64_t i = 0; i < oh; ++i) {
     const float* r0 = x + 2 * i * w;
     const float* r1 = r0 + w;
     float* o = out + i * ow;
     int64_t* id = idx ? idx + i * ow : nullptr;
-    const char* next = reinterpret_cast<const char*>(r0 + ahead * w);
-    for (int64_t q = 0; q < 2 * w * int64_t{sizeof(float)}; q += 64)
-      _mm_prefetch(next + q, _MM_HINT_T0);
+    prefetch(r0 + ahead * w, 2 * w * int64_t{sizeof(float)});
     for (int64_t j = 0; j < ow; j += 16) {
       const int64_t n = ow - j < 16 ? ow - j : 16;  // outputs in this block
       const __mmask16 mo = static_cast<__mmask16>((uint32_t{1} << n) - 1);
       // Inputs 2j .. 2j + 2n - 1 in two halves of 16.
-      const __mmask16 lo = n >= 8 ? 0xFFFF : static_cast<__mmask16>((1u << (2 * n)) - 1);
-      const __mmask16 hi = n > 8 ? static_cast<__mmask16>((1u << (2 * (n - 8))) - 1) : 0;
+      __mmask16 lo, hi;
+      pair_masks(n, lo, hi);
       const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * j);
       const __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * j + 16);
       const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * j);
@@ -90,9 +109,6 @@ bool have_avx512() {
   return avx512;
 }
 
-}  // namespace
-
-namespace {
 // One (H, W) plane of max_pool2x2_backward_x86; false at an index outside
 // its window.
 BRAID_AVX512 bool plane_2x2_backward(const float* g, const int64_t* idx, float* gx, int64_t oh,
@@ -103,21 +119,13 @@ BRAID_AVX512 bool plane_2x2_backward(const float* g, const int64_t* idx, float* 
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   const __m512i one = _mm512_set1_epi32(1), kw = _mm512_set1_epi32(static_cast<int32_t>(w));
   const __m512 zero = _mm512_setzero_ps();
-  // Written, and g and the indices read, about 4 KiB ahead, as the forward
-  // (plane_2x2): without, this pass was slower than zeroing and scattering
-  // (2.05 vs 1.4-1.8 ms on one thread at the MNIST CNN's shape); with, 1.0.
-  const int64_t ahead = std::max<int64_t>(2, 4096 / (w * int64_t{sizeof(float)}));
+  const int64_t ahead = rows_ahead(w);
   for (int64_t i = 0; i < oh; ++i) {
     float* r0 = gx + 2 * i * w;
     float* r1 = r0 + w;
-    const char* next = reinterpret_cast<const char*>(r0 + ahead * w);
-    for (int64_t q = 0; q < 2 * w * int64_t{sizeof(float)}; q += 64)
-      _mm_prefetch(next + q, _MM_HINT_ET0);
-    const char* gnext = reinterpret_cast<const char*>(g + (i + ahead / 2) * ow);
-    _mm_prefetch(gnext, _MM_HINT_T0);
-    const char* inext = reinterpret_cast<const char*>(idx + (i + ahead / 2) * ow);
-    for (int64_t q = 0; q < ow * int64_t{sizeof(int64_t)}; q += 64)
-      _mm_prefetch(inext + q, _MM_HINT_T0);
+    prefetch(r0 + ahead * w, 2 * w * int64_t{sizeof(float)}, true);
+    prefetch(g + (i + ahead / 2) * ow, ow * int64_t{sizeof(float)});
+    prefetch(idx + (i + ahead / 2) * ow, ow * int64_t{sizeof(int64_t)});
     for (int64_t j = 0; j < ow; j += 16) {
       const int64_t n = ow - j < 16 ? ow - j : 16;
       const __mmask16 mo = static_cast<__mmask16>((uint32_t{1} << n) - 1);
@@ -141,8 +149,8 @@ BRAID_AVX512 bool plane_2x2_backward(const float* g, const int64_t* idx, float* 
       const __m512 v00 = _mm512_maskz_mov_ps(m00, gv), v01 = _mm512_maskz_mov_ps(m01, gv);
       const __m512 v10 = _mm512_maskz_mov_ps(m10, gv), v11 = _mm512_maskz_mov_ps(m11, gv);
       // 2n places per row: the first 16 from lanes 0-7, the rest from 8-15.
-      const __mmask16 first = n >= 8 ? 0xFFFF : static_cast<__mmask16>((1u << (2 * n)) - 1);
-      const __mmask16 second = n > 8 ? static_cast<__mmask16>((1u << (2 * (n - 8))) - 1) : 0;
+      __mmask16 first, second;
+      pair_masks(n, first, second);
       _mm512_mask_storeu_ps(r0 + 2 * j, first, _mm512_permutex2var_ps(v00, lo, v01));
       _mm512_mask_storeu_ps(r0 + 2 * j + 16, second, _mm512_permutex2var_ps(v00, hi, v01));
       _mm512_mask_storeu_ps(r1 + 2 * j, first, _mm512_permutex2var_ps(v10, lo, v11));
@@ -154,6 +162,7 @@ BRAID_AVX512 bool plane_2x2_backward(const float* g, const int64_t* idx, float* 
   std::memset(gx + 2 * oh * w, 0, static_cast<size_t>((h - 2 * oh) * w) * sizeof(float));
   return true;
 }
+
 }  // namespace
 
 bool max_pool2x2_backward_x86(const Tensor& gx, const Tensor& g, const Tensor& indices) {
