@@ -248,3 +248,21 @@ def _(name):
         lambda xs, ws, o, dt: [randn(*xs, dtype=dt), randn(xs[0], ws[0], *o, dtype=dt)],
         weight_grad_fn,
     )
+
+
+@op("conv2d_backward")
+def _(name):
+    """The three gradients at once (output_mask all set): conv2d_input_grad's,
+    conv2d_weight_grad's, and grad_y summed over N, H, W for the bias."""
+    out = []
+    for nm, xs, ws, s, p, d, g, o, dt in PRIM_GEOMETRIES:
+        st = (s, p, d, g)
+
+        def fn(x, gy, w, xs=xs, ws=ws, o=o, st=st):
+            gx = input_grad_fn(xs, ws, o, st)(gy, w)
+            gw = weight_grad_fn(xs, ws, o, st)(x, gy)
+            return gx, gw, gy.sum((0, 2, 3))
+
+        inputs = [randn(*xs, dtype=dt), randn(xs[0], ws[0], *o, dtype=dt), randn(*ws, dtype=dt)]
+        out.append(case(nm, inputs, fn, prim_attrs(s, p, d, g, "output_mask", [1, 1, 1]), tol=ACC[dt]))
+    return out

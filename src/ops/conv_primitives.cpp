@@ -4,7 +4,11 @@
 // these; their checks here only guard the registry's generic entry.
 #include "kernels/portable/conv.hpp"
 
+#include <algorithm>
+#include <type_traits>
+
 #include "kernels/portable/copy.hpp"
+#include "kernels/portable/reduce.hpp"
 #include "ops/conv_common.hpp"
 #ifdef BRAID_HAVE_DNNL
 #include "kernels/x86/conv_dnnl.hpp"
@@ -35,12 +39,16 @@ ConvParams read_params(std::string_view op, const Attrs& a) {
   return p;
 }
 
-Attrs make_attrs(const ConvParams& p, const char* size_name, Pair size) {
+// The params plus one more list: a size pair, or conv2d_backward's output_mask.
+Attrs make_attrs(const ConvParams& p, const char* name, std::vector<int64_t> extra) {
   return Attrs{{"stride", std::vector<int64_t>{p.stride[0], p.stride[1]}},
                {"padding", std::vector<int64_t>{p.padding[0], p.padding[1]}},
                {"dilation", std::vector<int64_t>{p.dilation[0], p.dilation[1]}},
                {"groups", p.groups},
-               {size_name, std::vector<int64_t>{size[0], size[1]}}};
+               {name, std::move(extra)}};
+}
+Attrs make_attrs(const ConvParams& p, const char* size_name, Pair size) {
+  return make_attrs(p, size_name, std::vector<int64_t>{size[0], size[1]});
 }
 
 // The output size attribute: two sizes >= 0.
@@ -103,6 +111,36 @@ auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
               "divisible by groups; got x={}, grad_y={}, groups={}",
               shape_str(x.shape()), shape_str(gy.shape()), p.groups);
   return one_meta({gy.size(1), x.size(1) / p.groups, k[0], k[1]}, x.dtype());
+}
+
+// conv2d_backward(x, grad_y, weight) -> (gx, gw, gb); an output its
+// output_mask leaves out is empty, shape (0).
+std::array<bool, 3> mask_attr(const Attrs& a) {
+  constexpr std::string_view op = "conv2d_backward";
+  const std::vector<int64_t>& m = a.ints(op, "output_mask");
+  BRAID_CHECK(m.size() == 3 && std::all_of(m.begin(), m.end(), [](int64_t v) { return v == 0 || v == 1; }),
+              ValueError, op, "output_mask must hold 3 values, each 0 or 1; got {}", shape_str(m));
+  return {m[0] == 1, m[1] == 1, m[2] == 1};
+}
+
+TensorMetas infer_backward(std::span<const Tensor> in, const Attrs& a) {
+  constexpr std::string_view op = "conv2d_backward";
+  check_floating(op, in);
+  const ConvParams p = read_params(op, a);
+  const std::array<bool, 3> mask = mask_attr(a);
+  const Tensor &x = in[0], &gy = in[1], &w = in[2];
+  check_4d(op, x, "x", w, "weight");
+  BRAID_CHECK(gy.dim() == 4 && gy.size(0) == x.size(0) && gy.size(1) == w.size(0) &&
+                  w.size(0) % p.groups == 0 && x.size(1) == w.size(1) * p.groups,
+              ShapeError, op,
+              "needs x (N, C_in, H, W), grad_y (N, C_out, H_out, W_out) and weight (C_out, "
+              "C_in/groups, kH, kW); got x={}, grad_y={}, weight={}, groups={}",
+              shape_str(x.shape()), shape_str(gy.shape()), shape_str(w.shape()), p.groups);
+  TensorMetas r;
+  r.push_back({mask[0] ? x.shape() : Shape{0}, x.dtype()});
+  r.push_back({mask[1] ? w.shape() : Shape{0}, x.dtype()});
+  r.push_back({mask[2] ? Shape{w.size(0)} : Shape{0}, x.dtype()});
+  return r;
 }
 
 // -- kernels ------------------------------------------------------------------
@@ -172,7 +210,52 @@ void weight_grad_portable(const KernelArgs& k) {
   });
 }
 
+// Each output of conv2d_backward on its own, the bias as the sum op does it;
+// `fast` tries the x86 kernels first.
+void backward_separately(const KernelArgs& k, bool fast) {
+  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
+  const std::array<bool, 3> mask = mask_attr(k.attrs);
+  if (mask[2]) kernels::sum(k.out[2], gy, {0, 2, 3}, false);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
+  by_dtype(x.dtype(), [&]<class T>() {
+    if (mask[0]) {
+      bool done = false;
 #ifdef BRAID_HAVE_DNNL
+      if constexpr (std::is_same_v<T, float>)
+        done = fast && kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w), mut<float>(k.out[0]));
+#endif
+      if (!done) kernels::conv2d_input_grad_portable<T>(g, ptr<T>(gy), ptr<T>(w), mut<T>(k.out[0]));
+    }
+    if (mask[1]) {
+      bool done = false;
+#ifdef BRAID_HAVE_DNNL
+      if constexpr (std::is_same_v<T, float>)
+        done = fast && kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[1]));
+#endif
+      if (!done) kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[1]));
+    }
+  });
+}
+
+void backward_portable(const KernelArgs& k) { backward_separately(k, false); }
+
+#ifdef BRAID_HAVE_DNNL
+bool backward_x86(const KernelArgs& k) {
+  if (k.out[0].dtype() != DType::Float32) return false;
+  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
+  const std::array<bool, 3> mask = mask_attr(k.attrs);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
+  float* gx = mask[0] ? mut<float>(k.out[0]) : nullptr;
+  float* gw = mask[1] ? mut<float>(k.out[1]) : nullptr;
+  float* gb = mask[2] ? mut<float>(k.out[2]) : nullptr;
+  const bool fused =
+      k.in[2].is_contiguous()
+          ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb)
+          : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw, gb);
+  if (!fused) backward_separately(k, true);
+  return true;
+}
+
 bool forward_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
   const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
@@ -201,7 +284,8 @@ bool weight_grad_x86(const KernelArgs& k) {
   return kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[0]));
 }
 #else
-constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr;
+constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr,
+                       backward_x86 = nullptr;
 #endif
 
 // -- vjps: each primitive is bilinear, so its adjoints are the other two ------
@@ -211,6 +295,17 @@ V forward_vjp(const VjpCtx& c) {
   const ConvParams p = read_params("conv2d_forward", c.attrs);
   const Tensor &x = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
   Tensor gx, gw, gb;
+  // With no graph of the backward to build (no create_graph), the three in
+  // one op that reads g once (Note [fused conv backward]).
+  if (!is_grad_enabled() && (c.needs_grad[0] || c.needs_grad[1])) {
+    V r = call(OpId::conv2d_backward, {x, g, w},
+               make_attrs(p, "output_mask",
+                          {c.needs_grad[0] ? 1 : 0, c.needs_grad[1] ? 1 : 0, c.needs_grad[2] ? 1 : 0}));
+    r.resize(3);
+    for (int i = 0; i < 3; ++i)
+      if (c.needs_grad[i]) r[i] = grad_for(r[i], c.input_meta[i]);
+    return r;
+  }
   if (c.needs_grad[0])
     gx = grad_for(conv2d_input_grad_call(g, w, p, spatial(x.shape())), c.input_meta[0]);
   if (c.needs_grad[1])
@@ -283,6 +378,21 @@ OpDef make_def_conv2d_forward() {
 OpDef make_def_conv2d_input_grad() {
   OpDef d = primitive(2, infer_input_grad, input_grad_portable, input_grad_x86, input_grad_vjp);
   d.onnx = "ConvTranspose";  // weight (C_out, C_in/groups, kH, kW) is ConvTranspose's (C, M/g, ...)
+  return d;
+}
+
+OpDef make_def_conv2d_backward() {
+  OpDef d;
+  d.num_inputs = 3;
+  d.num_outputs = 3;
+  d.promote_mask = 7u;
+  d.infer = infer_backward;
+  d.portable = backward_portable;
+  d.x86 = backward_x86;
+  d.nondiff_reason =
+      "runs only without graph recording; with create_graph conv2d_forward's vjp uses "
+      "conv2d_input_grad, conv2d_weight_grad and sum, which are differentiable";
+  d.onnx_note = "a gradient op: training graphs are not exported";
   return d;
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -15,6 +16,7 @@
 #include "braid/core/parallel.hpp"
 #ifdef BRAID_HAVE_DNNL
 #include "kernels/portable/conv_small_k.hpp"
+#include "kernels/x86/blocked16.hpp"
 #include "kernels/x86/conv_dnnl.hpp"
 #endif
 
@@ -280,6 +282,93 @@ TEST(ConvKernels, X86ChunkedRunMatchesPortable) {
   set_num_threads(saved);
   ASSERT_TRUE(x.took_y && x.took_gx && x.took_gw);
   expect_all_near(x.out, Expected(g, o), "chunked", 5e-6);
+}
+
+// nChw16c: image i, channel c, position p at ((i * C + c - c % 16) * HW + p) * 16
+// + c % 16, i.e. at (i * C + c / 16 * 16) * HW + p * 16 + c % 16; channel sums
+// in double. Tails of every length, and sums added to what is there.
+TEST(Blocked16, MatchesTheLayoutAndSumsEveryChannel) {
+  for (int64_t hw : {1, 5, 16, 17, 31, 576, 676}) {
+    const int64_t n = 3, c = 32;
+    const auto src = random<float>(static_cast<size_t>(n * c * hw), 9);
+    std::vector<float> dst(src.size(), -7.f);
+    std::vector<double> sums(c, 1.0), want(c, 1.0);
+    nchw_to_blocked16(src.data(), dst.data(), n, c, hw, sums.data());
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < hw; ++p) {
+          const float v = src[(i * c + ch) * hw + p];
+          ASSERT_EQ(dst[(i * c + ch / 16 * 16) * hw + p * 16 + ch % 16], v)
+              << "hw=" << hw << " image " << i << " channel " << ch << " position " << p;
+          want[ch] += v;
+        }
+    for (int64_t ch = 0; ch < c; ++ch)
+      EXPECT_NEAR(sums[ch], want[ch], 1e-5 * (1.0 + static_cast<double>(n * hw)))
+          << "hw=" << hw << " channel " << ch;
+  }
+}
+
+// Note [fused conv backward]: the fused run gives gx and gw the bits of the
+// separate chunked runs, and the bias gradient the sum over N, H, W, on 1
+// and 2 threads (both chunk these batches), with and without gx.
+TEST(ConvKernels, X86FusedBackwardMatchesTheSeparateRuns) {
+  const std::vector<Named> shapes = {
+      {"mnist conv2 (3 full chunks and a short one)", {70, 32, 64, 1, 26, 26, 24, 24, 3, 3, 1, 1, 0, 0, 1, 1}},
+      {"mnist conv1", {200, 1, 32, 1, 28, 28, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1}},
+  };
+  const int saved = get_num_threads();
+  for (const Named& c : shapes)
+    for (int threads : {1, 2})
+      for (bool with_gx : {true, false}) {
+        const std::string what = c.what + ", threads=" + std::to_string(threads) +
+                                 (with_gx ? "" : ", no gx");
+        set_num_threads(threads);
+        const ConvGeom& g = c.g;
+        const Operands o(g);
+        const auto x = cast<float>(o.x), w = cast<float>(o.w), gy = cast<float>(o.y);
+        std::vector<float> gx(x_len(g), -1.f), gw(w_len(g), -1.f), gb(g.c_out, -1.f);
+        const bool fused = conv2d_backward_x86(g, x.data(), gy.data(), w.data(),
+                                               with_gx ? gx.data() : nullptr, gw.data(), gb.data());
+        if (!fused) {
+          // Only where oneDNN does not run the input gradient: conv1's is portable.
+          EXPECT_TRUE(g.c_in == 1 && with_gx) << what;
+          continue;
+        }
+        std::vector<float> gx_ref(x_len(g)), gw_ref(w_len(g));
+        if (with_gx) {
+          ASSERT_TRUE(conv2d_input_grad_x86(g, gy.data(), w.data(), gx_ref.data())) << what;
+          EXPECT_EQ(gx, gx_ref) << what;
+        } else {
+          EXPECT_TRUE(std::all_of(gx.begin(), gx.end(), [](float v) { return v == -1.f; })) << what;
+        }
+        ASSERT_TRUE(conv2d_weight_grad_x86(g, x.data(), gy.data(), gw_ref.data())) << what;
+        EXPECT_EQ(gw, gw_ref) << what;
+        const int64_t ohw = g.oh * g.ow;
+        for (int64_t ch = 0; ch < g.c_out; ++ch) {
+          double want = 0, scale = 0;
+          for (int64_t i = 0; i < g.n; ++i)
+            for (int64_t p = 0; p < ohw; ++p) {
+              want += gy[(i * g.c_out + ch) * ohw + p];
+              scale += std::abs(gy[(i * g.c_out + ch) * ohw + p]);
+            }
+          EXPECT_NEAR(gb[ch], want, 1e-6 * scale) << what << ", channel " << ch;
+        }
+      }
+  set_num_threads(saved);
+}
+
+// One chunk per thread or fewer: the fused run declines and writes nothing.
+TEST(ConvKernels, X86FusedBackwardDeclinesAnUnchunkedBatch) {
+  const ConvGeom g{4, 32, 64, 1, 26, 26, 24, 24, 3, 3, 1, 1, 0, 0, 1, 1};
+  const Operands o(g);
+  const auto x = cast<float>(o.x), w = cast<float>(o.w), gy = cast<float>(o.y);
+  std::vector<float> gx(x_len(g), -1.f), gw(w_len(g), -1.f), gb(g.c_out, -1.f);
+  const int saved = get_num_threads();
+  set_num_threads(2);
+  EXPECT_FALSE(conv2d_backward_x86(g, x.data(), gy.data(), w.data(), gx.data(), gw.data(), gb.data()));
+  set_num_threads(saved);
+  for (const auto* v : {&gx, &gw, &gb})
+    EXPECT_TRUE(std::all_of(v->begin(), v->end(), [](float e) { return e == -1.f; }));
 }
 #endif
 

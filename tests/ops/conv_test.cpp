@@ -303,3 +303,31 @@ TEST(Conv, PortableIsThreadCountIndependent) {
   EXPECT_EQ(runs[0], runs[1]);
   EXPECT_EQ(runs[0], runs[2]);
 }
+
+// A backward without create_graph takes conv2d_backward, the three gradients
+// in one op (Note [fused conv backward]); with create_graph it takes the
+// three differentiable ops. Both give the same gradients: gx and gw the same
+// bits, the bias its sum in another order. The MNIST CNN's second layer at a
+// batch that runs in chunks, with and without the input's gradient.
+TEST(Conv, BackwardWithoutAGraphMatchesTheDifferentiableOps) {
+  manual_seed(12);
+  Tensor x0 = randn({70, 32, 26, 26}), w0 = randn({64, 32, 3, 3}) * 0.1, b0 = randn({64});
+  Tensor gy = randn({70, 64, 24, 24});
+  for (bool input_grad : {true, false}) {
+    std::vector<std::vector<float>> got[2];
+    for (bool create_graph : {false, true}) {
+      Tensor x = x0.detach().requires_grad_(input_grad), w = w0.detach().requires_grad_(),
+             b = b0.detach().requires_grad_();
+      Tensor y = conv2d(x, w, b);
+      std::vector<Tensor> wrt = {w, b};
+      if (input_grad) wrt.push_back(x);
+      for (const Tensor& g : autograd::grad({y}, wrt, {gy}, std::nullopt, create_graph))
+        got[create_graph].push_back(g.detach().to_vector<float>());
+    }
+    EXPECT_EQ(got[0][0], got[1][0]) << "weight gradient, input_grad=" << input_grad;
+    if (input_grad) EXPECT_EQ(got[0][2], got[1][2]) << "input gradient";
+    ASSERT_EQ(got[0][1].size(), 64u);
+    for (size_t c = 0; c < 64; ++c)
+      EXPECT_NEAR(got[0][1][c], got[1][1][c], 1e-5 * (1 + std::abs(got[1][1][c]))) << "bias " << c;
+  }
+}

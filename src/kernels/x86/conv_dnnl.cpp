@@ -89,6 +89,7 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
 #include "kernels/portable/conv_small_k.hpp"
+#include "kernels/x86/blocked16.hpp"
 #include "kernels/x86/conv_weight_cache.hpp"
 #include "kernels/x86/dnnl_context.hpp"
 
@@ -280,13 +281,14 @@ std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, 
 
 // Buffers for one run of `e`: one per operand that is reordered (empty
 // otherwise), then the scratchpad; from braid's caching allocator.
-std::vector<Tensor> workspace(const Entry& e) {
+// `given`: an argument the caller passes in the primitive's layout already.
+std::vector<Tensor> workspace(const Entry& e, int given = 0) {
   std::vector<Tensor> ws;
   auto buffer = [](size_t bytes) {
     return empty({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))});
   };
   for (const Operand& op : e.operands)
-    ws.push_back(op.convert ? buffer(op.inner.get_size()) : Tensor());
+    ws.push_back(op.convert && op.arg != given ? buffer(op.inner.get_size()) : Tensor());
   ws.push_back(buffer(e.scratchpad.get_size()));
   return ws;
 }
@@ -310,9 +312,10 @@ Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const T
 }
 
 // Runs the primitive on braid's buffers, one pointer per operand; `weights`
-// (when defined) holds the weights in the primitive's layout already.
+// (when defined) holds the weights in the primitive's layout already, and
+// `blocked_dy` (when given) grad_y.
 void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws,
-         const Tensor& weights = Tensor()) {
+         const Tensor& weights = Tensor(), float* blocked_dy = nullptr) {
   auto& engine = dnnl_engine();
   dnnl::stream& stream = dnnl_stream();
   std::unordered_map<int, memory> args;
@@ -326,6 +329,10 @@ void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tens
     }
     if (op.arg == DNNL_ARG_WEIGHTS && !op.output && weights.defined()) {
       args.emplace(op.arg, memory(op.inner, engine, weights.raw_data()));
+      continue;
+    }
+    if (op.arg == DNNL_ARG_DIFF_DST && blocked_dy) {
+      args.emplace(op.arg, memory(op.inner, engine, blocked_dy));
       continue;
     }
     memory inner(op.inner, engine, ws[i].raw_data());
@@ -428,6 +435,91 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
   return true;
 }
 
+// Whether `e` takes grad_y as nChw16c, what nchw_to_blocked16 writes.
+bool takes_blocked16_dy(const Entry& e, const ConvGeom& g) {
+  const memory::desc want({g.n, g.c_out, g.oh, g.ow}, memory::data_type::f32, Tag::nChw16c);
+  for (const Operand& op : e.operands)
+    if (op.arg == DNNL_ARG_DIFF_DST) return op.convert && op.inner == want;
+  return false;
+}
+
+// Note [fused conv backward]: the input and weight gradients each reordered
+// grad_y into nChw16c, chunk by chunk, and the bias gradient was a third
+// pass (a sum over N, H, W). When both primitives take that layout and the
+// batch runs chunked, each chunk's grad_y is read once, by
+// nchw_to_blocked16, which also sums its channels; both primitives then read
+// the blocked copy while it is still in cache. The chunks, the primitives and
+// the order the weight gradient's partial sums are added in are those of
+// run_chunked, so gx and gw have the bits of the separate calls; the bias
+// sums per chunk and then over chunks in order (fixed by the shape).
+bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, const float* wt,
+                          const Tensor* owner, float* gx, float* gw, float* gb) {
+  const int threads = get_num_threads();
+  const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
+  if (!(gx || gw) || g.c_out % 16 != 0 || !(threads == 1 || chunks >= 2 * threads)) return false;
+  const std::optional<Plan> pin = choose_plan(Kind::InputGrad, g),
+                            pw = choose_plan(Kind::WeightGrad, g);
+  if ((gx && !pin) || (gw && !pw)) return false;
+  ConvGeom full = g, tail = g;
+  full.n = nb, tail.n = g.n - (chunks - 1) * nb;
+  // [0]: full chunks, [1]: the last one.
+  std::shared_ptr<const Entry> in[2], wg[2];
+  for (int t = 0; t < 2; ++t) {
+    const ConvGeom& gg = t == 0 ? full : tail;
+    if (gx && !((in[t] = entry_for(Kind::InputGrad, gg, *pin, 1)) && takes_blocked16_dy(*in[t], gg)))
+      return false;
+    if (gw && !((wg[t] = entry_for(Kind::WeightGrad, gg, *pw, 1)) && takes_blocked16_dy(*wg[t], gg)))
+      return false;
+  }
+  std::vector<float*> wptrs = {const_cast<float*>(gy), const_cast<float*>(wt)};
+  Tensor wts[2];
+  for (int t = 0; gx && t < 2; ++t) wts[t] = prepared_weights(*in[t], wptrs, owner);
+  const int64_t ohw = g.oh * g.ow, wsize = g.c_out * g.k_g();
+  // Per thread: the blocked grad_y and the primitives' buffers; the last
+  // chunk has its own (only one chunk uses them).
+  struct Space {
+    Tensor dy;
+    std::vector<Tensor> in, wg;
+  };
+  auto space = [&](int t) {
+    return Space{empty({nb * g.c_out * ohw}), gx ? workspace(*in[t], DNNL_ARG_DIFF_DST) : std::vector<Tensor>{},
+                 gw ? workspace(*wg[t], DNNL_ARG_DIFF_DST) : std::vector<Tensor>{}};
+  };
+  std::vector<Space> spaces;
+  for (int t = 0; t < threads; ++t) spaces.push_back(space(0));
+  const Space last_space = space(1);
+  const Tensor part = empty({gw ? chunks * wsize : 0});
+  float* parts = static_cast<float*>(part.raw_data());
+  std::vector<double> bias(gb ? chunks * g.c_out : 0, 0.0);
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int t = c == chunks - 1 ? 1 : 0;
+    const Space& sp = t == 1 ? last_space : spaces[omp_get_thread_num()];
+    const int64_t i0 = c * nb, count = t == 1 ? tail.n : nb;
+    float* dy = static_cast<float*>(sp.dy.raw_data());
+    nchw_to_blocked16(gy + i0 * g.c_out * ohw, dy, count, g.c_out, ohw,
+                      gb ? bias.data() + c * g.c_out : nullptr);
+    if (gx)
+      run(*in[t], chunk_ptrs(Kind::InputGrad, g, {const_cast<float*>(gy), const_cast<float*>(wt), gx}, i0, nullptr),
+          sp.in, wts[t], dy);
+    if (gw)
+      run(*wg[t],
+          chunk_ptrs(Kind::WeightGrad, g, {const_cast<float*>(x), const_cast<float*>(gy), gw}, i0, parts + c * wsize),
+          sp.wg, Tensor(), dy);
+  }
+  if (gw) {
+    std::copy(parts, parts + wsize, gw);
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += parts[c * wsize + i];
+  }
+  for (int64_t o = 0; gb && o < g.c_out; ++o) {
+    double s = 0;
+    for (int64_t c = 0; c < chunks; ++c) s += bias[c * g.c_out + o];
+    gb[o] = static_cast<float>(s);
+  }
+  return true;
+}
+
 bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, const Tensor* owner) {
   std::optional<Plan> plan = choose_plan(kind, g);
   if (!plan) return false;
@@ -486,6 +578,18 @@ bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const Tensor& wei
 bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
   return run_kind(Kind::WeightGrad, g, {in(x), in(gy), gw}, nullptr);
+}
+
+bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const Tensor& weight,
+                         float* gx, float* gw, float* gb) {
+  if (g.n == 0 || g.oh * g.ow == 0) return false;
+  return run_backward_chunked(g, x, gy, weight_data(weight), &weight, gx, gw, gb);
+}
+
+bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const float* wt,
+                         float* gx, float* gw, float* gb) {
+  if (g.n == 0 || g.oh * g.ow == 0) return false;
+  return run_backward_chunked(g, x, gy, wt, nullptr, gx, gw, gb);
 }
 
 }  // namespace braid::kernels

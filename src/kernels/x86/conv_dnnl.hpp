@@ -35,4 +35,16 @@ bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const Tensor& wei
 
 bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw);
 
+/// The gradients of one convolution in one pass over grad_y (Note [fused
+/// conv backward] in conv_dnnl.cpp): gx and gw when non-null (at least one),
+/// gb (the bias gradient, the sum of grad_y over N, H, W) when non-null.
+/// gx and gw have the bits of conv2d_input_grad_x86 and
+/// conv2d_weight_grad_x86. Returns false without writing when the batch does
+/// not run in chunks or a primitive takes grad_y in another layout; the
+/// caller then computes each separately.
+bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const Tensor& weight,
+                         float* gx, float* gw, float* gb);
+bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const float* wt,
+                         float* gx, float* gw, float* gb);
+
 }  // namespace braid::kernels

@@ -1,0 +1,104 @@
+// See blocked16.hpp. One 16x16 tile at a time: 16 channel rows of 16
+// positions are loaded, transposed in registers (unpack, shuffle within
+// 128-bit lanes, then shuffle lanes) and stored as 16 position vectors of
+// 16 channels; the position vectors of a tile add up to the tile's channel
+// sums in one register.
+#include "kernels/x86/blocked16.hpp"
+
+#include <algorithm>
+
+#include <immintrin.h>
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // as gemm_avx512.cpp
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace braid::kernels {
+namespace {
+
+#define BRAID_AVX512 __attribute__((target("avx512f")))
+
+// The positions [p0, hw) of one 16-channel block, one at a time; `tile`
+// holds the block's 16 float sums of this image so far.
+void tail_positions(const float* src, float* dst, int64_t hw, int64_t p0, float* tile) {
+  for (int64_t p = p0; p < hw; ++p)
+    for (int ch = 0; ch < 16; ++ch) {
+      const float v = src[ch * hw + p];
+      dst[p * 16 + ch] = v;
+      tile[ch] += v;
+    }
+}
+
+void block_portable(const float* src, float* dst, int64_t hw, double* sums) {
+  for (int64_t p0 = 0; p0 < hw; p0 += 16) {
+    float group[16] = {};
+    tail_positions(src, dst, std::min<int64_t>(hw, p0 + 16), p0, group);
+    if (sums)
+      for (int ch = 0; ch < 16; ++ch) sums[ch] += group[ch];
+  }
+}
+
+BRAID_AVX512 void block_avx512(const float* src, float* dst, int64_t hw, double* sums) {
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  int64_t p0 = 0;
+  for (; p0 + 16 <= hw; p0 += 16) {
+    __m512 r[16], t[16];
+    for (int ch = 0; ch < 16; ++ch) r[ch] = _mm512_loadu_ps(src + ch * hw + p0);
+    // Pairs of rows interleaved, then four rows per 128-bit lane: t[4k + j]
+    // lane L holds rows 4k..4k+3 at position 4L + j.
+    for (int k = 0; k < 8; ++k) {
+      t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; ++k) {
+      r[4 * k] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+      r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+      r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+      r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+    }
+    // Lane L of position 4L + j gathers lane L of r[j], r[4 + j], r[8 + j], r[12 + j].
+    __m512 group = _mm512_setzero_ps();
+    for (int j = 0; j < 4; ++j) {
+      const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+      const __m512 b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+      const __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+      const __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+      const __m512 o0 = _mm512_shuffle_f32x4(a, c, 0x88), o1 = _mm512_shuffle_f32x4(b, d, 0x88);
+      const __m512 o2 = _mm512_shuffle_f32x4(a, c, 0xDD), o3 = _mm512_shuffle_f32x4(b, d, 0xDD);
+      _mm512_storeu_ps(dst + (p0 + j) * 16, o0);
+      _mm512_storeu_ps(dst + (p0 + 4 + j) * 16, o1);
+      _mm512_storeu_ps(dst + (p0 + 8 + j) * 16, o2);
+      _mm512_storeu_ps(dst + (p0 + 12 + j) * 16, o3);
+      group = _mm512_add_ps(group, _mm512_add_ps(_mm512_add_ps(o0, o1), _mm512_add_ps(o2, o3)));
+    }
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(group)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(group), 1))));
+  }
+  if (p0 < hw) {
+    float group[16] = {};
+    tail_positions(src, dst, hw, p0, group);
+    __m512 g = _mm512_loadu_ps(group);
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(g)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1))));
+  }
+  if (sums) {
+    _mm512_storeu_pd(sums, _mm512_add_pd(_mm512_loadu_pd(sums), lo));
+    _mm512_storeu_pd(sums + 8, _mm512_add_pd(_mm512_loadu_pd(sums + 8), hi));
+  }
+}
+
+}  // namespace
+
+void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw,
+                       double* sums) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t cb = 0; cb < c; cb += 16) {
+      const int64_t at = (i * c + cb) * hw;  // the same offset in both layouts
+      double* s = sums ? sums + cb : nullptr;
+      if (avx512)
+        block_avx512(src + at, dst + at, hw, s);
+      else
+        block_portable(src + at, dst + at, hw, s);
+    }
+}
+
+}  // namespace braid::kernels
