@@ -118,8 +118,9 @@ auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
 std::array<bool, 3> mask_attr(const Attrs& a) {
   constexpr std::string_view op = "conv2d_backward";
   const std::vector<int64_t>& m = a.ints(op, "output_mask");
-  BRAID_CHECK(m.size() == 3 && std::all_of(m.begin(), m.end(), [](int64_t v) { return v == 0 || v == 1; }),
-              ValueError, op, "output_mask must hold 3 values, each 0 or 1; got {}", shape_str(m));
+  BRAID_CHECK(
+      m.size() == 3 && std::all_of(m.begin(), m.end(), [](int64_t v) { return v == 0 || v == 1; }),
+      ValueError, op, "output_mask must hold 3 values, each 0 or 1; got {}", shape_str(m));
   return {m[0] == 1, m[1] == 1, m[2] == 1};
 }
 
@@ -222,7 +223,8 @@ void backward_separately(const KernelArgs& k, bool fast) {
       bool done = false;
 #ifdef BRAID_HAVE_DNNL
       if constexpr (std::is_same_v<T, float>)
-        done = fast && kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w), mut<float>(k.out[0]));
+        done = fast && kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w),
+                                                      mut<float>(k.out[0]));
 #endif
       if (!done) kernels::conv2d_input_grad_portable<T>(g, ptr<T>(gy), ptr<T>(w), mut<T>(k.out[0]));
     }
@@ -230,9 +232,11 @@ void backward_separately(const KernelArgs& k, bool fast) {
       bool done = false;
 #ifdef BRAID_HAVE_DNNL
       if constexpr (std::is_same_v<T, float>)
-        done = fast && kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[1]));
+        done = fast && kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy),
+                                                       mut<float>(k.out[1]));
 #endif
-      if (!done) kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[1]));
+      if (!done)
+        kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[1]));
     }
   });
 }
@@ -251,7 +255,8 @@ bool backward_x86(const KernelArgs& k) {
   const bool fused =
       k.in[2].is_contiguous()
           ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb)
-          : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw, gb);
+          : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw,
+                                         gb);
   if (!fused) backward_separately(k, true);
   return true;
 }
@@ -298,9 +303,10 @@ V forward_vjp(const VjpCtx& c) {
   // With no graph of the backward to build (no create_graph), the three in
   // one op that reads g once (Note [fused conv backward]).
   if (!is_grad_enabled() && (c.needs_grad[0] || c.needs_grad[1])) {
-    V r = call(OpId::conv2d_backward, {x, g, w},
-               make_attrs(p, "output_mask",
-                          {c.needs_grad[0] ? 1 : 0, c.needs_grad[1] ? 1 : 0, c.needs_grad[2] ? 1 : 0}));
+    V r = call(
+        OpId::conv2d_backward, {x, g, w},
+        make_attrs(p, "output_mask",
+                   {c.needs_grad[0] ? 1 : 0, c.needs_grad[1] ? 1 : 0, c.needs_grad[2] ? 1 : 0}));
     r.resize(3);
     for (int i = 0; i < 3; ++i)
       if (c.needs_grad[i]) r[i] = grad_for(r[i], c.input_meta[i]);

@@ -313,15 +313,16 @@ TEST(Blocked16, MatchesTheLayoutAndSumsEveryChannel) {
 // and 2 threads (both chunk these batches), with and without gx.
 TEST(ConvKernels, X86FusedBackwardMatchesTheSeparateRuns) {
   const std::vector<Named> shapes = {
-      {"mnist conv2 (3 full chunks and a short one)", {70, 32, 64, 1, 26, 26, 24, 24, 3, 3, 1, 1, 0, 0, 1, 1}},
+      {"mnist conv2 (3 full chunks and a short one)",
+       {70, 32, 64, 1, 26, 26, 24, 24, 3, 3, 1, 1, 0, 0, 1, 1}},
       {"mnist conv1", {200, 1, 32, 1, 28, 28, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1}},
   };
   const int saved = get_num_threads();
   for (const Named& c : shapes)
     for (int threads : {1, 2})
       for (bool with_gx : {true, false}) {
-        const std::string what = c.what + ", threads=" + std::to_string(threads) +
-                                 (with_gx ? "" : ", no gx");
+        const std::string what =
+            c.what + ", threads=" + std::to_string(threads) + (with_gx ? "" : ", no gx");
         set_num_threads(threads);
         const ConvGeom& g = c.g;
         const Operands o(g);
@@ -365,7 +366,8 @@ TEST(ConvKernels, X86FusedBackwardDeclinesAnUnchunkedBatch) {
   std::vector<float> gx(x_len(g), -1.f), gw(w_len(g), -1.f), gb(g.c_out, -1.f);
   const int saved = get_num_threads();
   set_num_threads(2);
-  EXPECT_FALSE(conv2d_backward_x86(g, x.data(), gy.data(), w.data(), gx.data(), gw.data(), gb.data()));
+  EXPECT_FALSE(
+      conv2d_backward_x86(g, x.data(), gy.data(), w.data(), gx.data(), gw.data(), gb.data()));
   set_num_threads(saved);
   for (const auto* v : {&gx, &gw, &gb})
     EXPECT_TRUE(std::all_of(v->begin(), v->end(), [](float e) { return e == -1.f; }));

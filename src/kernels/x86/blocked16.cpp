@@ -70,14 +70,16 @@ BRAID_AVX512 void block_avx512(const float* src, float* dst, int64_t hw, double*
       group = _mm512_add_ps(group, _mm512_add_ps(_mm512_add_ps(o0, o1), _mm512_add_ps(o2, o3)));
     }
     lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(group)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(group), 1))));
+    hi = _mm512_add_pd(
+        hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(group), 1))));
   }
   if (p0 < hw) {
     float group[16] = {};
     tail_positions(src, dst, hw, p0, group);
     __m512 g = _mm512_loadu_ps(group);
     lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(g)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1))));
+    hi = _mm512_add_pd(
+        hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1))));
   }
   if (sums) {
     _mm512_storeu_pd(sums, _mm512_add_pd(_mm512_loadu_pd(sums), lo));

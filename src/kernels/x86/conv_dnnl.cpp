@@ -435,6 +435,9 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
   return true;
 }
 
+// oneDNN never writes through its inputs; its API just takes void*.
+float* in(const float* p) { return const_cast<float*>(p); }
+
 // Whether `e` takes grad_y as nChw16c, what nchw_to_blocked16 writes.
 bool takes_blocked16_dy(const Entry& e, const ConvGeom& g) {
   const memory::desc want({g.n, g.c_out, g.oh, g.ow}, memory::data_type::f32, Tag::nChw16c);
@@ -463,26 +466,29 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
   ConvGeom full = g, tail = g;
   full.n = nb, tail.n = g.n - (chunks - 1) * nb;
   // [0]: full chunks, [1]: the last one.
-  std::shared_ptr<const Entry> in[2], wg[2];
+  std::shared_ptr<const Entry> ig[2], wg[2];
   for (int t = 0; t < 2; ++t) {
     const ConvGeom& gg = t == 0 ? full : tail;
-    if (gx && !((in[t] = entry_for(Kind::InputGrad, gg, *pin, 1)) && takes_blocked16_dy(*in[t], gg)))
+    if (gx &&
+        !((ig[t] = entry_for(Kind::InputGrad, gg, *pin, 1)) && takes_blocked16_dy(*ig[t], gg)))
       return false;
-    if (gw && !((wg[t] = entry_for(Kind::WeightGrad, gg, *pw, 1)) && takes_blocked16_dy(*wg[t], gg)))
+    if (gw &&
+        !((wg[t] = entry_for(Kind::WeightGrad, gg, *pw, 1)) && takes_blocked16_dy(*wg[t], gg)))
       return false;
   }
-  std::vector<float*> wptrs = {const_cast<float*>(gy), const_cast<float*>(wt)};
+  const std::vector<float*> wptrs = {in(gy), in(wt)};
   Tensor wts[2];
-  for (int t = 0; gx && t < 2; ++t) wts[t] = prepared_weights(*in[t], wptrs, owner);
+  for (int t = 0; gx && t < 2; ++t) wts[t] = prepared_weights(*ig[t], wptrs, owner);
   const int64_t ohw = g.oh * g.ow, wsize = g.c_out * g.k_g();
   // Per thread: the blocked grad_y and the primitives' buffers; the last
   // chunk has its own (only one chunk uses them).
   struct Space {
     Tensor dy;
-    std::vector<Tensor> in, wg;
+    std::vector<Tensor> ig, wg;
   };
   auto space = [&](int t) {
-    return Space{empty({nb * g.c_out * ohw}), gx ? workspace(*in[t], DNNL_ARG_DIFF_DST) : std::vector<Tensor>{},
+    return Space{empty({nb * g.c_out * ohw}),
+                 gx ? workspace(*ig[t], DNNL_ARG_DIFF_DST) : std::vector<Tensor>{},
                  gw ? workspace(*wg[t], DNNL_ARG_DIFF_DST) : std::vector<Tensor>{}};
   };
   std::vector<Space> spaces;
@@ -500,12 +506,11 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
     nchw_to_blocked16(gy + i0 * g.c_out * ohw, dy, count, g.c_out, ohw,
                       gb ? bias.data() + c * g.c_out : nullptr);
     if (gx)
-      run(*in[t], chunk_ptrs(Kind::InputGrad, g, {const_cast<float*>(gy), const_cast<float*>(wt), gx}, i0, nullptr),
-          sp.in, wts[t], dy);
+      run(*ig[t], chunk_ptrs(Kind::InputGrad, g, {in(gy), in(wt), gx}, i0, nullptr), sp.ig, wts[t],
+          dy);
     if (gw)
-      run(*wg[t],
-          chunk_ptrs(Kind::WeightGrad, g, {const_cast<float*>(x), const_cast<float*>(gy), gw}, i0, parts + c * wsize),
-          sp.wg, Tensor(), dy);
+      run(*wg[t], chunk_ptrs(Kind::WeightGrad, g, {in(x), in(gy), gw}, i0, parts + c * wsize), sp.wg,
+          Tensor(), dy);
   }
   if (gw) {
     std::copy(parts, parts + wsize, gw);
@@ -536,9 +541,6 @@ bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, con
   run(*entry, ptrs, workspace(*entry), prepared_weights(*entry, ptrs, owner));
   return true;
 }
-
-// oneDNN never writes through its inputs; its API just takes void*.
-float* in(const float* p) { return const_cast<float*>(p); }
 
 const float* weight_data(const Tensor& w) {
   BRAID_ASSERT(w.dtype() == DType::Float32 && w.is_contiguous());
