@@ -214,6 +214,15 @@ def _(name):
     )
 
 
+@op("conv2d_relu_forward")
+def _(name):
+    return prim_cases(
+        "output_size",
+        lambda xs, ws, o, dt: [randn(*xs, dtype=dt), randn(*ws, dtype=dt), randn(ws[0], dtype=dt)],
+        lambda xs, ws, o, st: lambda x, w, b: torch.relu(forward_def(x, w, b, *st, o)),
+    )
+
+
 def input_grad_fn(xs, ws, o, st):
     def fn(gy, w):
         if symmetric(xs, ws, *st[:3], o):

@@ -161,6 +161,14 @@ Tensor Conv2d::forward(const Tensor& x) {
   return conv2d(in, weight, bias, opts);
 }
 
+Tensor Conv2d::forward_relu(const Tensor& x) {
+  return scoped([&] {
+    ConvOptions opts;
+    Tensor in = prepare(x, opts);
+    return detail::conv2d_relu(in, weight, bias, opts);
+  });
+}
+
 // -- ConvTranspose2d ------------------------------------------------------------------
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, SizeArg kernel,

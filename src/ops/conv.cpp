@@ -136,7 +136,11 @@ Tensor conv_nd(std::string_view op, int nd, std::span<const Tensor> in, const At
   const bool batched = x.dim() == nd + 2;
   Tensor x4 = batched ? x : unsqueeze(x, 0), w4 = w;
   if (nd == 1) x4 = unsqueeze(x4, 2), w4 = unsqueeze(w, 2);
-  Tensor y = conv2d_forward_call(x4, w4, b, p, r.out);
+  // "relu" (conv2d only, set by nn::Sequential, Note [conv + relu]): the
+  // primitive that applies ReLU as it writes.
+  const bool relu = nd == 2 && a.has("relu") && a.b(op, "relu");
+  Tensor y = relu ? conv2d_relu_forward_call(x4, w4, b, p, r.out)
+                  : conv2d_forward_call(x4, w4, b, p, r.out);
   if (nd == 1) y = squeeze(y, {2});
   return batched ? y : squeeze(y, {0});
 }
@@ -230,6 +234,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const ConvOptions& options) {
   return call1(OpId::conv2d, {x, weight, bias}, conv_attrs(options));
 }
+
+namespace detail {
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                   const ConvOptions& options) {
+  return call1(OpId::conv2d, {x, weight, bias}, conv_attrs(options).set("relu", true));
+}
+}  // namespace detail
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const ConvOptions& options) {

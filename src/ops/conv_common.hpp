@@ -23,6 +23,9 @@ struct ConvParams {
 /// conv2d_forward; an undefined bias adds nothing.
 Tensor conv2d_forward_call(const Tensor& x, const Tensor& weight, const Tensor& bias,
                            const ConvParams& p, Pair output_size);
+/// conv2d_relu_forward: relu(conv2d_forward(...)) as one op (Note [conv + relu]).
+Tensor conv2d_relu_forward_call(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                const ConvParams& p, Pair output_size);
 Tensor conv2d_input_grad_call(const Tensor& grad_y, const Tensor& weight, const ConvParams& p,
                               Pair input_size);
 Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const ConvParams& p,

@@ -68,8 +68,7 @@ void check_4d(std::string_view op, const Tensor& a, const char* an, const Tensor
 }
 
 // `auto`: whatever one_meta returns is what InferFn wants.
-auto infer_forward(std::span<const Tensor> in, const Attrs& a) {
-  constexpr std::string_view op = "conv2d_forward";
+TensorMetas infer_forward_of(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
   check_floating(op, in);
   const ConvParams p = read_params(op, a);
   const Pair out = size_attr(op, a, "output_size");
@@ -82,6 +81,12 @@ auto infer_forward(std::span<const Tensor> in, const Attrs& a) {
               "W); got x={}, weight={}, bias={}, groups={}",
               shape_str(x.shape()), shape_str(w.shape()), shape_str(b.shape()), p.groups);
   return one_meta({x.size(0), w.size(0), out[0], out[1]}, x.dtype());
+}
+TensorMetas infer_forward(std::span<const Tensor> in, const Attrs& a) {
+  return infer_forward_of("conv2d_forward", in, a);
+}
+TensorMetas infer_relu_forward(std::span<const Tensor> in, const Attrs& a) {
+  return infer_forward_of("conv2d_relu_forward", in, a);
 }
 
 auto infer_input_grad(std::span<const Tensor> in, const Attrs& a) {
@@ -187,13 +192,20 @@ void by_dtype(DType dt, const F& f) {
     f.template operator()<float>();
 }
 
-void forward_portable(const KernelArgs& k) {
+void forward_portable_impl(const KernelArgs& k, bool relu) {
   const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
   by_dtype(x.dtype(), [&]<class T>() {
-    kernels::conv2d_forward_portable<T>(g, ptr<T>(x), ptr<T>(w), ptr<T>(b), mut<T>(k.out[0]));
+    T* y = mut<T>(k.out[0]);
+    kernels::conv2d_forward_portable<T>(g, ptr<T>(x), ptr<T>(w), ptr<T>(b), y);
+    // relu's formula: a NaN stays NaN.
+    if (relu)
+      for (int64_t i = 0, n = k.out[0].numel(); i < n; ++i)
+        y[i] = y[i] > T(0) || y[i] != y[i] ? y[i] : T(0);
   });
 }
+void forward_portable(const KernelArgs& k) { forward_portable_impl(k, false); }
+void relu_forward_portable(const KernelArgs& k) { forward_portable_impl(k, true); }
 
 void input_grad_portable(const KernelArgs& k) {
   const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
@@ -261,17 +273,20 @@ bool backward_x86(const KernelArgs& k) {
   return true;
 }
 
-bool forward_x86(const KernelArgs& k) {
+bool forward_x86_impl(const KernelArgs& k, bool relu) {
   if (k.out[0].dtype() != DType::Float32) return false;
   const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
   // The weight tensor itself, when it is the caller's (not a copy), so its
   // reorder is cached per version (Note [cached weight reorders]).
   if (k.in[1].is_contiguous())
-    return kernels::conv2d_forward_x86(g, ptr<float>(x), w, ptr<float>(b), mut<float>(k.out[0]));
+    return kernels::conv2d_forward_x86(g, ptr<float>(x), w, ptr<float>(b), mut<float>(k.out[0]),
+                                       relu);
   return kernels::conv2d_forward_x86(g, ptr<float>(x), ptr<float>(w), ptr<float>(b),
-                                     mut<float>(k.out[0]));
+                                     mut<float>(k.out[0]), relu);
 }
+bool forward_x86(const KernelArgs& k) { return forward_x86_impl(k, false); }
+bool relu_forward_x86(const KernelArgs& k) { return forward_x86_impl(k, true); }
 
 bool input_grad_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
@@ -290,15 +305,16 @@ bool weight_grad_x86(const KernelArgs& k) {
 }
 #else
 constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr,
-                       backward_x86 = nullptr;
+                       backward_x86 = nullptr, relu_forward_x86 = nullptr;
 #endif
 
 // -- vjps: each primitive is bilinear, so its adjoints are the other two ------
 Pair spatial(const Shape& s) { return {s[2], s[3]}; }
 
-V forward_vjp(const VjpCtx& c) {
+// The gradients of conv2d_forward for the gradient g of its output.
+V conv_grads(const VjpCtx& c, const Tensor& g) {
   const ConvParams p = read_params("conv2d_forward", c.attrs);
-  const Tensor &x = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
+  const Tensor &x = c.inputs[0], &w = c.inputs[1];
   Tensor gx, gw, gb;
   // With no graph of the backward to build (no create_graph), the three in
   // one op that reads g once (Note [fused conv backward]).
@@ -318,6 +334,14 @@ V forward_vjp(const VjpCtx& c) {
     gw = grad_for(conv2d_weight_grad_call(x, g, p, spatial(w.shape())), c.input_meta[1]);
   if (c.needs_grad[2]) gb = grad_for(sum(g, {0, 2, 3}), c.input_meta[2]);
   return {gx, gw, gb};
+}
+
+V forward_vjp(const VjpCtx& c) { return conv_grads(c, c.grads[0]); }
+
+// y = relu(conv): the convolution's gradients for relu's (relu_backward
+// reads the saved y, as relu's own vjp does).
+V relu_forward_vjp(const VjpCtx& c) {
+  return conv_grads(c, call1(OpId::relu_backward, {c.grads[0], c.outputs[0]}, {}));
 }
 
 // gx = A(w)^T gy, so <ggx, gx> = <A(w) ggx, gy>: d/dgy is a forward
@@ -365,6 +389,13 @@ Tensor conv2d_forward_call(const Tensor& x, const Tensor& weight, const Tensor& 
   return call1(OpId::conv2d_forward, {x, weight, b}, make_attrs(p, "output_size", output_size));
 }
 
+Tensor conv2d_relu_forward_call(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                const ConvParams& p, Pair output_size) {
+  const Tensor b = bias.defined() ? bias : zeros({weight.size(0)}, x.dtype());
+  return call1(OpId::conv2d_relu_forward, {x, weight, b},
+               make_attrs(p, "output_size", output_size));
+}
+
 Tensor conv2d_input_grad_call(const Tensor& grad_y, const Tensor& weight, const ConvParams& p,
                               Pair input_size) {
   return call1(OpId::conv2d_input_grad, {grad_y, weight}, make_attrs(p, "input_size", input_size));
@@ -378,6 +409,19 @@ Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const Conv
 OpDef make_def_conv2d_forward() {
   OpDef d = primitive(3, infer_forward, forward_portable, forward_x86, forward_vjp);
   d.onnx = "Conv";
+  return d;
+}
+
+// Note [conv + relu]: nn::Sequential runs a Conv2d followed by a ReLU (no
+// hooks on either, not while tracing) as this op. The forward applies ReLU as
+// the primitive writes (a oneDNN post-op), so the conv's output is not
+// written and read again; the vjp is relu's then the convolution's. Values
+// and gradients are those of the two ops, bit for bit.
+OpDef make_def_conv2d_relu_forward() {
+  OpDef d =
+      primitive(3, infer_relu_forward, relu_forward_portable, relu_forward_x86, relu_forward_vjp);
+  d.save_outputs = 1;  // relu_backward reads y
+  d.onnx_note = "not traced: nn::Sequential does not fuse while tracing (Conv then Relu)";
   return d;
 }
 

@@ -257,6 +257,8 @@ std::vector<Tensor> TensorList::to_vector() && {
   return v;
 }
 
+bool is_tracing() { return t_trace_hook != nullptr; }
+
 TraceHook* set_trace_hook(TraceHook* hook) {
   TraceHook* old = t_trace_hook;
   t_trace_hook = hook;

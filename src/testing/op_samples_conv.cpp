@@ -126,6 +126,7 @@ void add_conv_samples(SampleTable& t) {
   t["conv2d"] = conv2d_samples;
   t["conv_transpose2d"] = conv_transpose2d_samples;
   t["conv2d_forward"] = forward_samples;
+  t["conv2d_relu_forward"] = forward_samples;
   t["conv2d_input_grad"] = input_grad_samples;
   t["conv2d_weight_grad"] = weight_grad_samples;
 }

@@ -66,6 +66,9 @@ class Conv2d : public ConvNd {
   Conv2d(int64_t in_channels, int64_t out_channels, SizeArg kernel_size,
          const Conv2dOptions& options = {});
   Tensor forward(const Tensor& x) override;
+  /// relu(forward(x)) as one op, in this layer's error scope (what
+  /// nn::Sequential runs for a Conv2d -> ReLU pair, Note [conv + relu]).
+  Tensor forward_relu(const Tensor& x);
 };
 
 struct ConvTranspose2dOptions {

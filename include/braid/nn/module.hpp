@@ -130,6 +130,7 @@ class Module {
   // -- hooks -----------------------------------------------------------------------------
   HookHandle register_forward_pre_hook(PreHook hook);
   HookHandle register_forward_hook(PostHook hook);
+  bool has_forward_hooks() const { return !pre_hooks_.empty() || !post_hooks_.empty(); }
 
   // -- names and printing -----------------------------------------------------------
   /// The class name without namespaces ("Linear", "Net").

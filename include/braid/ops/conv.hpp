@@ -57,6 +57,15 @@ struct ConvTransposeOptions {
 /// Throws ShapeError (ranks, channels vs groups, bias shape, kernel larger than the
 /// padded input), ValueError (non-positive stride/dilation/groups, negative or unknown
 /// padding, "same" with stride > 1), DTypeError (non-float or mixed dtypes).
+namespace detail {
+/// relu(conv2d(x, weight, bias, options)) as one op: the convolution applies
+/// ReLU as it writes, and its backward masks grad_y as it reads it. For
+/// nn::Sequential's Conv2d -> ReLU pairs (Note [conv + relu]); the same
+/// values and gradients, bit for bit, as the two ops.
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                   const ConvOptions& options);
+}  // namespace detail
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               const ConvOptions& options = {});
 

@@ -201,6 +201,8 @@ class TraceHook {
 };
 /// Installs `hook` on this thread (nullptr removes it); returns the previous one.
 TraceHook* set_trace_hook(TraceHook* hook);
+/// Whether a trace hook is installed on this thread.
+bool is_tracing();
 
 /// Calls op `id` generically: promotes, infers (validating), runs the kernel
 /// or view or composite, and records the backward node when grad mode is on

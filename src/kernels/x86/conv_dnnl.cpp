@@ -104,6 +104,7 @@ enum class Layout : int64_t { Plain, Blocked, ChannelsLast };
 struct Plan {
   Layout layout;
   bool winograd;
+  bool relu = false;  // forward: y = max(conv, 0), oneDNN's ReLU post-op
 };
 
 // One tensor argument of the primitive: braid's layout, the primitive's, and
@@ -181,7 +182,12 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
     const Window win = window(g);
     const auto alg =
         plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
-    const primitive_attr attr = user_scratchpad();
+    primitive_attr attr = user_scratchpad();
+    if (plan.relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
     const convolution_forward::primitive_desc fwd(
         {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides, win.dilates,
          win.pad_l, win.pad_r},
@@ -222,12 +228,13 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
   }
 }
 
-using Key = std::array<int64_t, 20>;
+using Key = std::array<int64_t, 21>;
 
 Key key_of(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   return {static_cast<int64_t>(kind),
           static_cast<int64_t>(plan.layout),
           plan.winograd ? 1 : 0,
+          plan.relu ? 1 : 0,
           threads,
           g.n,
           g.c_in,
@@ -275,7 +282,8 @@ std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan pla
 // stand in.
 std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   std::shared_ptr<const Entry> e = cached_entry(kind, g, plan, threads);
-  if (!e && plan.winograd) e = cached_entry(kind, g, Plan{Layout::Blocked, false}, threads);
+  if (!e && plan.winograd)
+    e = cached_entry(kind, g, Plan{Layout::Blocked, false, plan.relu}, threads);
   return e;
 }
 
@@ -509,8 +517,8 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
       run(*ig[t], chunk_ptrs(Kind::InputGrad, g, {in(gy), in(wt), gx}, i0, nullptr), sp.ig, wts[t],
           dy);
     if (gw)
-      run(*wg[t], chunk_ptrs(Kind::WeightGrad, g, {in(x), in(gy), gw}, i0, parts + c * wsize), sp.wg,
-          Tensor(), dy);
+      run(*wg[t], chunk_ptrs(Kind::WeightGrad, g, {in(x), in(gy), gw}, i0, parts + c * wsize),
+          sp.wg, Tensor(), dy);
   }
   if (gw) {
     std::copy(parts, parts + wsize, gw);
@@ -525,9 +533,11 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
   return true;
 }
 
-bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, const Tensor* owner) {
+bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, const Tensor* owner,
+              bool relu = false) {
   std::optional<Plan> plan = choose_plan(kind, g);
   if (!plan) return false;
+  plan->relu = relu;
   const int threads = get_num_threads();
   const int64_t chunks = (g.n + chunk_images(g) - 1) / chunk_images(g);
   // Too few chunks to share out: the whole batch in one run across the team.
@@ -535,7 +545,8 @@ bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, con
   // Winograd's forward splits the team by image: with fewer images than
   // threads the direct kernel, which splits the channels too, is faster
   // (MNIST conv2, batch 1, 2 threads: 56 vs 69 us, best of 300).
-  if (kind == Kind::Forward && plan->winograd && g.n < threads) plan = Plan{Layout::Blocked, false};
+  if (kind == Kind::Forward && plan->winograd && g.n < threads)
+    plan = Plan{Layout::Blocked, false, plan->relu};
   const std::shared_ptr<const Entry> entry = entry_for(kind, g, *plan, threads);
   if (!entry) return false;
   run(*entry, ptrs, workspace(*entry), prepared_weights(*entry, ptrs, owner));
@@ -556,15 +567,15 @@ bool conv2d_winograd_x86(const ConvGeom& g) {
 }
 
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
-                        float* y) {
+                        float* y, bool relu) {
   if (g.n == 0 || g.oh * g.ow == 0) return true;
-  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), y}, nullptr);
+  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), y}, nullptr, relu);
 }
 
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const Tensor& weight, const float* bias,
-                        float* y) {
+                        float* y, bool relu) {
   if (g.n == 0 || g.oh * g.ow == 0) return true;
-  return run_kind(Kind::Forward, g, {in(x), in(weight_data(weight)), in(bias), y}, &weight);
+  return run_kind(Kind::Forward, g, {in(x), in(weight_data(weight)), in(bias), y}, &weight, relu);
 }
 
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx) {

@@ -23,14 +23,16 @@ bool conv2d_winograd_x86(const ConvGeom& g);
 /// declining to the portable kernels.
 bool x86_blocked_short_columns(const ConvGeom& g);
 
+/// `relu`: y = max(conv + bias, 0), applied as the primitive writes (oneDNN's
+/// post-op), so the convolution and a following ReLU are one pass.
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
-                        float* y);
+                        float* y, bool relu = false);
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx);
 /// The same with the weights given as their (float32, contiguous) tensor, so
 /// their reorder into the primitive's layout is cached per weight version:
 /// see Note [cached weight reorders] (conv_weight_cache.hpp).
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const Tensor& weight, const float* bias,
-                        float* y);
+                        float* y, bool relu = false);
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const Tensor& weight, float* gx);
 
 bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, float* gw);

@@ -1,0 +1,100 @@
+// Note [conv + relu]: nn::Sequential runs a Conv2d followed by a ReLU as one
+// op. It must be invisible: the same outputs and gradients, bit for bit, as
+// calling the layers one by one; hooks still run; traced graphs keep the two
+// ops.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "braid/braid.hpp"
+
+namespace braid {
+namespace {
+
+std::vector<float> floats(const Tensor& t) { return t.detach().contiguous().to_vector<float>(); }
+
+// The MNIST CNN's feature layers, fused (Sequential) and one by one.
+struct Result {
+  std::vector<float> out;
+  std::vector<std::vector<float>> grads;  // the parameters', then x's
+};
+
+Result run(nn::Sequential& net, const Tensor& x0, bool layer_by_layer) {
+  net.zero_grad();
+  Tensor x = x0.detach().requires_grad_();
+  Tensor y = x;
+  if (layer_by_layer)
+    for (nn::Module* m : net.children()) y = (*m)(y);
+  else
+    y = net(x);
+  // A weighting that makes every output's gradient different.
+  Tensor w = arange(0, y.numel(), 1, DType::Float32).reshape(y.shape()) / double(y.numel());
+  (y * w).sum().backward();
+  Result r{floats(y), {}};
+  for (const Tensor& p : net.parameters()) r.grads.push_back(floats(p.grad()));
+  r.grads.push_back(floats(x.grad()));
+  return r;
+}
+
+TEST(SequentialFusion, ConvReluMatchesTheLayersBitForBit) {
+  const int saved = get_num_threads();
+  // 70 images run the convolutions chunk by chunk; 3 across the team.
+  for (int64_t batch : {3, 70})
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      manual_seed(5);
+      nn::Sequential net(nn::Conv2d(1, 32, 3), nn::ReLU(), nn::Conv2d(32, 64, 3), nn::ReLU(),
+                         nn::MaxPool2d(2));
+      const Tensor x = randn({batch, 1, 28, 28});
+      const Result fused = run(net, x, false), apart = run(net, x, true);
+      const std::string what = "batch " + std::to_string(batch) + ", threads " + std::to_string(threads);
+      EXPECT_EQ(fused.out, apart.out) << what;
+      ASSERT_EQ(fused.grads.size(), apart.grads.size());
+      for (size_t i = 0; i < fused.grads.size(); ++i)
+        EXPECT_EQ(fused.grads[i], apart.grads[i]) << what << ", gradient " << i;
+    }
+  set_num_threads(saved);
+}
+
+TEST(SequentialFusion, ThePairRunsAsOneOpAndOthersDoNot) {
+  manual_seed(9);
+  const Tensor x = randn({1, 1, 5, 5}).requires_grad_();
+  nn::Sequential pair(nn::Conv2d(1, 2, 3), nn::ReLU());
+  EXPECT_EQ(pair(x).grad_fn_name(), "conv2d_relu_forward");
+  nn::Sequential other(nn::Conv2d(1, 2, 3), nn::Tanh(), nn::ReLU());
+  EXPECT_EQ(other(x).grad_fn_name(), "relu");
+}
+
+TEST(SequentialFusion, DoubleAndPaddedConvolutionsToo) {
+  manual_seed(6);
+  nn::Sequential net(nn::Conv2d(3, 4, 3, {.padding = 1, .padding_mode = "reflect"}), nn::ReLU());
+  net.to(DType::Float64);
+  const Tensor x = randn({2, 3, 6, 5}, DType::Float64);
+  EXPECT_EQ(net(x).to_vector<double>(), relu((*net.children()[0])(x)).to_vector<double>());
+}
+
+TEST(SequentialFusion, HooksRunAndSkipTheFusion) {
+  manual_seed(7);
+  nn::Sequential net(nn::Conv2d(1, 2, 3), nn::ReLU());
+  int calls = 0;
+  auto h = net[1].register_forward_hook([&](nn::Module&, const Tensor&, const Tensor& out) {
+    ++calls;
+    return std::optional<Tensor>(out * 2.0);
+  });
+  const Tensor x = randn({1, 1, 5, 5});
+  EXPECT_EQ(floats(net(x)), floats(relu((*net.children()[0])(x)) * 2.0));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(SequentialFusion, TracedGraphsKeepTheTwoOps) {
+  manual_seed(8);
+  nn::Sequential net(nn::Conv2d(1, 2, 3), nn::ReLU());
+  runtime::Graph g = graph::trace(net, randn({1, 1, 5, 5}));
+  std::vector<std::string> ops;
+  for (const runtime::Node& n : g.nodes) ops.emplace_back(op_def(n.op).name);
+  EXPECT_EQ(ops, (std::vector<std::string>{"conv2d", "relu"}));
+}
+
+}  // namespace
+}  // namespace braid
