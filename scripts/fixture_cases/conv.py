@@ -274,4 +274,14 @@ def _(name):
 
         inputs = [randn(*xs, dtype=dt), randn(xs[0], ws[0], *o, dtype=dt), randn(*ws, dtype=dt)]
         out.append(case(nm, inputs, fn, prim_attrs(s, p, d, g, "output_mask", [1, 1, 1]), tol=ACC[dt]))
+    # With y, the output of conv2d_relu_forward: grad_y masked as relu's backward.
+    nm, xs, ws, s, p, d, g, o, dt = PRIM_GEOMETRIES[0]
+    st = (s, p, d, g)
+
+    def masked(x, gy, w, y):
+        m = torch.ops.aten.threshold_backward(gy, y, 0)
+        return input_grad_fn(xs, ws, o, st)(m, w), weight_grad_fn(xs, ws, o, st)(x, m), m.sum((0, 2, 3))
+
+    inputs = [randn(*xs), randn(xs[0], ws[0], *o), randn(*ws), randn(xs[0], ws[0], *o)]
+    out.append(case("relu_y", inputs, masked, prim_attrs(s, p, d, g, "output_mask", [1, 1, 1]), tol=ACC[F32]))
     return out

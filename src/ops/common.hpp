@@ -55,6 +55,9 @@ Tensor unsqueeze_dims(const Tensor& g, const std::vector<int64_t>& dims);
 /// in float32 for kernels without kHalfNative).
 bool has_half(std::span<const Tensor> in);
 
+/// relu_backward's kernel into `out` (conv2d_backward masks grad_y with it).
+void relu_backward_into(const Tensor& out, const Tensor& grad, const Tensor& y);
+
 /// bernoulli(shape, p, dtype) with `value` where it draws 1: dropout's
 /// scaled mask in one pass instead of a draw and a divide (same draws).
 Tensor bernoulli_scaled(const Shape& shape, double p, double value, DType dtype);

@@ -118,8 +118,9 @@ auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
   return one_meta({gy.size(1), x.size(1) / p.groups, k[0], k[1]}, x.dtype());
 }
 
-// conv2d_backward(x, grad_y, weight) -> (gx, gw, gb); an output its
-// output_mask leaves out is empty, shape (0).
+// conv2d_backward(x, grad_y, weight[, y]) -> (gx, gw, gb); an output its
+// output_mask leaves out is empty, shape (0). With y (the output of
+// conv2d_relu_forward), grad_y is first masked as relu_backward does.
 std::array<bool, 3> mask_attr(const Attrs& a) {
   constexpr std::string_view op = "conv2d_backward";
   const std::vector<int64_t>& m = a.ints(op, "output_mask");
@@ -134,8 +135,13 @@ TensorMetas infer_backward(std::span<const Tensor> in, const Attrs& a) {
   check_floating(op, in);
   const ConvParams p = read_params(op, a);
   const std::array<bool, 3> mask = mask_attr(a);
+  BRAID_CHECK(in.size() == 3 || in.size() == 4, ValueError, op,
+              "takes x, grad_y, weight and optionally y; got {} inputs", in.size());
   const Tensor &x = in[0], &gy = in[1], &w = in[2];
   check_4d(op, x, "x", w, "weight");
+  BRAID_CHECK(in.size() == 3 || in[3].shape() == gy.shape(), ShapeError, op,
+              "y must have grad_y's shape; got grad_y={}, y={}", shape_str(gy.shape()),
+              shape_str(in[3].shape()));
   BRAID_CHECK(gy.dim() == 4 && gy.size(0) == x.size(0) && gy.size(1) == w.size(0) &&
                   w.size(0) % p.groups == 0 && x.size(1) == w.size(1) * p.groups,
               ShapeError, op,
@@ -226,7 +232,13 @@ void weight_grad_portable(const KernelArgs& k) {
 // Each output of conv2d_backward on its own, the bias as the sum op does it;
 // `fast` tries the x86 kernels first.
 void backward_separately(const KernelArgs& k, bool fast) {
-  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
+  const Tensor x = dense(k.in[0]), w = dense(k.in[2]);
+  Tensor gy = dense(k.in[1]);
+  if (k.in.size() == 4) {  // relu's y: grad_y masked first, into a copy
+    const Tensor masked = empty(gy.shape(), gy.dtype());
+    relu_backward_into(masked, gy, k.in[3]);
+    gy = masked;
+  }
   const std::array<bool, 3> mask = mask_attr(k.attrs);
   if (mask[2]) kernels::sum(k.out[2], gy, {0, 2, 3}, false);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
@@ -264,11 +276,13 @@ bool backward_x86(const KernelArgs& k) {
   float* gx = mask[0] ? mut<float>(k.out[0]) : nullptr;
   float* gw = mask[1] ? mut<float>(k.out[1]) : nullptr;
   float* gb = mask[2] ? mut<float>(k.out[2]) : nullptr;
+  const Tensor y = k.in.size() == 4 ? dense(k.in[3]) : Tensor();
+  const float* relu_y = y.defined() ? ptr<float>(y) : nullptr;
   const bool fused =
       k.in[2].is_contiguous()
-          ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb)
+          ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb, relu_y)
           : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw,
-                                         gb);
+                                         gb, relu_y);
   if (!fused) backward_separately(k, true);
   return true;
 }
@@ -311,16 +325,19 @@ constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_g
 // -- vjps: each primitive is bilinear, so its adjoints are the other two ------
 Pair spatial(const Shape& s) { return {s[2], s[3]}; }
 
-// The gradients of conv2d_forward for the gradient g of its output.
-V conv_grads(const VjpCtx& c, const Tensor& g) {
+// The gradients of conv2d_forward for the gradient g of its output; with
+// relu_y, of conv2d_relu_forward (output relu_y) for the gradient g of its.
+V conv_grads(const VjpCtx& c, Tensor g, const Tensor& relu_y = Tensor()) {
   const ConvParams p = read_params("conv2d_forward", c.attrs);
   const Tensor &x = c.inputs[0], &w = c.inputs[1];
   Tensor gx, gw, gb;
   // With no graph of the backward to build (no create_graph), the three in
   // one op that reads g once (Note [fused conv backward]).
   if (!is_grad_enabled() && (c.needs_grad[0] || c.needs_grad[1])) {
+    TensorList in{x, g, w};
+    if (relu_y.defined()) in = TensorList{x, g, w, relu_y};
     V r = call(
-        OpId::conv2d_backward, {x, g, w},
+        OpId::conv2d_backward, std::move(in),
         make_attrs(p, "output_mask",
                    {c.needs_grad[0] ? 1 : 0, c.needs_grad[1] ? 1 : 0, c.needs_grad[2] ? 1 : 0}));
     r.resize(3);
@@ -328,6 +345,7 @@ V conv_grads(const VjpCtx& c, const Tensor& g) {
       if (c.needs_grad[i]) r[i] = grad_for(r[i], c.input_meta[i]);
     return r;
   }
+  if (relu_y.defined()) g = call1(OpId::relu_backward, {g, relu_y}, {});
   if (c.needs_grad[0])
     gx = grad_for(conv2d_input_grad_call(g, w, p, spatial(x.shape())), c.input_meta[0]);
   if (c.needs_grad[1])
@@ -338,11 +356,9 @@ V conv_grads(const VjpCtx& c, const Tensor& g) {
 
 V forward_vjp(const VjpCtx& c) { return conv_grads(c, c.grads[0]); }
 
-// y = relu(conv): the convolution's gradients for relu's (relu_backward
-// reads the saved y, as relu's own vjp does).
-V relu_forward_vjp(const VjpCtx& c) {
-  return conv_grads(c, call1(OpId::relu_backward, {c.grads[0], c.outputs[0]}, {}));
-}
+// y = relu(conv): relu's vjp (relu_backward of the saved y), then the
+// convolution's; without a graph, one conv2d_backward does both.
+V relu_forward_vjp(const VjpCtx& c) { return conv_grads(c, c.grads[0], c.outputs[0]); }
 
 // gx = A(w)^T gy, so <ggx, gx> = <A(w) ggx, gy>: d/dgy is a forward
 // convolution of ggx, d/dw the weight gradient of that convolution.
@@ -433,9 +449,9 @@ OpDef make_def_conv2d_input_grad() {
 
 OpDef make_def_conv2d_backward() {
   OpDef d;
-  d.num_inputs = 3;
+  d.num_inputs = -1;  // 3, or 4 with relu's y
   d.num_outputs = 3;
-  d.promote_mask = 7u;
+  d.promote_mask = 15u;
   d.infer = infer_backward;
   d.portable = backward_portable;
   d.x86 = backward_x86;

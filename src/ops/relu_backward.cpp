@@ -12,6 +12,17 @@
 
 namespace braid {
 namespace detail {
+void relu_backward_into(const Tensor& out, const Tensor& grad, const Tensor& y) {
+  BRAID_DISPATCH_FLOAT(out.dtype(), "relu_backward", [&] {
+    // 0 where y <= 0, else g: a NaN y keeps g, as PyTorch's.
+    kernels::map<scalar_t, scalar_t, scalar_t>(
+        [](scalar_t g, scalar_t y) {
+          return kernels::branchless_select(y <= scalar_t(0), scalar_t(0), g);
+        },
+        out, grad, y);
+  });
+}
+
 namespace {
 
 TensorMetas infer_relu_backward(std::span<const Tensor> in, const Attrs&) {
@@ -25,16 +36,7 @@ TensorMetas infer_relu_backward(std::span<const Tensor> in, const Attrs&) {
   return one_meta(g.shape(), g.dtype());
 }
 
-void relu_backward_kernel(const KernelArgs& k) {
-  BRAID_DISPATCH_FLOAT(k.out[0].dtype(), "relu_backward", [&] {
-    // 0 where y <= 0, else g: a NaN y keeps g, as PyTorch's.
-    kernels::map<scalar_t, scalar_t, scalar_t>(
-        [](scalar_t g, scalar_t y) {
-          return kernels::branchless_select(y <= scalar_t(0), scalar_t(0), g);
-        },
-        k.out[0], k.in[0], k.in[1]);
-  });
-}
+void relu_backward_kernel(const KernelArgs& k) { relu_backward_into(k.out[0], k.in[0], k.in[1]); }
 
 // Linear in grad with the same mask; y only picks the mask (no gradient
 // almost everywhere), as PyTorch's threshold_backward.

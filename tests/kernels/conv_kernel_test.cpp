@@ -308,6 +308,31 @@ TEST(Blocked16, MatchesTheLayoutAndSumsEveryChannel) {
   }
 }
 
+// With relu's y, each value is relu_backward's: 0 where y <= 0 (-0 and 0
+// included), else the value (a NaN y keeps it).
+TEST(Blocked16, MasksAsReluBackward) {
+  for (int64_t hw : {7, 16, 37}) {
+    const int64_t n = 2, c = 16;
+    const auto src = random<float>(static_cast<size_t>(n * c * hw), 10);
+    auto y = random<float>(src.size(), 11);
+    y[0] = 0.f, y[1] = -0.f, y[2] = std::nanf(""), y[3] = 1e-38f;
+    std::vector<float> dst(src.size(), -7.f);
+    std::vector<double> sums(c, 0.0), want(c, 0.0);
+    nchw_to_blocked16(src.data(), dst.data(), n, c, hw, sums.data(), y.data());
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < hw; ++p) {
+          const size_t at = static_cast<size_t>((i * c + ch) * hw + p);
+          const float v = y[at] <= 0.f ? 0.f : src[at];
+          const float got = dst[(i * c + ch / 16 * 16) * hw + p * 16 + ch % 16];
+          ASSERT_EQ(std::signbit(got), std::signbit(v)) << "hw=" << hw << " at " << at;
+          ASSERT_EQ(got, v) << "hw=" << hw << " at " << at;
+          want[ch] += v;
+        }
+    for (int64_t ch = 0; ch < c; ++ch) EXPECT_NEAR(sums[ch], want[ch], 1e-4) << "channel " << ch;
+  }
+}
+
 // Note [fused conv backward]: the fused run gives gx and gw the bits of the
 // separate chunked runs, and the bias gradient the sum over N, H, W, on 1
 // and 2 threads (both chunk these batches), with and without gx.

@@ -16,32 +16,42 @@ namespace {
 
 #define BRAID_AVX512 __attribute__((target("avx512f")))
 
+// relu_backward's value: 0 where y <= 0, else g.
+inline float masked(float g, const float* y, int64_t at) { return y && y[at] <= 0.f ? 0.f : g; }
+
 // The positions [p0, hw) of one 16-channel block, one at a time; `tile`
 // holds the block's 16 float sums of this image so far.
-void tail_positions(const float* src, float* dst, int64_t hw, int64_t p0, float* tile) {
+void tail_positions(const float* src, const float* y, float* dst, int64_t hw, int64_t p0,
+                    float* tile) {
   for (int64_t p = p0; p < hw; ++p)
     for (int ch = 0; ch < 16; ++ch) {
-      const float v = src[ch * hw + p];
+      const float v = masked(src[ch * hw + p], y, ch * hw + p);
       dst[p * 16 + ch] = v;
       tile[ch] += v;
     }
 }
 
-void block_portable(const float* src, float* dst, int64_t hw, double* sums) {
+void block_portable(const float* src, const float* y, float* dst, int64_t hw, double* sums) {
   for (int64_t p0 = 0; p0 < hw; p0 += 16) {
     float group[16] = {};
-    tail_positions(src, dst, std::min<int64_t>(hw, p0 + 16), p0, group);
+    tail_positions(src, y, dst, std::min<int64_t>(hw, p0 + 16), p0, group);
     if (sums)
       for (int ch = 0; ch < 16; ++ch) sums[ch] += group[ch];
   }
 }
 
-BRAID_AVX512 void block_avx512(const float* src, float* dst, int64_t hw, double* sums) {
+BRAID_AVX512 void block_avx512(const float* src, const float* y, float* dst, int64_t hw,
+                               double* sums) {
   __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  const __m512 zero = _mm512_setzero_ps();
   int64_t p0 = 0;
   for (; p0 + 16 <= hw; p0 += 16) {
     __m512 r[16], t[16];
     for (int ch = 0; ch < 16; ++ch) r[ch] = _mm512_loadu_ps(src + ch * hw + p0);
+    if (y)  // ordered <=: a NaN y keeps g, as relu_backward
+      for (int ch = 0; ch < 16; ++ch)
+        r[ch] = _mm512_mask_mov_ps(
+            r[ch], _mm512_cmp_ps_mask(_mm512_loadu_ps(y + ch * hw + p0), zero, _CMP_LE_OQ), zero);
     // Pairs of rows interleaved, then four rows per 128-bit lane: t[4k + j]
     // lane L holds rows 4k..4k+3 at position 4L + j.
     for (int k = 0; k < 8; ++k) {
@@ -75,7 +85,7 @@ BRAID_AVX512 void block_avx512(const float* src, float* dst, int64_t hw, double*
   }
   if (p0 < hw) {
     float group[16] = {};
-    tail_positions(src, dst, hw, p0, group);
+    tail_positions(src, y, dst, hw, p0, group);
     __m512 g = _mm512_loadu_ps(group);
     lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(g)));
     hi = _mm512_add_pd(
@@ -89,17 +99,18 @@ BRAID_AVX512 void block_avx512(const float* src, float* dst, int64_t hw, double*
 
 }  // namespace
 
-void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw,
-                       double* sums) {
+void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, double* sums,
+                       const float* relu_y) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   for (int64_t i = 0; i < n; ++i)
     for (int64_t cb = 0; cb < c; cb += 16) {
       const int64_t at = (i * c + cb) * hw;  // the same offset in both layouts
       double* s = sums ? sums + cb : nullptr;
+      const float* y = relu_y ? relu_y + at : nullptr;
       if (avx512)
-        block_avx512(src + at, dst + at, hw, s);
+        block_avx512(src + at, y, dst + at, hw, s);
       else
-        block_portable(src + at, dst + at, hw, s);
+        block_portable(src + at, y, dst + at, hw, s);
     }
 }
 

@@ -12,8 +12,10 @@ namespace braid::kernels {
 /// (c % 16 == 0) and hw positions; when `sums` is given, sums[ch] += the
 /// channel's values over the n images (each image's 16-position groups are
 /// added in float, then into the double sums in position order, so the
-/// result is fixed by the shape). AVX-512 where the CPU has it, else a loop.
+/// result is fixed by the shape). With `relu_y` (y of src's layout), each
+/// value is relu_backward's instead: 0 where y <= 0, else src (a NaN y keeps
+/// src). AVX-512 where the CPU has it, else a loop.
 void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw,
-                       double* sums);
+                       double* sums, const float* relu_y = nullptr);
 
 }  // namespace braid::kernels

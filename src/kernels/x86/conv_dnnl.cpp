@@ -464,7 +464,8 @@ bool takes_blocked16_dy(const Entry& e, const ConvGeom& g) {
 // run_chunked, so gx and gw have the bits of the separate calls; the bias
 // sums per chunk and then over chunks in order (fixed by the shape).
 bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, const float* wt,
-                          const Tensor* owner, float* gx, float* gw, float* gb) {
+                          const Tensor* owner, float* gx, float* gw, float* gb,
+                          const float* relu_y) {
   const int threads = get_num_threads();
   const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
   if (!(gx || gw) || g.c_out % 16 != 0 || !(threads == 1 || chunks >= 2 * threads)) return false;
@@ -511,8 +512,9 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
     const Space& sp = t == 1 ? last_space : spaces[omp_get_thread_num()];
     const int64_t i0 = c * nb, count = t == 1 ? tail.n : nb;
     float* dy = static_cast<float*>(sp.dy.raw_data());
-    nchw_to_blocked16(gy + i0 * g.c_out * ohw, dy, count, g.c_out, ohw,
-                      gb ? bias.data() + c * g.c_out : nullptr);
+    const int64_t at = i0 * g.c_out * ohw;
+    nchw_to_blocked16(gy + at, dy, count, g.c_out, ohw, gb ? bias.data() + c * g.c_out : nullptr,
+                      relu_y ? relu_y + at : nullptr);
     if (gx)
       run(*ig[t], chunk_ptrs(Kind::InputGrad, g, {in(gy), in(wt), gx}, i0, nullptr), sp.ig, wts[t],
           dy);
@@ -594,15 +596,15 @@ bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, 
 }
 
 bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const Tensor& weight,
-                         float* gx, float* gw, float* gb) {
+                         float* gx, float* gw, float* gb, const float* relu_y) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
-  return run_backward_chunked(g, x, gy, weight_data(weight), &weight, gx, gw, gb);
+  return run_backward_chunked(g, x, gy, weight_data(weight), &weight, gx, gw, gb, relu_y);
 }
 
 bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const float* wt,
-                         float* gx, float* gw, float* gb) {
+                         float* gx, float* gw, float* gb, const float* relu_y) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
-  return run_backward_chunked(g, x, gy, wt, nullptr, gx, gw, gb);
+  return run_backward_chunked(g, x, gy, wt, nullptr, gx, gw, gb, relu_y);
 }
 
 }  // namespace braid::kernels

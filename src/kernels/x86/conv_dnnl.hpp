@@ -43,10 +43,11 @@ bool conv2d_weight_grad_x86(const ConvGeom& g, const float* x, const float* gy, 
 /// gx and gw have the bits of conv2d_input_grad_x86 and
 /// conv2d_weight_grad_x86. Returns false without writing when the batch does
 /// not run in chunks or a primitive takes grad_y in another layout; the
-/// caller then computes each separately.
+/// caller then computes each separately. With `relu_y` (the output of a
+/// convolution + ReLU), grad_y is first masked as relu_backward does.
 bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const Tensor& weight,
-                         float* gx, float* gw, float* gb);
+                         float* gx, float* gw, float* gb, const float* relu_y = nullptr);
 bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const float* wt,
-                         float* gx, float* gw, float* gb);
+                         float* gx, float* gw, float* gb, const float* relu_y = nullptr);
 
 }  // namespace braid::kernels
