@@ -388,7 +388,15 @@ std::optional<Plan> choose_plan(Kind kind, const ConvGeom& g) {
 int64_t chunk_images(const ConvGeom& g) {
   constexpr int64_t kChunkBytes = int64_t{1} << 22;
   const int64_t per_image = 4 * (g.c_in * g.h * g.w + g.c_out * g.oh * g.ow);
-  return std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, per_image), 1, g.n);
+  const int64_t most = std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, per_image), 1, g.n);
+  // At least 4 chunks while each keeps 16 images, so two threads still run
+  // chunked (and the backward fused, Note [fused conv backward]): the MNIST
+  // first layer at batch 128 (46 images a chunk by size) ran across the
+  // team, its backward unfused; as 4 x 32, W2's backward is -0.7 ms a step.
+  constexpr int64_t kMinChunks = 4, kMinImages = 16;
+  if ((g.n + most - 1) / most < kMinChunks && g.n >= kMinChunks * kMinImages)
+    return (g.n + kMinChunks - 1) / kMinChunks;
+  return most;
 }
 
 // The operand pointers of images [i0, i0 + count) (WeightGrad: its own
