@@ -229,64 +229,7 @@ void weight_grad_portable(const KernelArgs& k) {
   });
 }
 
-// Each output of conv2d_backward on its own, the bias as the sum op does it;
-// `fast` tries the x86 kernels first.
-void backward_separately(const KernelArgs& k, bool fast) {
-  const Tensor x = dense(k.in[0]), w = dense(k.in[2]);
-  Tensor gy = dense(k.in[1]);
-  if (k.in.size() == 4) {  // relu's y: grad_y masked first, into a copy
-    const Tensor masked = empty(gy.shape(), gy.dtype());
-    relu_backward_into(masked, gy, k.in[3]);
-    gy = masked;
-  }
-  const std::array<bool, 3> mask = mask_attr(k.attrs);
-  if (mask[2]) kernels::sum(k.out[2], gy, {0, 2, 3}, false);
-  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
-  by_dtype(x.dtype(), [&]<class T>() {
-    if (mask[0]) {
-      bool done = false;
 #ifdef BRAID_HAVE_DNNL
-      if constexpr (std::is_same_v<T, float>)
-        done = fast && kernels::conv2d_input_grad_x86(g, ptr<float>(gy), ptr<float>(w),
-                                                      mut<float>(k.out[0]));
-#endif
-      if (!done) kernels::conv2d_input_grad_portable<T>(g, ptr<T>(gy), ptr<T>(w), mut<T>(k.out[0]));
-    }
-    if (mask[1]) {
-      bool done = false;
-#ifdef BRAID_HAVE_DNNL
-      if constexpr (std::is_same_v<T, float>)
-        done = fast && kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy),
-                                                       mut<float>(k.out[1]));
-#endif
-      if (!done)
-        kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[1]));
-    }
-  });
-}
-
-void backward_portable(const KernelArgs& k) { backward_separately(k, false); }
-
-#ifdef BRAID_HAVE_DNNL
-bool backward_x86(const KernelArgs& k) {
-  if (k.out[0].dtype() != DType::Float32) return false;
-  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
-  const std::array<bool, 3> mask = mask_attr(k.attrs);
-  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
-  float* gx = mask[0] ? mut<float>(k.out[0]) : nullptr;
-  float* gw = mask[1] ? mut<float>(k.out[1]) : nullptr;
-  float* gb = mask[2] ? mut<float>(k.out[2]) : nullptr;
-  const Tensor y = k.in.size() == 4 ? dense(k.in[3]) : Tensor();
-  const float* relu_y = y.defined() ? ptr<float>(y) : nullptr;
-  const bool fused =
-      k.in[2].is_contiguous()
-          ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb, relu_y)
-          : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw,
-                                         gb, relu_y);
-  if (!fused) backward_separately(k, true);
-  return true;
-}
-
 bool forward_x86_impl(const KernelArgs& k, bool relu) {
   if (k.out[0].dtype() != DType::Float32) return false;
   const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
@@ -319,7 +262,53 @@ bool weight_grad_x86(const KernelArgs& k) {
 }
 #else
 constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_grad_x86 = nullptr,
-                       backward_x86 = nullptr, relu_forward_x86 = nullptr;
+                       relu_forward_x86 = nullptr;
+#endif
+
+// Each output of conv2d_backward on its own through the single-output ops'
+// kernels, the bias as the sum op does it; `fast` tries the x86 kernels first.
+void backward_separately(const KernelArgs& k, bool fast) {
+  const Tensor x = dense(k.in[0]), w = dense(k.in[2]);
+  Tensor gy = dense(k.in[1]);
+  if (k.in.size() == 4) {  // relu's y: grad_y masked first, into a copy
+    const Tensor masked = empty(gy.shape(), gy.dtype());
+    relu_backward_into(masked, gy, k.in[3]);
+    gy = masked;
+  }
+  const std::array<bool, 3> mask = mask_attr(k.attrs);
+  if (mask[2]) kernels::sum(k.out[2], gy, {0, 2, 3}, false);
+  auto one = [&](FastKernelFn x86, KernelFn portable, std::initializer_list<Tensor> in, int out) {
+    const std::vector<Tensor> ins(in);
+    KernelArgs a{ins, k.out.subspan(static_cast<size_t>(out), 1), k.attrs};
+    if (!(fast && x86 && x86(a))) portable(a);
+  };
+  if (mask[0]) one(input_grad_x86, input_grad_portable, {gy, w}, 0);
+  if (mask[1]) one(weight_grad_x86, weight_grad_portable, {x, gy}, 1);
+}
+
+void backward_portable(const KernelArgs& k) { backward_separately(k, false); }
+
+#ifdef BRAID_HAVE_DNNL
+bool backward_x86(const KernelArgs& k) {
+  if (k.out[0].dtype() != DType::Float32) return false;
+  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
+  const std::array<bool, 3> mask = mask_attr(k.attrs);
+  const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
+  float* gx = mask[0] ? mut<float>(k.out[0]) : nullptr;
+  float* gw = mask[1] ? mut<float>(k.out[1]) : nullptr;
+  float* gb = mask[2] ? mut<float>(k.out[2]) : nullptr;
+  const Tensor y = k.in.size() == 4 ? dense(k.in[3]) : Tensor();
+  const float* relu_y = y.defined() ? ptr<float>(y) : nullptr;
+  const bool fused =
+      k.in[2].is_contiguous()
+          ? kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), w, gx, gw, gb, relu_y)
+          : kernels::conv2d_backward_x86(g, ptr<float>(x), ptr<float>(gy), ptr<float>(w), gx, gw,
+                                         gb, relu_y);
+  if (!fused) backward_separately(k, true);
+  return true;
+}
+#else
+constexpr FastKernelFn backward_x86 = nullptr;
 #endif
 
 // -- vjps: each primitive is bilinear, so its adjoints are the other two ------
