@@ -445,8 +445,9 @@ OpDef make_def_conv2d_backward() {
   d.portable = backward_portable;
   d.x86 = backward_x86;
   d.nondiff_reason =
-      "runs only without graph recording; with create_graph conv2d_forward's vjp uses "
-      "conv2d_input_grad, conv2d_weight_grad and sum, which are differentiable";
+      "runs only without graph recording; with create_graph the vjps of conv2d_forward and "
+      "conv2d_relu_forward use relu_backward, conv2d_input_grad, conv2d_weight_grad and sum, "
+      "which are differentiable";
   d.onnx_note = "a gradient op: training graphs are not exported";
   return d;
 }
