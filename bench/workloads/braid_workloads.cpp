@@ -3,6 +3,7 @@
 // JSON lines on stdout, everything else on stderr.
 //   braid_workloads <w1|w2|w3-mlp|w3-cnn|scale-batch|scale-width|export>
 //                   [--threads N] [--data DIR] [--models DIR] [--seed S]
+//   braid_workloads <profile-w1|profile-w2> [--layer-by-layer] [...]: phase medians
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,9 @@ namespace {
 struct Args {
   std::string mode, data, models = "build/bench-models";
   bool compiled = false;  // w3: braid::compile(model) instead of eager calls
+  // profile-*: call the layers one by one instead of through Sequential,
+  // which runs Conv2d -> ReLU as one op (Note [conv + relu]): the A/B of it.
+  bool layer_by_layer = false;
   int threads = 2;
   uint64_t seed = 0;
 };
@@ -35,8 +39,8 @@ Args parse(int argc, char** argv) {
   a.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "--compiled") {
-      a.compiled = true;
+    if (s == "--compiled" || s == "--layer-by-layer") {
+      (s == "--compiled" ? a.compiled : a.layer_by_layer) = true;
       continue;
     }
     if (i + 1 >= argc) throw ValueError("braid_workloads: " + s + " needs a value");
@@ -169,14 +173,20 @@ double step_ms(const Mnist& d, int64_t batch, int64_t width) {
   return 1e3 * percentile(t, 0.5);
 }
 
-// profile-w1: where a W1 step's time goes, phase by phase (medians over the
-// epoch): fetching and normalising the batch, forward + loss, backward, Adam;
-// and the first step's time.
-void profile_w1(const Out& out, const Mnist& d, uint64_t seed) {
-  nn::Sequential net = examples::mlp_sequential();
+// profile-w1 / profile-w2: where a W1 (W2) step's time goes, phase by phase
+// (medians over the epoch): fetching and normalising the batch, forward +
+// loss, backward, Adam; and the first step's time.
+void profile(const Out& out, const Mnist& d, uint64_t seed, bool w2, bool layer_by_layer) {
+  nn::Sequential net = w2 ? examples::cnn_sequential() : examples::mlp_sequential();
   optim::Adam opt(net.parameters(), {.lr = 1e-3});
   data::DataLoader loader(std::make_shared<data::TensorDataset>(d.x_train, d.y_train),
-                          {.batch_size = 64, .shuffle = true, .seed = seed});
+                          {.batch_size = w2 ? 128 : 64, .shuffle = true, .seed = seed});
+  auto forward = [&](const Tensor& x) {
+    if (!layer_by_layer) return net(x);
+    Tensor h = x;
+    for (nn::Module* m : net.children()) h = (*m)(h);
+    return h;
+  };
   net.train();
   std::vector<double> t[4];
   auto it = loader.begin();
@@ -185,7 +195,7 @@ void profile_w1(const Out& out, const Mnist& d, uint64_t seed) {
     Tensor x = normalise(it->data), y = it->target;
     auto t1 = Clock::now();
     opt.zero_grad();
-    Tensor loss = cross_entropy(net(x), y);
+    Tensor loss = cross_entropy(forward(x), y);
     auto t2 = Clock::now();
     loss.backward();
     auto t3 = Clock::now();
@@ -311,8 +321,8 @@ int main(int argc, char** argv) try {
       inference(
           out, [&](const Tensor& x) { return net(x); }, d, min_calls);
     }
-  } else if (a.mode == "profile-w1") {
-    profile_w1(out, d, a.seed);
+  } else if (a.mode == "profile-w1" || a.mode == "profile-w2") {
+    profile(out, d, a.seed, a.mode == "profile-w2", a.layer_by_layer);
   } else if (a.mode == "scale-batch") {
     for (int64_t b = 1; b <= 1024; b *= 2) out.metric("step_ms", step_ms(d, b, 128), b);
   } else if (a.mode == "scale-width") {

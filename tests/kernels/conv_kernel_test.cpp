@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -331,6 +332,29 @@ TEST(Blocked16, MasksAsReluBackward) {
         }
     for (int64_t ch = 0; ch < c; ++ch) EXPECT_NEAR(sums[ch], want[ch], 1e-4) << "channel " << ch;
   }
+}
+
+// nChw16c back to NCHW, plain and with relu's formula (x where x > 0 or
+// NaN, else +0: -0 and negatives become +0).
+TEST(Blocked16, BackToNchwWithAndWithoutRelu) {
+  for (int64_t hw : {5, 16, 29})
+    for (bool relu : {false, true}) {
+      const int64_t n = 2, c = 32;
+      auto src = random<float>(static_cast<size_t>(n * c * hw), 12);
+      src[0] = std::nanf(""), src[1] = -0.f, src[2] = 0.f, src[3] = -1e-40f;
+      std::vector<float> dst(src.size(), -7.f);
+      blocked16_to_nchw(src.data(), dst.data(), n, c, hw, relu);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t ch = 0; ch < c; ++ch)
+          for (int64_t p = 0; p < hw; ++p) {
+            float v = src[static_cast<size_t>((i * c + ch / 16 * 16) * hw + p * 16 + ch % 16)];
+            if (relu) v = v > 0.f || v != v ? v : 0.f;
+            const float got = dst[static_cast<size_t>((i * c + ch) * hw + p)];
+            ASSERT_EQ(std::memcmp(&got, &v, sizeof v), 0)
+                << "hw=" << hw << " relu=" << relu << " image " << i << " channel " << ch
+                << " position " << p << ": " << got << " vs " << v;
+          }
+    }
 }
 
 // Note [fused conv backward]: the fused run gives gx and gw the bits of the

@@ -4,6 +4,8 @@
 // ops.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -13,11 +15,18 @@ namespace braid {
 namespace {
 
 std::vector<float> floats(const Tensor& t) { return t.detach().contiguous().to_vector<float>(); }
+// Bit patterns: -0 is not 0, and NaN equals itself.
+std::vector<uint32_t> bits(const Tensor& t) {
+  const std::vector<float> f = floats(t);
+  std::vector<uint32_t> b(f.size());
+  std::memcpy(b.data(), f.data(), f.size() * sizeof(float));
+  return b;
+}
 
 // The MNIST CNN's feature layers, fused (Sequential) and one by one.
 struct Result {
-  std::vector<float> out;
-  std::vector<std::vector<float>> grads;  // the parameters', then x's
+  std::vector<uint32_t> out;
+  std::vector<std::vector<uint32_t>> grads;  // the parameters', then x's
 };
 
 Result run(nn::Sequential& net, const Tensor& x0, bool layer_by_layer) {
@@ -31,9 +40,9 @@ Result run(nn::Sequential& net, const Tensor& x0, bool layer_by_layer) {
   // A weighting that makes every output's gradient different.
   Tensor w = arange(0, y.numel(), 1, DType::Float32).reshape(y.shape()) / double(y.numel());
   (y * w).sum().backward();
-  Result r{floats(y), {}};
-  for (const Tensor& p : net.parameters()) r.grads.push_back(floats(p.grad()));
-  r.grads.push_back(floats(x.grad()));
+  Result r{bits(y), {}};
+  for (const Tensor& p : net.parameters()) r.grads.push_back(bits(p.grad()));
+  r.grads.push_back(bits(x.grad()));
   return r;
 }
 
@@ -57,6 +66,23 @@ TEST(SequentialFusion, ConvReluMatchesTheLayersBitForBit) {
   set_num_threads(saved);
 }
 
+// relu keeps NaN (a diverging step must show in the loss): so does the
+// fused op, on the chunked path (70 images) and across the team (2).
+TEST(SequentialFusion, NaNStaysNaN) {
+  manual_seed(4);
+  for (int64_t batch : {2, 70}) {
+    nn::Sequential net(nn::Conv2d(1, 32, 3), nn::ReLU());
+    std::vector<float> v = randn({batch, 1, 8, 8}).to_vector<float>();
+    v[0] = std::nanf("");
+    const Tensor x = tensor(v, {batch, 1, 8, 8});
+    const std::vector<float> fused = floats(net(x));
+    EXPECT_EQ(bits(net(x)), bits(relu((*net.children()[0])(x)))) << "batch " << batch;
+    int nans = 0;
+    for (float f : fused) nans += std::isnan(f);
+    EXPECT_EQ(nans, 32) << "batch " << batch << ": one NaN input reaches one place per channel";
+  }
+}
+
 TEST(SequentialFusion, ThePairRunsAsOneOpAndOthersDoNot) {
   manual_seed(9);
   const Tensor x = randn({1, 1, 5, 5}).requires_grad_();
@@ -71,7 +97,10 @@ TEST(SequentialFusion, DoubleAndPaddedConvolutionsToo) {
   nn::Sequential net(nn::Conv2d(3, 4, 3, {.padding = 1, .padding_mode = "reflect"}), nn::ReLU());
   net.to(DType::Float64);
   const Tensor x = randn({2, 3, 6, 5}, DType::Float64);
-  EXPECT_EQ(net(x).to_vector<double>(), relu((*net.children()[0])(x)).to_vector<double>());
+  const std::vector<double> got = net(x).to_vector<double>(),
+                            want = relu((*net.children()[0])(x)).to_vector<double>();
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0);
 }
 
 TEST(SequentialFusion, HooksRunAndSkipTheFusion) {
@@ -83,7 +112,7 @@ TEST(SequentialFusion, HooksRunAndSkipTheFusion) {
     return std::optional<Tensor>(out * 2.0);
   });
   const Tensor x = randn({1, 1, 5, 5});
-  EXPECT_EQ(floats(net(x)), floats(relu((*net.children()[0])(x)) * 2.0));
+  EXPECT_EQ(bits(net(x)), bits(relu((*net.children()[0])(x)) * 2.0));
   EXPECT_EQ(calls, 1);
 }
 

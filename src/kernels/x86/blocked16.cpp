@@ -40,44 +40,50 @@ void block_portable(const float* src, const float* y, float* dst, int64_t hw, do
   }
 }
 
+// r[i] lane q -> r[q] lane i, in registers. Pairs of rows interleaved, then
+// four rows per 128-bit lane (r[4k + j] lane L holds rows 4k..4k+3 at column
+// 4L + j), then column 4L + j gathers lane L of r[j], r[4 + j], r[8 + j],
+// r[12 + j].
+BRAID_AVX512 inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[4 * k] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+    r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+    r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+    r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+    const __m512 b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+    const __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    const __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    t[j] = _mm512_shuffle_f32x4(a, c, 0x88), t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
+    t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD), t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
+  }
+  for (int q = 0; q < 16; ++q) r[q] = t[q];
+}
+
 BRAID_AVX512 void block_avx512(const float* src, const float* y, float* dst, int64_t hw,
                                double* sums) {
   __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
   const __m512 zero = _mm512_setzero_ps();
   int64_t p0 = 0;
   for (; p0 + 16 <= hw; p0 += 16) {
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int ch = 0; ch < 16; ++ch) r[ch] = _mm512_loadu_ps(src + ch * hw + p0);
     if (y)  // ordered <=: a NaN y keeps g, as relu_backward
       for (int ch = 0; ch < 16; ++ch)
         r[ch] = _mm512_mask_mov_ps(
             r[ch], _mm512_cmp_ps_mask(_mm512_loadu_ps(y + ch * hw + p0), zero, _CMP_LE_OQ), zero);
-    // Pairs of rows interleaved, then four rows per 128-bit lane: t[4k + j]
-    // lane L holds rows 4k..4k+3 at position 4L + j.
-    for (int k = 0; k < 8; ++k) {
-      t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-      t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-    }
-    for (int k = 0; k < 4; ++k) {
-      r[4 * k] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
-      r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
-      r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
-      r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
-    }
-    // Lane L of position 4L + j gathers lane L of r[j], r[4 + j], r[8 + j], r[12 + j].
+    transpose16(r);
     __m512 group = _mm512_setzero_ps();
-    for (int j = 0; j < 4; ++j) {
-      const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-      const __m512 b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-      const __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-      const __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-      const __m512 o0 = _mm512_shuffle_f32x4(a, c, 0x88), o1 = _mm512_shuffle_f32x4(b, d, 0x88);
-      const __m512 o2 = _mm512_shuffle_f32x4(a, c, 0xDD), o3 = _mm512_shuffle_f32x4(b, d, 0xDD);
-      _mm512_storeu_ps(dst + (p0 + j) * 16, o0);
-      _mm512_storeu_ps(dst + (p0 + 4 + j) * 16, o1);
-      _mm512_storeu_ps(dst + (p0 + 8 + j) * 16, o2);
-      _mm512_storeu_ps(dst + (p0 + 12 + j) * 16, o3);
-      group = _mm512_add_ps(group, _mm512_add_ps(_mm512_add_ps(o0, o1), _mm512_add_ps(o2, o3)));
+    for (int q = 0; q < 16; ++q) {
+      _mm512_storeu_ps(dst + (p0 + q) * 16, r[q]);
+      group = _mm512_add_ps(group, r[q]);
     }
     lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(group)));
     hi = _mm512_add_pd(
@@ -97,7 +103,51 @@ BRAID_AVX512 void block_avx512(const float* src, const float* y, float* dst, int
   }
 }
 
+// relu's formula: x where x > 0 or NaN, else +0.
+inline float relu_of(float x) { return x > 0.f || x != x ? x : 0.f; }
+
+void unblock_portable(const float* src, float* dst, int64_t hw, bool relu) {
+  for (int64_t p = 0; p < hw; ++p)
+    for (int ch = 0; ch < 16; ++ch) {
+      const float v = src[p * 16 + ch];
+      dst[ch * hw + p] = relu ? relu_of(v) : v;
+    }
+}
+
+BRAID_AVX512 void unblock_avx512(const float* src, float* dst, int64_t hw, bool relu) {
+  const __m512 zero = _mm512_setzero_ps();
+  int64_t p0 = 0;
+  for (; p0 + 16 <= hw; p0 += 16) {
+    __m512 r[16];
+    for (int q = 0; q < 16; ++q) r[q] = _mm512_loadu_ps(src + (p0 + q) * 16);
+    transpose16(r);
+    for (int ch = 0; ch < 16; ++ch) {
+      // not (x <= 0), unordered: x > 0 or NaN keeps x.
+      const __m512 v =
+          relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r[ch], zero, _CMP_NLE_UQ), r[ch]) : r[ch];
+      _mm512_storeu_ps(dst + ch * hw + p0, v);
+    }
+  }
+  for (int64_t p = p0; p < hw; ++p)
+    for (int ch = 0; ch < 16; ++ch) {
+      const float v = src[p * 16 + ch];
+      dst[ch * hw + p] = relu ? relu_of(v) : v;
+    }
+}
+
 }  // namespace
+
+void blocked16_to_nchw(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, bool relu) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t cb = 0; cb < c; cb += 16) {
+      const int64_t at = (i * c + cb) * hw;
+      if (avx512)
+        unblock_avx512(src + at, dst + at, hw, relu);
+      else
+        unblock_portable(src + at, dst + at, hw, relu);
+    }
+}
 
 void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, double* sums,
                        const float* relu_y) {

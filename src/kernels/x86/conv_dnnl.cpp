@@ -104,7 +104,7 @@ enum class Layout : int64_t { Plain, Blocked, ChannelsLast };
 struct Plan {
   Layout layout;
   bool winograd;
-  bool relu = false;  // forward: y = max(conv, 0), oneDNN's ReLU post-op
+  bool relu = false;  // forward: y = relu(conv), applied as the output is reordered
 };
 
 // One tensor argument of the primitive: braid's layout, the primitive's, and
@@ -120,6 +120,9 @@ struct Entry {
   dnnl::primitive prim;
   memory::desc scratchpad;
   std::vector<Operand> operands;  // in the order run() gets the pointers
+  // Forward: ReLU on the output as it leaves (not oneDNN's ReLU post-op,
+  // which turns NaN into 0: relu keeps NaN, so a diverging step still shows).
+  bool relu = false;
 };
 
 struct Descs {
@@ -182,12 +185,7 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
     const Window win = window(g);
     const auto alg =
         plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
-    primitive_attr attr = user_scratchpad();
-    if (plan.relu) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
-      attr.set_post_ops(ops);
-    }
+    const primitive_attr attr = user_scratchpad();
     const convolution_forward::primitive_desc fwd(
         {prop_kind::forward_training, alg, want.x, want.w, want.b, want.y, win.strides, win.dilates,
          win.pad_l, win.pad_r},
@@ -200,7 +198,8 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
            {operand(DNNL_ARG_SRC, user.x, fwd.src_desc(), false),
             operand(DNNL_ARG_WEIGHTS, user.w, fwd.weights_desc(), false),
             operand(DNNL_ARG_BIAS, user.b, fwd.bias_desc(), false),
-            operand(DNNL_ARG_DST, user.y, fwd.dst_desc(), true)}};
+            operand(DNNL_ARG_DST, user.y, fwd.dst_desc(), true)},
+           plan.relu};
     } else if (kind == Kind::InputGrad) {
       const convolution_backward_data::primitive_desc pd(
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
@@ -319,6 +318,32 @@ Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const T
                            owner);
 }
 
+// A forward entry's output, relu'd as it leaves: reordered from nChw16c by
+// blocked16_to_nchw with the ReLU in the same pass, or (other layouts) by
+// oneDNN and then relu'd in place.
+void relu_output(const Entry& e, const std::vector<float*>& ptrs,
+                 const std::unordered_map<int, memory>& args) {
+  for (size_t i = 0; i < e.operands.size(); ++i) {
+    const Operand& op = e.operands[i];
+    if (op.arg != DNNL_ARG_DST) continue;
+    const memory::dims d = op.user.dims();
+    const memory::desc blocked(d, memory::data_type::f32, Tag::nChw16c);
+    if (op.convert && op.inner == blocked && d[1] % 16 == 0) {
+      blocked16_to_nchw(static_cast<const float*>(args.at(op.arg).get_data_handle()), ptrs[i], d[0],
+                        d[1], d[2] * d[3], true);
+      return;
+    }
+    if (op.convert) {
+      memory inner = args.at(op.arg), user(op.user, dnnl_engine(), ptrs[i]);
+      op.convert->execute(dnnl_stream(), inner, user);
+      dnnl_stream().wait();
+    }
+    float* y = ptrs[i];
+    const int64_t n = d[0] * d[1] * d[2] * d[3];
+    for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0.f || y[j] != y[j] ? y[j] : 0.f;
+  }
+}
+
 // Runs the primitive on braid's buffers, one pointer per operand; `weights`
 // (when defined) holds the weights in the primitive's layout already, and
 // `blocked_dy` (when given) grad_y.
@@ -353,8 +378,10 @@ void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tens
   if (e.scratchpad.get_size() > 0)
     args.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine, ws.back().raw_data()));
   e.prim.execute(stream, args);
-  for (auto& [op, user] : outputs) op->convert->execute(stream, args.at(op->arg), user);
+  for (auto& [op, user] : outputs)
+    if (!(e.relu && op->arg == DNNL_ARG_DST)) op->convert->execute(stream, args.at(op->arg), user);
   stream.wait();
+  if (e.relu) relu_output(e, ptrs, args);
 }
 
 // The plan for a call (see the note at the top); nothing when the portable
