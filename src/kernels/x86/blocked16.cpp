@@ -5,6 +5,8 @@
 // sums in one register.
 #include "kernels/x86/blocked16.hpp"
 
+#include "braid/core/parallel.hpp"
+
 #include <algorithm>
 
 #include <immintrin.h>
@@ -139,14 +141,18 @@ BRAID_AVX512 void unblock_avx512(const float* src, float* dst, int64_t hw, bool 
 
 void blocked16_to_nchw(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, bool relu) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t cb = 0; cb < c; cb += 16) {
-      const int64_t at = (i * c + cb) * hw;
+  // Over the team when called outside a parallel region (a whole-batch run);
+  // inside one (a chunk), on the calling thread.
+  const int64_t blocks = n * (c / 16), grain = std::max<int64_t>(1, (int64_t{1} << 16) / (16 * hw));
+  parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t at = b * 16 * hw;  // image b / (c / 16), channels from b % (c / 16) * 16
       if (avx512)
         unblock_avx512(src + at, dst + at, hw, relu);
       else
         unblock_portable(src + at, dst + at, hw, relu);
     }
+  });
 }
 
 void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, double* sums,

@@ -339,8 +339,9 @@ void relu_output(const Entry& e, const std::vector<float*>& ptrs,
       dnnl_stream().wait();
     }
     float* y = ptrs[i];
-    const int64_t n = d[0] * d[1] * d[2] * d[3];
-    for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0.f || y[j] != y[j] ? y[j] : 0.f;
+    parallel_for(d[0] * d[1] * d[2] * d[3], int64_t{1} << 16, [&](int64_t b, int64_t e) {
+      for (int64_t j = b; j < e; ++j) y[j] = y[j] > 0.f || y[j] != y[j] ? y[j] : 0.f;
+    });
   }
 }
 
