@@ -9,6 +9,7 @@
 
 #include "kernels/portable/copy.hpp"
 #include "kernels/portable/reduce.hpp"
+#include "kernels/portable/scalar_ops.hpp"
 #include "ops/conv_common.hpp"
 #ifdef BRAID_HAVE_DNNL
 #include "kernels/x86/conv_dnnl.hpp"
@@ -204,10 +205,8 @@ void forward_portable_impl(const KernelArgs& k, bool relu) {
   by_dtype(x.dtype(), [&]<class T>() {
     T* y = mut<T>(k.out[0]);
     kernels::conv2d_forward_portable<T>(g, ptr<T>(x), ptr<T>(w), ptr<T>(b), y);
-    // relu's formula: a NaN stays NaN.
     if (relu)
-      for (int64_t i = 0, n = k.out[0].numel(); i < n; ++i)
-        y[i] = y[i] > T(0) || y[i] != y[i] ? y[i] : T(0);
+      for (int64_t i = 0, n = k.out[0].numel(); i < n; ++i) y[i] = kernels::relu_value(y[i]);
   });
 }
 void forward_portable(const KernelArgs& k) { forward_portable_impl(k, false); }

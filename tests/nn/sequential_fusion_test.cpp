@@ -57,7 +57,8 @@ TEST(SequentialFusion, ConvReluMatchesTheLayersBitForBit) {
                          nn::MaxPool2d(2));
       const Tensor x = randn({batch, 1, 28, 28});
       const Result fused = run(net, x, false), apart = run(net, x, true);
-      const std::string what = "batch " + std::to_string(batch) + ", threads " + std::to_string(threads);
+      const std::string what =
+          "batch " + std::to_string(batch) + ", threads " + std::to_string(threads);
       EXPECT_EQ(fused.out, apart.out) << what;
       ASSERT_EQ(fused.grads.size(), apart.grads.size());
       for (size_t i = 0; i < fused.grads.size(); ++i)

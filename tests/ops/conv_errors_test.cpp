@@ -291,3 +291,45 @@ TEST(ConvErrors, Primitives) {
       },
       "[conv2d_weight_grad] expects floating-point input; got int64");
 }
+
+// The fused primitives: conv2d_relu_forward names itself; conv2d_backward
+// checks its output_mask, its input count, every shape and relu's y.
+TEST(ConvErrors, FusedPrimitives) {
+  const Attrs ok{{"stride", std::vector<int64_t>{1, 1}},
+                 {"padding", std::vector<int64_t>{0, 0}},
+                 {"dilation", std::vector<int64_t>{1, 1}},
+                 {"groups", int64_t{1}},
+                 {"output_size", std::vector<int64_t>{3, 3}}};
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_relu_forward, {x4(), ones({2, 3, 3, 3}), ones({2})}, ok);
+      },
+      "[conv2d_relu_forward] needs weight (C_out, C_in/groups, kH, kW) and bias (C_out) matching "
+      "x (N, C_in, H, W); got x=(1, 4, 5, 5), weight=(2, 3, 3, 3), bias=(2), groups=1");
+  Attrs b = ok;
+  b.set("output_mask", std::vector<int64_t>{1, 2, 1});
+  const Tensor gy = ones({1, 2, 3, 3});
+  expect_error<ValueError>(
+      [&] {
+        detail::call(OpId::conv2d_backward, {x4(), gy, w4()}, b);
+      },
+      "[conv2d_backward] output_mask must hold 3 values, each 0 or 1; got (1, 2, 1)");
+  b.set("output_mask", std::vector<int64_t>{1, 1, 1});
+  expect_error<ValueError>(
+      [&] {
+        detail::call(OpId::conv2d_backward, {x4(), gy}, b);
+      },
+      "[conv2d_backward] takes x, grad_y, weight and optionally y; got 2 inputs");
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_backward, {x4(), ones({1, 3, 3, 3}), w4()}, b);
+      },
+      "[conv2d_backward] needs x (N, C_in, H, W), grad_y (N, C_out, H_out, W_out) and weight "
+      "(C_out, C_in/groups, kH, kW); got x=(1, 4, 5, 5), grad_y=(1, 3, 3, 3), weight=(2, 4, 3, 3), "
+      "groups=1");
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_backward, {x4(), gy, w4(), ones({1, 2, 3, 4})}, b);
+      },
+      "[conv2d_backward] y must have grad_y's shape; got grad_y=(1, 2, 3, 3), y=(1, 2, 3, 4)");
+}

@@ -27,6 +27,12 @@ T int_pow(T base, T exp) {
   return r;
 }
 
+/// relu's formula: x where x > 0, NaN kept (as PyTorch's relu), else +0.
+template <class T>
+T relu_value(T x) {
+  return (x > T(0) || x != x) ? x : T(0);
+}
+
 /// sink(f) with f(x) the formula of `op` (not LogicalNot) on T; pa, pb are
 /// its parameters (slope, alpha, beta/threshold, min/max). Returns false,
 /// without calling sink, for an op T does not have (maths on integers).
@@ -40,8 +46,7 @@ bool with_unary(Unary op, double pa, double pb, Sink&& sink) {
       sink([](T x) { return static_cast<T>((T(0) < x) - (x < T(0))); });
       return true;
     case Unary::Square: sink([](T x) { return static_cast<T>(x * x); }); return true;
-    // x != x keeps NaN, as PyTorch's relu does.
-    case Unary::Relu: sink([](T x) { return (x > T(0) || x != x) ? x : T(0); }); return true;
+    case Unary::Relu: sink([](T x) { return relu_value(x); }); return true;
     case Unary::Clamp:
       // min first, then max: with min > max every value becomes max, and NaN
       // stays NaN (comparisons with NaN are false), as in PyTorch.

@@ -6,6 +6,7 @@
 #include "kernels/x86/blocked16.hpp"
 
 #include "braid/core/parallel.hpp"
+#include "kernels/portable/scalar_ops.hpp"
 
 #include <algorithm>
 
@@ -105,14 +106,11 @@ BRAID_AVX512 void block_avx512(const float* src, const float* y, float* dst, int
   }
 }
 
-// relu's formula: x where x > 0 or NaN, else +0.
-inline float relu_of(float x) { return x > 0.f || x != x ? x : 0.f; }
-
 void unblock_portable(const float* src, float* dst, int64_t hw, bool relu) {
   for (int64_t p = 0; p < hw; ++p)
     for (int ch = 0; ch < 16; ++ch) {
       const float v = src[p * 16 + ch];
-      dst[ch * hw + p] = relu ? relu_of(v) : v;
+      dst[ch * hw + p] = relu ? relu_value(v) : v;
     }
 }
 
@@ -133,7 +131,7 @@ BRAID_AVX512 void unblock_avx512(const float* src, float* dst, int64_t hw, bool 
   for (int64_t p = p0; p < hw; ++p)
     for (int ch = 0; ch < 16; ++ch) {
       const float v = src[p * 16 + ch];
-      dst[ch * hw + p] = relu ? relu_of(v) : v;
+      dst[ch * hw + p] = relu ? relu_value(v) : v;
     }
 }
 

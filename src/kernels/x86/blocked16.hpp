@@ -15,13 +15,12 @@ namespace braid::kernels {
 /// result is fixed by the shape). With `relu_y` (y of src's layout), each
 /// value is relu_backward's instead: 0 where y <= 0, else src (a NaN y keeps
 /// src). AVX-512 where the CPU has it, else a loop.
-void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw,
-                       double* sums, const float* relu_y = nullptr);
+void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, double* sums,
+                       const float* relu_y = nullptr);
 
 /// The inverse: nChw16c -> NCHW; with `relu`, each value as relu gives it
 /// (x where x > 0 or NaN, else +0), so a convolution's ReLU costs nothing
 /// more than the reorder of its output (Note [conv + relu]).
-void blocked16_to_nchw(const float* src, float* dst, int64_t n, int64_t c, int64_t hw,
-                       bool relu);
+void blocked16_to_nchw(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, bool relu);
 
 }  // namespace braid::kernels

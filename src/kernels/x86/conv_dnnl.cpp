@@ -89,6 +89,7 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
 #include "kernels/portable/conv_small_k.hpp"
+#include "kernels/portable/scalar_ops.hpp"
 #include "kernels/x86/blocked16.hpp"
 #include "kernels/x86/conv_weight_cache.hpp"
 #include "kernels/x86/dnnl_context.hpp"
@@ -121,8 +122,9 @@ struct Entry {
   memory::desc scratchpad;
   std::vector<Operand> operands;  // in the order run() gets the pointers
   // Forward: ReLU on the output as it leaves (not oneDNN's ReLU post-op,
-  // which turns NaN into 0: relu keeps NaN, so a diverging step still shows).
-  bool relu = false;
+  // which turns NaN into 0: relu keeps NaN, so a diverging step still shows);
+  // in the transpose out of nChw16c when the primitive writes that.
+  bool relu = false, relu_in_transpose = false;
 };
 
 struct Descs {
@@ -199,7 +201,10 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
             operand(DNNL_ARG_WEIGHTS, user.w, fwd.weights_desc(), false),
             operand(DNNL_ARG_BIAS, user.b, fwd.bias_desc(), false),
             operand(DNNL_ARG_DST, user.y, fwd.dst_desc(), true)},
-           plan.relu};
+           plan.relu,
+           plan.relu && g.c_out % 16 == 0 &&
+               fwd.dst_desc() ==
+                   memory::desc({g.n, g.c_out, g.oh, g.ow}, memory::data_type::f32, Tag::nChw16c)};
     } else if (kind == Kind::InputGrad) {
       const convolution_backward_data::primitive_desc pd(
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
@@ -327,8 +332,7 @@ void relu_output(const Entry& e, const std::vector<float*>& ptrs,
     const Operand& op = e.operands[i];
     if (op.arg != DNNL_ARG_DST) continue;
     const memory::dims d = op.user.dims();
-    const memory::desc blocked(d, memory::data_type::f32, Tag::nChw16c);
-    if (op.convert && op.inner == blocked && d[1] % 16 == 0) {
+    if (e.relu_in_transpose) {
       blocked16_to_nchw(static_cast<const float*>(args.at(op.arg).get_data_handle()), ptrs[i], d[0],
                         d[1], d[2] * d[3], true);
       return;
@@ -340,7 +344,7 @@ void relu_output(const Entry& e, const std::vector<float*>& ptrs,
     }
     float* y = ptrs[i];
     parallel_for(d[0] * d[1] * d[2] * d[3], int64_t{1} << 16, [&](int64_t b, int64_t e) {
-      for (int64_t j = b; j < e; ++j) y[j] = y[j] > 0.f || y[j] != y[j] ? y[j] : 0.f;
+      for (int64_t j = b; j < e; ++j) y[j] = relu_value(y[j]);
     });
   }
 }
