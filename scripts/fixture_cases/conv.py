@@ -285,3 +285,78 @@ def _(name):
     inputs = [randn(*xs), randn(xs[0], ws[0], *o), randn(*ws), randn(xs[0], ws[0], *o)]
     out.append(case("relu_y", inputs, masked, prim_attrs(s, p, d, g, "output_mask", [1, 1, 1]), tol=ACC[F32]))
     return out
+
+
+# -- Conv2d -> ReLU -> MaxPool2d(2) as one op (Note [conv + relu + pool]) ----------------
+# (name, x shape, weight shape, stride, padding, dilation, groups, output size, dtype):
+# 4 channels pooled to 2x1; 20 channels (two blocks of 16, the second padded) with an odd
+# width the pool leaves out; strides, dilation and groups.
+POOL_GEOMETRIES = [
+    ("f32_plain", (2, 3, 6, 5), (4, 3, 3, 3), [1, 1], [0, 0], [1, 1], 1, [4, 3], F32),
+    ("f64_c20_odd", (1, 2, 7, 8), (20, 2, 2, 2), [1, 1], [0, 0], [1, 1], 1, [6, 7], F64),
+    ("f32_strided_groups", (1, 4, 9, 8), (2, 2, 3, 2), [2, 1], [1, 0], [1, 2], 2, [5, 6], F32),
+]
+
+
+def pool_codes(y):
+    """conv2d_relu_maxpool_forward's codes for y = relu(conv): (N, ceil(C/16), PH, PW, 16)
+    bytes, the window place of each maximum (0 top-left .. 3 bottom-right) plus 4 where
+    the maximum is not > 0; padding channels 4."""
+    n, c, h, w = y.shape
+    p, idx = F.max_pool2d(y, 2, return_indices=True)
+    code = (idx // w % 2) * 2 + idx % w % 2 + 4 * (p <= 0).to(I64)
+    blocks = (c + 15) // 16
+    out = torch.full((n, blocks * 16, h // 2, w // 2), 4, dtype=U8)
+    out[:, :c] = code.to(U8)
+    return out.reshape(n, blocks, 16, h // 2, w // 2).permute(0, 1, 3, 4, 2).contiguous()
+
+
+def pool_forward(x, w, b, st, o):
+    return F.max_pool2d(torch.relu(forward_def(x, w, b, *st, o)), 2)
+
+
+def pool_operands(xs, ws, st, o, dt, seed):
+    """x, w, b from their own generator, and the codes of their forward."""
+    gen_ = torch.Generator().manual_seed(seed)
+    x, w, b = (torch.randn(s, generator=gen_, dtype=F64).to(dt) for s in (xs, ws, (ws[0],)))
+    return x, w, b, pool_codes(torch.relu(forward_def(x, w, b, *st, o)))
+
+
+@op("conv2d_relu_maxpool_forward")
+def _(name):
+    out = []
+    for nm, xs, ws, s, p, d, g, o, dt in POOL_GEOMETRIES:
+        st = (s, p, d, g)
+
+        def fn(x, w, b, st=st, o=o):
+            y = torch.relu(forward_def(x, w, b, *st, o))
+            return F.max_pool2d(y, 2), pool_codes(y)
+
+        inputs = [randn(*xs, dtype=dt), randn(*ws, dtype=dt), randn(ws[0], dtype=dt)]
+        out.append(case(nm, inputs, fn, prim_attrs(s, p, d, g, "output_size", o), tol=ACC[dt]))
+    return out
+
+
+@op("conv2d_relu_maxpool_backward")
+def _(name):
+    """The gradients of max_pool2d(relu(conv2d_forward(x, w, b)), 2) for the pooled
+    gradient, by autograd; the codes come from that forward."""
+    out = []
+    for i, (nm, xs, ws, s, p, d, g, o, dt) in enumerate(POOL_GEOMETRIES):
+        st = (s, p, d, g)
+        x, w, b, codes = pool_operands(xs, ws, st, o, dt, 100 + i)
+
+        def fn(x, gp, w, codes, b=b, st=st, o=o):
+            x, w, b = (t.clone().requires_grad_() for t in (x, w, b))
+            return torch.autograd.grad(pool_forward(x, w, b, st, o), (x, w, b), gp)
+
+        attrs = prim_attrs(s, p, d, g, "output_size", o)
+        attrs["output_mask"] = ais([1, 1, 1])
+        inputs = [
+            gen(lambda x=x: x),
+            randn(xs[0], ws[0], o[0] // 2, o[1] // 2, dtype=dt),
+            gen(lambda w=w: w),
+            gen(lambda c=codes: c),
+        ]
+        out.append(case(nm, inputs, fn, attrs, tol=ACC[dt]))
+    return out

@@ -169,6 +169,14 @@ Tensor Conv2d::forward_relu(const Tensor& x) {
   });
 }
 
+Tensor Conv2d::forward_relu_maxpool2x2(const Tensor& x) {
+  return scoped([&] {
+    ConvOptions opts;
+    Tensor in = prepare(x, opts);
+    return detail::conv2d_relu_maxpool2x2(in, weight, bias, opts);
+  });
+}
+
 // -- ConvTranspose2d ------------------------------------------------------------------
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, SizeArg kernel,

@@ -4,6 +4,7 @@
 
 #include "braid/nn/activation.hpp"
 #include "braid/nn/conv.hpp"
+#include "braid/nn/pool.hpp"
 #include "braid/ops/registry.hpp"
 
 namespace braid::nn {
@@ -19,23 +20,46 @@ Module& Sequential::add(std::unique_ptr<Module> layer) {
 }
 
 namespace {
-// The Conv2d of a Conv2d -> ReLU pair that can run as one op (Note [conv +
-// relu]): exactly those two classes (a subclass may change forward), no
-// hooks to call in between, and not while tracing, so traced graphs (compile,
-// ONNX export) keep the two ops.
-Conv2d* fusable_conv_relu(Module& a, Module& b) {
-  if (typeid(a) != typeid(Conv2d) || typeid(b) != typeid(ReLU)) return nullptr;
-  if (a.has_forward_hooks() || b.has_forward_hooks() || detail::is_tracing()) return nullptr;
-  return static_cast<Conv2d*>(&a);
+// Note [conv + relu], Note [conv + relu + pool]: layers that run as one op
+// must be exactly those classes (a subclass may change forward), with no
+// hooks to call in between, and not while tracing, so traced graphs
+// (compile, ONNX export) keep the layers' ops.
+template <class T>
+T* plain(const std::vector<Module*>& layers, size_t i) {
+  if (i >= layers.size() || typeid(*layers[i]) != typeid(T) || layers[i]->has_forward_hooks())
+    return nullptr;
+  return static_cast<T*>(layers[i]);
+}
+
+// MaxPool2d(2): a 2x2 window, stride 2, no padding, dilation 1, floor mode.
+bool is_maxpool2x2(const MaxPool2d& p) {
+  auto all = [](const SizeArg& a, int64_t v) {
+    for (int64_t x : a.values)
+      if (x != v) return false;
+    return true;
+  };
+  return all(p.kernel_size, 2) && all(p.stride, 2) && all(p.padding, 0) && all(p.dilation, 1) &&
+         !p.ceil_mode;
 }
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   const std::vector<Module*> layers = children();
+  const bool fuse = !detail::is_tracing();
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (Conv2d* conv =
-            i + 1 < layers.size() ? fusable_conv_relu(*layers[i], *layers[i + 1]) : nullptr) {
+    Conv2d* conv = fuse ? plain<Conv2d>(layers, i) : nullptr;
+    if (conv && plain<ReLU>(layers, i + 1)) {
+      const MaxPool2d* pool = plain<MaxPool2d>(layers, i + 2);
+      if (pool && is_maxpool2x2(*pool)) {
+        // Undefined when the output is smaller than the window: then the
+        // layers one by one, so the pool's error names it.
+        if (Tensor z = conv->forward_relu_maxpool2x2(y); z.defined()) {
+          y = z;
+          i += 2;
+          continue;
+        }
+      }
       y = conv->forward_relu(y);
       ++i;
       continue;

@@ -1,5 +1,7 @@
 #include "ops/common.hpp"
 
+#include "kernels/portable/copy.hpp"
+
 namespace braid::detail {
 
 TensorMetas infer_same(std::span<const Tensor> in, const Attrs&) {
@@ -33,6 +35,13 @@ void check_floating(std::string_view op, std::span<const Tensor> in) {
   for (const Tensor& t : in)
     BRAID_CHECK(t.is_floating_point(), DTypeError, op, "expects floating-point input; got {}",
                 dtype_name(t.dtype()));
+}
+
+Tensor contiguous_of(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor c = empty(t.shape(), t.dtype());
+  kernels::copy(c, t);
+  return c;
 }
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {

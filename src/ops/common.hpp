@@ -42,6 +42,9 @@ OpDef composite_def(CompositeFn fn, int num_inputs, std::string_view onnx,
 
 /// Checks every input is defined and floating; names the op.
 void check_floating(std::string_view op, std::span<const Tensor> in);
+/// t, or a contiguous copy of it made by the copy kernel (inside a kernel:
+/// no autograd, nothing traced).
+Tensor contiguous_of(const Tensor& t);
 
 // -- vjp helpers (written with braid ops, so they are differentiable) ------------
 /// Sums `g` down to `shape` (undoes broadcasting).

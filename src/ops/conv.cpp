@@ -137,10 +137,16 @@ Tensor conv_nd(std::string_view op, int nd, std::span<const Tensor> in, const At
   Tensor x4 = batched ? x : unsqueeze(x, 0), w4 = w;
   if (nd == 1) x4 = unsqueeze(x4, 2), w4 = unsqueeze(w, 2);
   // "relu" (conv2d only, set by nn::Sequential, Note [conv + relu]): the
-  // primitive that applies ReLU as it writes.
+  // primitive that applies ReLU as it writes; "relu_maxpool2x2" (Note [conv +
+  // relu + pool]) pools that 2x2 too, or gives nothing when the output is
+  // smaller than the window (Sequential then runs the layers one by one, so
+  // the pool's own error names it).
   const bool relu = nd == 2 && a.has("relu") && a.b(op, "relu");
-  Tensor y = relu ? conv2d_relu_forward_call(x4, w4, b, p, r.out)
-                  : conv2d_forward_call(x4, w4, b, p, r.out);
+  const bool pool = nd == 2 && a.has("relu_maxpool2x2") && a.b(op, "relu_maxpool2x2");
+  if (pool && (r.out[0] < 2 || r.out[1] < 2)) return Tensor();
+  Tensor y = pool   ? conv2d_relu_maxpool_forward_call(x4, w4, b, p, r.out)[0]
+             : relu ? conv2d_relu_forward_call(x4, w4, b, p, r.out)
+                    : conv2d_forward_call(x4, w4, b, p, r.out);
   if (nd == 1) y = squeeze(y, {2});
   return batched ? y : squeeze(y, {0});
 }
@@ -239,6 +245,10 @@ namespace detail {
 Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
                    const ConvOptions& options) {
   return call1(OpId::conv2d, {x, weight, bias}, conv_attrs(options).set("relu", true));
+}
+Tensor conv2d_relu_maxpool2x2(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              const ConvOptions& options) {
+  return call1(OpId::conv2d, {x, weight, bias}, conv_attrs(options).set("relu_maxpool2x2", true));
 }
 }  // namespace detail
 

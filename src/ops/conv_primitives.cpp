@@ -122,8 +122,7 @@ auto infer_weight_grad(std::span<const Tensor> in, const Attrs& a) {
 // conv2d_backward(x, grad_y, weight[, y]) -> (gx, gw, gb); an output its
 // output_mask leaves out is empty, shape (0). With y (the output of
 // conv2d_relu_forward), grad_y is first masked as relu_backward does.
-std::array<bool, 3> mask_attr(const Attrs& a) {
-  constexpr std::string_view op = "conv2d_backward";
+std::array<bool, 3> mask_attr(const Attrs& a, std::string_view op = "conv2d_backward") {
   const std::vector<int64_t>& m = a.ints(op, "output_mask");
   BRAID_CHECK(
       m.size() == 3 && std::all_of(m.begin(), m.end(), [](int64_t v) { return v == 0 || v == 1; }),
@@ -157,14 +156,6 @@ TensorMetas infer_backward(std::span<const Tensor> in, const Attrs& a) {
 }
 
 // -- kernels ------------------------------------------------------------------
-// A contiguous copy (made inside a kernel: no autograd involved).
-Tensor dense(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor r = empty(t.shape(), t.dtype());
-  kernels::copy(r, t);
-  return r;
-}
-
 // The geometry of a call from the three full shapes: x (N, C_in, H, W),
 // weight (C_out, C_in/groups, kH, kW) and y (N, C_out, H_out, W_out).
 kernels::ConvGeom geom_of(const Attrs& a, const Shape& x, const Shape& w, const Shape& y) {
@@ -180,27 +171,8 @@ kernels::ConvGeom geom_of(const Attrs& a, const Shape& x, const Shape& w, const 
   return g;
 }
 
-template <class T>
-const T* ptr(const Tensor& t) {
-  return static_cast<const T*>(t.raw_data());
-}
-template <class T>
-T* mut(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
-
-// Runs f.template operator()<T>() with T the kernels' element type (float for
-// every float16/bfloat16 input: the dispatcher has cast those already).
-template <class F>
-void by_dtype(DType dt, const F& f) {
-  if (dt == DType::Float64)
-    f.template operator()<double>();
-  else
-    f.template operator()<float>();
-}
-
 void forward_portable_impl(const KernelArgs& k, bool relu) {
-  const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
+  const Tensor x = contiguous_of(k.in[0]), w = contiguous_of(k.in[1]), b = contiguous_of(k.in[2]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
   by_dtype(x.dtype(), [&]<class T>() {
     T* y = mut<T>(k.out[0]);
@@ -213,7 +185,7 @@ void forward_portable(const KernelArgs& k) { forward_portable_impl(k, false); }
 void relu_forward_portable(const KernelArgs& k) { forward_portable_impl(k, true); }
 
 void input_grad_portable(const KernelArgs& k) {
-  const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
+  const Tensor gy = contiguous_of(k.in[0]), w = contiguous_of(k.in[1]);
   const kernels::ConvGeom g = geom_of(k.attrs, k.out[0].shape(), w.shape(), gy.shape());
   by_dtype(gy.dtype(), [&]<class T>() {
     kernels::conv2d_input_grad_portable<T>(g, ptr<T>(gy), ptr<T>(w), mut<T>(k.out[0]));
@@ -221,7 +193,7 @@ void input_grad_portable(const KernelArgs& k) {
 }
 
 void weight_grad_portable(const KernelArgs& k) {
-  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]);
+  const Tensor x = contiguous_of(k.in[0]), gy = contiguous_of(k.in[1]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), k.out[0].shape(), gy.shape());
   by_dtype(x.dtype(), [&]<class T>() {
     kernels::conv2d_weight_grad_portable<T>(g, ptr<T>(x), ptr<T>(gy), mut<T>(k.out[0]));
@@ -231,7 +203,7 @@ void weight_grad_portable(const KernelArgs& k) {
 #ifdef BRAID_HAVE_DNNL
 bool forward_x86_impl(const KernelArgs& k, bool relu) {
   if (k.out[0].dtype() != DType::Float32) return false;
-  const Tensor x = dense(k.in[0]), w = dense(k.in[1]), b = dense(k.in[2]);
+  const Tensor x = contiguous_of(k.in[0]), w = contiguous_of(k.in[1]), b = contiguous_of(k.in[2]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), k.out[0].shape());
   // The weight tensor itself, when it is the caller's (not a copy), so its
   // reorder is cached per version (Note [cached weight reorders]).
@@ -246,7 +218,7 @@ bool relu_forward_x86(const KernelArgs& k) { return forward_x86_impl(k, true); }
 
 bool input_grad_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
-  const Tensor gy = dense(k.in[0]), w = dense(k.in[1]);
+  const Tensor gy = contiguous_of(k.in[0]), w = contiguous_of(k.in[1]);
   const kernels::ConvGeom g = geom_of(k.attrs, k.out[0].shape(), w.shape(), gy.shape());
   if (k.in[1].is_contiguous())
     return kernels::conv2d_input_grad_x86(g, ptr<float>(gy), w, mut<float>(k.out[0]));
@@ -255,7 +227,7 @@ bool input_grad_x86(const KernelArgs& k) {
 
 bool weight_grad_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
-  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]);
+  const Tensor x = contiguous_of(k.in[0]), gy = contiguous_of(k.in[1]);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), k.out[0].shape(), gy.shape());
   return kernels::conv2d_weight_grad_x86(g, ptr<float>(x), ptr<float>(gy), mut<float>(k.out[0]));
 }
@@ -267,8 +239,8 @@ constexpr FastKernelFn forward_x86 = nullptr, input_grad_x86 = nullptr, weight_g
 // Each output of conv2d_backward on its own through the single-output ops'
 // kernels, the bias as the sum op does it; `fast` tries the x86 kernels first.
 void backward_separately(const KernelArgs& k, bool fast) {
-  const Tensor x = dense(k.in[0]), w = dense(k.in[2]);
-  Tensor gy = dense(k.in[1]);
+  const Tensor x = contiguous_of(k.in[0]), w = contiguous_of(k.in[2]);
+  Tensor gy = contiguous_of(k.in[1]);
   if (k.in.size() == 4) {  // relu's y: grad_y masked first, into a copy
     const Tensor masked = empty(gy.shape(), gy.dtype());
     relu_backward_into(masked, gy, k.in[3]);
@@ -290,13 +262,13 @@ void backward_portable(const KernelArgs& k) { backward_separately(k, false); }
 #ifdef BRAID_HAVE_DNNL
 bool backward_x86(const KernelArgs& k) {
   if (k.out[0].dtype() != DType::Float32) return false;
-  const Tensor x = dense(k.in[0]), gy = dense(k.in[1]), w = dense(k.in[2]);
+  const Tensor x = contiguous_of(k.in[0]), gy = contiguous_of(k.in[1]), w = contiguous_of(k.in[2]);
   const std::array<bool, 3> mask = mask_attr(k.attrs);
   const kernels::ConvGeom g = geom_of(k.attrs, x.shape(), w.shape(), gy.shape());
   float* gx = mask[0] ? mut<float>(k.out[0]) : nullptr;
   float* gw = mask[1] ? mut<float>(k.out[1]) : nullptr;
   float* gb = mask[2] ? mut<float>(k.out[2]) : nullptr;
-  const Tensor y = k.in.size() == 4 ? dense(k.in[3]) : Tensor();
+  const Tensor y = k.in.size() == 4 ? contiguous_of(k.in[3]) : Tensor();
   const float* relu_y = y.defined() ? ptr<float>(y) : nullptr;
   const bool fused =
       k.in[2].is_contiguous()
@@ -408,6 +380,36 @@ Tensor conv2d_input_grad_call(const Tensor& grad_y, const Tensor& weight, const 
 Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const ConvParams& p,
                                Pair kernel_size) {
   return call1(OpId::conv2d_weight_grad, {x, grad_y}, make_attrs(p, "kernel_size", kernel_size));
+}
+
+// -- for the fused Conv2d -> ReLU -> MaxPool2d ops (src/ops/conv_relu_pool.cpp) --
+ConvParams conv_params(std::string_view op, const Attrs& a) { return read_params(op, a); }
+Pair conv_size_attr(std::string_view op, const Attrs& a, std::string_view name) {
+  return size_attr(op, a, name);
+}
+std::array<bool, 3> conv_output_mask(std::string_view op, const Attrs& a) {
+  return mask_attr(a, op);
+}
+TensorMetas infer_conv2d_forward(std::string_view op, std::span<const Tensor> in, const Attrs& a) {
+  return infer_forward_of(op, in, a);
+}
+kernels::ConvGeom conv_geom(const Attrs& a, const Shape& x, const Shape& w, const Shape& y) {
+  return geom_of(a, x, w, y);
+}
+void run_conv2d_forward(const KernelArgs& k, bool fast) {
+#ifdef BRAID_HAVE_DNNL
+  if (fast && forward_x86(k)) return;
+#endif
+  forward_portable(k);
+}
+void run_conv2d_backward(const KernelArgs& k, bool fast) {
+#ifdef BRAID_HAVE_DNNL
+  if (fast && backward_x86(k)) return;
+#endif
+  backward_portable(k);
+}
+std::vector<Tensor> conv2d_vjp(const VjpCtx& c, const Tensor& g, const Tensor& relu_y) {
+  return conv_grads(c, g, relu_y);
 }
 
 OpDef make_def_conv2d_forward() {

@@ -132,13 +132,6 @@ Shape grad_input_shape(std::string_view op, const Tensor& g, const Attrs& a) {
   return with_spatial(g.shape(), hw[0], hw[1]);
 }
 
-Tensor contiguous_of(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor c = empty(t.shape(), t.dtype());
-  kernels::copy(c, t);
-  return c;
-}
-
 // The same attributes without `name` (an adjoint's extra input_size).
 Attrs without(const Attrs& a, std::string_view name) {
   Attrs r;

@@ -96,6 +96,20 @@ std::vector<OpSample> forward_samples() {
   };
 }
 
+// Conv2d -> ReLU -> MaxPool2d(2) as one op, with gradgradcheck (its
+// create_graph vjp reruns the layers' ops): 3 channels pooled 2x2; an odd
+// 5x7 output the pool leaves a row and a column of, with groups.
+std::vector<OpSample> relu_maxpool_samples() {
+  return {
+      conv("plain", sample_randn({2, 2, 5, 6}, 47), sample_randn({3, 2, 2, 3}, 48),
+           sample_randn({3}, 49), prim_attrs({1, 1}, {0, 0}, {1, 1}, 1, "output_size", {4, 4}),
+           true),
+      conv("odd_groups", sample_randn({1, 4, 5, 6}, 71), sample_randn({2, 2, 3, 2}, 72),
+           sample_randn({2}, 73), prim_attrs({1, 1}, {1, 1}, {1, 1}, 2, "output_size", {5, 7}),
+           true),
+  };
+}
+
 OpSample pair(std::string label, Tensor a, Tensor b, Attrs attrs) {
   return OpSample{std::move(label), {std::move(a), std::move(b)}, std::move(attrs)};
 }
@@ -127,6 +141,7 @@ void add_conv_samples(SampleTable& t) {
   t["conv_transpose2d"] = conv_transpose2d_samples;
   t["conv2d_forward"] = forward_samples;
   t["conv2d_relu_forward"] = forward_samples;
+  t["conv2d_relu_maxpool_forward"] = relu_maxpool_samples;
   t["conv2d_input_grad"] = input_grad_samples;
   t["conv2d_weight_grad"] = weight_grad_samples;
 }

@@ -1,7 +1,8 @@
-// Note [conv + relu]: nn::Sequential runs a Conv2d followed by a ReLU as one
-// op. It must be invisible: the same outputs and gradients, bit for bit, as
-// calling the layers one by one; hooks still run; traced graphs keep the two
-// ops.
+// Note [conv + relu], Note [conv + relu + pool]: nn::Sequential runs a
+// Conv2d followed by a ReLU (and a MaxPool2d(2)) as one op. It must be
+// invisible: the same outputs and gradients, bit for bit, as calling the
+// layers one by one; hooks still run; errors name the layer; traced graphs
+// keep the layers' ops.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -46,6 +47,7 @@ Result run(nn::Sequential& net, const Tensor& x0, bool layer_by_layer) {
   return r;
 }
 
+// The MNIST CNN's features: conv, relu, then conv, relu, pool as one op each.
 TEST(SequentialFusion, ConvReluMatchesTheLayersBitForBit) {
   const int saved = get_num_threads();
   // 70 images run the convolutions chunk by chunk; 3 across the team.
@@ -124,6 +126,83 @@ TEST(SequentialFusion, TracedGraphsKeepTheTwoOps) {
   std::vector<std::string> ops;
   for (const runtime::Node& n : g.nodes) ops.emplace_back(op_def(n.op).name);
   EXPECT_EQ(ops, (std::vector<std::string>{"conv2d", "relu"}));
+}
+
+TEST(SequentialFusion, ConvReluMaxPoolRunsAsOneOpOnlyForA2x2Pool) {
+  manual_seed(10);
+  const Tensor x = randn({1, 1, 6, 6}).requires_grad_();
+  nn::Sequential fused(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d(2));
+  EXPECT_EQ(fused(x).grad_fn_name(), "conv2d_relu_maxpool_forward");
+  nn::Sequential pairs(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d({2, 2}, {.stride = {2, 2}}));
+  EXPECT_EQ(pairs(x).grad_fn_name(), "conv2d_relu_maxpool_forward");
+  for (nn::MaxPool2dOptions o :
+       {nn::MaxPool2dOptions{.stride = 1}, nn::MaxPool2dOptions{.padding = 1},
+        nn::MaxPool2dOptions{.dilation = 2}, nn::MaxPool2dOptions{.ceil_mode = true}}) {
+    nn::Sequential other(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d(2, o));
+    EXPECT_EQ(other(x).grad_fn_name(), "max_pool2d");
+  }
+  nn::Sequential three(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d(3));
+  EXPECT_EQ(three(x).grad_fn_name(), "max_pool2d");
+  nn::Sequential hooked(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d(2));
+  auto h = hooked[2].register_forward_pre_hook(
+      [](nn::Module&, const Tensor&) { return std::optional<Tensor>(); });
+  EXPECT_EQ(hooked(x).grad_fn_name(), "max_pool2d");
+}
+
+// A 3x3 input leaves a 1x1 convolution output, too small for the window: the
+// layers run one by one, so the error is the pool layer's own.
+TEST(SequentialFusion, TooSmallForThePoolFailsAsTheLayers) {
+  nn::Sequential net(nn::Conv2d(1, 2, 3), nn::ReLU(), nn::MaxPool2d(2));
+  std::string what;
+  try {
+    net(randn({1, 1, 3, 3}));
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  EXPECT_EQ(what.rfind("[max_pool2d] output size (0, 0) is too small", 0), 0u) << what;
+  EXPECT_NE(what.find("in Sequential/2 (MaxPool2d kernel_size=2"), std::string::npos) << what;
+}
+
+// A NaN reaches the pooled output as it does through relu and max_pool2d,
+// chunked (70 images) and across the team (2).
+TEST(SequentialFusion, NaNSurvivesThePool) {
+  manual_seed(11);
+  for (int64_t batch : {2, 70}) {
+    nn::Sequential net(nn::Conv2d(1, 16, 3), nn::ReLU(), nn::MaxPool2d(2));
+    std::vector<float> v = randn({batch, 1, 10, 10}).to_vector<float>();
+    v[0] = std::nanf("");
+    const Tensor x = tensor(v, {batch, 1, 10, 10});
+    Tensor apart = x;
+    for (nn::Module* m : net.children()) apart = (*m)(apart);
+    const Tensor fused = net(x);
+    EXPECT_EQ(bits(fused), bits(apart)) << "batch " << batch;
+    int nans = 0;
+    for (float f : floats(fused)) nans += std::isnan(f);
+    EXPECT_EQ(nans, 16) << "batch " << batch << ": one NaN input reaches one window per channel";
+  }
+}
+
+// Second derivatives (create_graph) through the fused op rerun the layers'
+// ops: a gradient penalty gives the layers' parameter gradients, bit for bit.
+TEST(SequentialFusion, CreateGraphThroughThePoolMatchesTheLayers) {
+  manual_seed(12);
+  nn::Sequential net(nn::Conv2d(2, 16, 3), nn::ReLU(), nn::MaxPool2d(2));
+  const Tensor x0 = randn({3, 2, 9, 8});
+  auto penalty = [&](bool layer_by_layer) {
+    net.zero_grad();
+    Tensor x = x0.detach().requires_grad_();
+    Tensor y = x;
+    if (layer_by_layer)
+      for (nn::Module* m : net.children()) y = (*m)(y);
+    else
+      y = net(x);
+    const Tensor gx = autograd::grad({(y * y).sum()}, {x}, {}, std::nullopt, true)[0];
+    (gx * gx).sum().backward();
+    std::vector<std::vector<uint32_t>> r;
+    for (const Tensor& p : net.parameters()) r.push_back(bits(p.grad()));
+    return r;
+  };
+  EXPECT_EQ(penalty(false), penalty(true));
 }
 
 }  // namespace

@@ -333,3 +333,36 @@ TEST(ConvErrors, FusedPrimitives) {
       },
       "[conv2d_backward] y must have grad_y's shape; got grad_y=(1, 2, 3, 3), y=(1, 2, 3, 4)");
 }
+
+// Conv2d -> ReLU -> MaxPool2d(2) as one op: the window must fit the
+// convolution's output; the backward checks the pooled gradient and the codes.
+TEST(ConvErrors, FusedReluMaxPool) {
+  Attrs a{{"stride", std::vector<int64_t>{1, 1}},
+          {"padding", std::vector<int64_t>{0, 0}},
+          {"dilation", std::vector<int64_t>{1, 1}},
+          {"groups", int64_t{1}},
+          {"output_size", std::vector<int64_t>{1, 3}}};
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_relu_maxpool_forward, {ones({1, 4, 3, 5}), w4(), ones({2})}, a);
+      },
+      "[conv2d_relu_maxpool_forward] the 2x2 pool needs a convolution output of at least 2x2; "
+      "got output_size=(1, 3)");
+  a.set("output_size", std::vector<int64_t>{3, 3});
+  a.set("output_mask", std::vector<int64_t>{1, 1, 1});
+  const Tensor codes = zeros({1, 1, 1, 1, 16}, DType::UInt8);
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_relu_maxpool_backward, {x4(), ones({1, 2, 3, 3}), w4(), codes},
+                     a);
+      },
+      "[conv2d_relu_maxpool_backward] grad_y must be the pooled output (N, C_out, OH / 2, OW / "
+      "2) = (1, 2, 1, 1); got (1, 2, 3, 3)");
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_relu_maxpool_backward,
+                     {x4(), ones({1, 2, 1, 1}), w4(), zeros({1, 1, 1, 1, 16})}, a);
+      },
+      "[conv2d_relu_maxpool_backward] codes must be uint8 (1, 1, 1, 1, 16) (N, ceil(C_out / 16), "
+      "OH / 2, OW / 2, 16); got float32 (1, 1, 1, 1, 16)");
+}

@@ -69,6 +69,10 @@ class Conv2d : public ConvNd {
   /// relu(forward(x)) as one op, in this layer's error scope (what
   /// nn::Sequential runs for a Conv2d -> ReLU pair, Note [conv + relu]).
   Tensor forward_relu(const Tensor& x);
+  /// max_pool2d(relu(forward(x)), 2) as one op (nn::Sequential's Conv2d ->
+  /// ReLU -> MaxPool2d(2), Note [conv + relu + pool]); undefined when this
+  /// layer's output is smaller than the 2x2 window.
+  Tensor forward_relu_maxpool2x2(const Tensor& x);
 };
 
 struct ConvTranspose2dOptions {

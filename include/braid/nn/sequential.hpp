@@ -29,8 +29,9 @@ class Sequential : public Module {
   size_t size() const { return children().size(); }
   Module& operator[](size_t i) const;
   /// Each layer in turn, through its operator() (hooks, error paths); a
-  /// Conv2d followed by a ReLU, neither with hooks, runs as one op (Note
-  /// [conv + relu]: the same values and gradients, bit for bit).
+  /// Conv2d followed by a ReLU, and by a MaxPool2d(2) too, none with hooks,
+  /// runs as one op (Note [conv + relu], Note [conv + relu + pool]: the same
+  /// values and gradients, bit for bit).
   Tensor forward(const Tensor& x) override;
 };
 

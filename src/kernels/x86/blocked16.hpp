@@ -23,4 +23,21 @@ void nchw_to_blocked16(const float* src, float* dst, int64_t n, int64_t c, int64
 /// more than the reorder of its output (Note [conv + relu]).
 void blocked16_to_nchw(const float* src, float* dst, int64_t n, int64_t c, int64_t hw, bool relu);
 
+/// Conv2d -> ReLU -> MaxPool2d(2)'s output step (Note [conv + relu + pool]):
+/// from n images of c channels (c % 16 == 0) of h x w in nChw16c, y =
+/// max_pool2d(relu(src), 2) in NCHW (n, c, h / 2, w / 2) and its codes
+/// (kernels/portable/pool_codes.hpp), with the bits of relu_maxpool2x2. The
+/// pool runs while the convolution's output is in cache; only y and the
+/// codes are written. Over the team outside a parallel region, else on the
+/// calling thread (as blocked16_to_nchw).
+void blocked16_relu_maxpool2x2(const float* src, float* y, uint8_t* codes, int64_t n, int64_t c,
+                               int64_t h, int64_t w);
+
+/// Its backward's step: the nChw16c gradient of the pool's input (n, c, h, w)
+/// from the pooled gradient g (NCHW) and the codes, with `sums` as
+/// nchw_to_blocked16's: the same values and float groups as masking the
+/// full gradient and transposing it, so the bias gradient keeps those bits.
+void maxpool2x2_grad_to_blocked16(const float* g, const uint8_t* codes, float* dst, int64_t n,
+                                  int64_t c, int64_t h, int64_t w, double* sums);
+
 }  // namespace braid::kernels

@@ -89,6 +89,7 @@
 #include "braid/core/parallel.hpp"
 #include "braid/core/tensor.hpp"
 #include "kernels/portable/conv_small_k.hpp"
+#include "kernels/portable/pool_codes.hpp"
 #include "kernels/portable/scalar_ops.hpp"
 #include "kernels/x86/blocked16.hpp"
 #include "kernels/x86/conv_weight_cache.hpp"
@@ -106,6 +107,7 @@ struct Plan {
   Layout layout;
   bool winograd;
   bool relu = false;  // forward: y = relu(conv), applied as the output is reordered
+  bool pool = false;  // and then 2x2 max pooled (Note [conv + relu + pool])
 };
 
 // One tensor argument of the primitive: braid's layout, the primitive's, and
@@ -125,6 +127,8 @@ struct Entry {
   // which turns NaN into 0: relu keeps NaN, so a diverging step still shows);
   // in the transpose out of nChw16c when the primitive writes that.
   bool relu = false, relu_in_transpose = false;
+  // The output max pooled 2x2 after the ReLU, from nChw16c (only built then).
+  bool pool = false;
 };
 
 struct Descs {
@@ -204,7 +208,9 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
            plan.relu,
            plan.relu && g.c_out % 16 == 0 &&
                fwd.dst_desc() ==
-                   memory::desc({g.n, g.c_out, g.oh, g.ow}, memory::data_type::f32, Tag::nChw16c)};
+                   memory::desc({g.n, g.c_out, g.oh, g.ow}, memory::data_type::f32, Tag::nChw16c),
+           plan.pool};
+      if (e.pool && !e.relu_in_transpose) return std::nullopt;
     } else if (kind == Kind::InputGrad) {
       const convolution_backward_data::primitive_desc pd(
           {alg, want.x, want.w, want.y, win.strides, win.dilates, win.pad_l, win.pad_r}, attr,
@@ -232,13 +238,14 @@ std::optional<Entry> make_entry(Kind kind, const ConvGeom& g, Plan plan) {
   }
 }
 
-using Key = std::array<int64_t, 21>;
+using Key = std::array<int64_t, 22>;
 
 Key key_of(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   return {static_cast<int64_t>(kind),
           static_cast<int64_t>(plan.layout),
           plan.winograd ? 1 : 0,
           plan.relu ? 1 : 0,
+          plan.pool ? 1 : 0,
           threads,
           g.n,
           g.c_in,
@@ -287,7 +294,7 @@ std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan pla
 std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   std::shared_ptr<const Entry> e = cached_entry(kind, g, plan, threads);
   if (!e && plan.winograd)
-    e = cached_entry(kind, g, Plan{Layout::Blocked, false, plan.relu}, threads);
+    e = cached_entry(kind, g, Plan{Layout::Blocked, false, plan.relu, plan.pool}, threads);
   return e;
 }
 
@@ -324,14 +331,19 @@ Tensor prepared_weights(const Entry& e, const std::vector<float*>& ptrs, const T
 }
 
 // A forward entry's output, relu'd as it leaves: reordered from nChw16c by
-// blocked16_to_nchw with the ReLU in the same pass, or (other layouts) by
-// oneDNN and then relu'd in place.
+// blocked16_to_nchw with the ReLU in the same pass (or relu'd and pooled into
+// `pool`), or (other layouts) by oneDNN and then relu'd in place.
 void relu_output(const Entry& e, const std::vector<float*>& ptrs,
-                 const std::unordered_map<int, memory>& args) {
+                 const std::unordered_map<int, memory>& args, const PoolOut* pool) {
   for (size_t i = 0; i < e.operands.size(); ++i) {
     const Operand& op = e.operands[i];
     if (op.arg != DNNL_ARG_DST) continue;
     const memory::dims d = op.user.dims();
+    if (e.pool) {
+      blocked16_relu_maxpool2x2(static_cast<const float*>(args.at(op.arg).get_data_handle()),
+                                pool->y, pool->codes, d[0], d[1], d[2], d[3]);
+      return;
+    }
     if (e.relu_in_transpose) {
       blocked16_to_nchw(static_cast<const float*>(args.at(op.arg).get_data_handle()), ptrs[i], d[0],
                         d[1], d[2] * d[3], true);
@@ -350,10 +362,11 @@ void relu_output(const Entry& e, const std::vector<float*>& ptrs,
 }
 
 // Runs the primitive on braid's buffers, one pointer per operand; `weights`
-// (when defined) holds the weights in the primitive's layout already, and
-// `blocked_dy` (when given) grad_y.
+// (when defined) holds the weights in the primitive's layout already,
+// `blocked_dy` (when given) grad_y, and `pool` a pooling entry's outputs.
 void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tensor>& ws,
-         const Tensor& weights = Tensor(), float* blocked_dy = nullptr) {
+         const Tensor& weights = Tensor(), float* blocked_dy = nullptr,
+         const PoolOut* pool = nullptr) {
   auto& engine = dnnl_engine();
   dnnl::stream& stream = dnnl_stream();
   std::unordered_map<int, memory> args;
@@ -386,7 +399,7 @@ void run(const Entry& e, const std::vector<float*>& ptrs, const std::vector<Tens
   for (auto& [op, user] : outputs)
     if (!(e.relu && op->arg == DNNL_ARG_DST)) op->convert->execute(stream, args.at(op->arg), user);
   stream.wait();
-  if (e.relu) relu_output(e, ptrs, args);
+  if (e.relu) relu_output(e, ptrs, args, pool);
 }
 
 // The plan for a call (see the note at the top); nothing when the portable
@@ -432,13 +445,20 @@ int64_t chunk_images(const ConvGeom& g) {
 }
 
 // The operand pointers of images [i0, i0 + count) (WeightGrad: its own
-// partial sum `part`).
+// partial sum `part`). A null pointer (grad_y given blocked) stays null.
 std::vector<float*> chunk_ptrs(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs,
                                int64_t i0, float* part) {
   const int64_t xs = g.c_in * g.h * g.w * i0, ys = g.c_out * g.oh * g.ow * i0;
-  if (kind == Kind::Forward) return {ptrs[0] + xs, ptrs[1], ptrs[2], ptrs[3] + ys};
-  if (kind == Kind::InputGrad) return {ptrs[0] + ys, ptrs[1], ptrs[2] + xs};
-  return {ptrs[0] + xs, ptrs[1] + ys, part};
+  auto at = [](float* p, int64_t offset) { return p ? p + offset : nullptr; };
+  if (kind == Kind::Forward) return {ptrs[0] + xs, ptrs[1], ptrs[2], at(ptrs[3], ys)};
+  if (kind == Kind::InputGrad) return {at(ptrs[0], ys), ptrs[1], ptrs[2] + xs};
+  return {ptrs[0] + xs, at(ptrs[1], ys), part};
+}
+
+// The pooled outputs of images [i0, ...) (Note [conv + relu + pool]).
+PoolOut pool_chunk(const ConvGeom& g, const PoolOut& p, int64_t i0) {
+  const int64_t ph = g.oh / 2, pw = g.ow / 2;
+  return {p.y + i0 * g.c_out * ph * pw, p.codes + pool_codes_size(i0, g.c_out, ph, pw)};
 }
 
 // Note [chunked oneDNN runs]: one parallel loop over chunks of images, each
@@ -449,7 +469,7 @@ std::vector<float*> chunk_ptrs(Kind kind, const ConvGeom& g, const std::vector<f
 // depend on the thread count: chunks are fixed by the shape, and the weight
 // gradient sums the chunks' partial sums in chunk order.
 bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<float*>& ptrs,
-                 const Tensor* owner) {
+                 const Tensor* owner, const PoolOut* pool) {
   const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
   ConvGeom full = g, tail = g;
   full.n = nb, tail.n = g.n - (chunks - 1) * nb;
@@ -471,8 +491,11 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
   for (int64_t c = 0; c < chunks; ++c) {
     const bool last = c == chunks - 1 && et != ef;
     float* my_part = kind == Kind::WeightGrad ? parts + c * wsize : nullptr;
-    run(last ? *et : *ef, chunk_ptrs(kind, g, ptrs, c * nb, my_part),
-        last ? ws_tail : ws[omp_get_thread_num()], last ? wt : wf);
+    std::vector<float*> at = chunk_ptrs(kind, g, ptrs, c * nb, my_part);
+    PoolOut my_pool{};
+    if (pool) my_pool = pool_chunk(g, *pool, c * nb), at[3] = my_pool.y;
+    run(last ? *et : *ef, at, last ? ws_tail : ws[omp_get_thread_num()], last ? wt : wf, nullptr,
+        pool ? &my_pool : nullptr);
   }
   if (kind == Kind::WeightGrad) {
     float* gw = ptrs[2];
@@ -504,8 +527,8 @@ bool takes_blocked16_dy(const Entry& e, const ConvGeom& g) {
 // run_chunked, so gx and gw have the bits of the separate calls; the bias
 // sums per chunk and then over chunks in order (fixed by the shape).
 bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, const float* wt,
-                          const Tensor* owner, float* gx, float* gw, float* gb,
-                          const float* relu_y) {
+                          const Tensor* owner, float* gx, float* gw, float* gb, const float* relu_y,
+                          const PoolGrad* pool = nullptr) {
   const int threads = get_num_threads();
   const int64_t nb = chunk_images(g), chunks = (g.n + nb - 1) / nb;
   if (!(gx || gw) || g.c_out % 16 != 0 || !(threads == 1 || chunks >= 2 * threads)) return false;
@@ -553,8 +576,15 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
     const int64_t i0 = c * nb, count = t == 1 ? tail.n : nb;
     float* dy = static_cast<float*>(sp.dy.raw_data());
     const int64_t at = i0 * g.c_out * ohw;
-    nchw_to_blocked16(gy + at, dy, count, g.c_out, ohw, gb ? bias.data() + c * g.c_out : nullptr,
-                      relu_y ? relu_y + at : nullptr);
+    double* sums = gb ? bias.data() + c * g.c_out : nullptr;
+    if (pool) {
+      const int64_t pat = i0 * g.c_out * (g.oh / 2) * (g.ow / 2);
+      maxpool2x2_grad_to_blocked16(pool->g + pat,
+                                   pool->codes + pool_codes_size(i0, g.c_out, g.oh / 2, g.ow / 2),
+                                   dy, count, g.c_out, g.oh, g.ow, sums);
+    } else {
+      nchw_to_blocked16(gy + at, dy, count, g.c_out, ohw, sums, relu_y ? relu_y + at : nullptr);
+    }
     if (gx)
       run(*ig[t], chunk_ptrs(Kind::InputGrad, g, {in(gy), in(wt), gx}, i0, nullptr), sp.ig, wts[t],
           dy);
@@ -576,22 +606,23 @@ bool run_backward_chunked(const ConvGeom& g, const float* x, const float* gy, co
 }
 
 bool run_kind(Kind kind, const ConvGeom& g, const std::vector<float*>& ptrs, const Tensor* owner,
-              bool relu = false) {
+              bool relu = false, const PoolOut* pool = nullptr) {
   std::optional<Plan> plan = choose_plan(kind, g);
   if (!plan) return false;
-  plan->relu = relu;
+  plan->relu = relu || pool;
+  plan->pool = pool != nullptr;
   const int threads = get_num_threads();
   const int64_t chunks = (g.n + chunk_images(g) - 1) / chunk_images(g);
   // Too few chunks to share out: the whole batch in one run across the team.
-  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs, owner);
+  if (threads == 1 || chunks >= 2 * threads) return run_chunked(kind, g, *plan, ptrs, owner, pool);
   // Winograd's forward splits the team by image: with fewer images than
   // threads the direct kernel, which splits the channels too, is faster
   // (MNIST conv2, batch 1, 2 threads: 56 vs 69 us, best of 300).
   if (kind == Kind::Forward && plan->winograd && g.n < threads)
-    plan = Plan{Layout::Blocked, false, plan->relu};
+    plan = Plan{Layout::Blocked, false, plan->relu, plan->pool};
   const std::shared_ptr<const Entry> entry = entry_for(kind, g, *plan, threads);
   if (!entry) return false;
-  run(*entry, ptrs, workspace(*entry), prepared_weights(*entry, ptrs, owner));
+  run(*entry, ptrs, workspace(*entry), prepared_weights(*entry, ptrs, owner), nullptr, pool);
   return true;
 }
 
@@ -645,6 +676,21 @@ bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, con
                          float* gx, float* gw, float* gb, const float* relu_y) {
   if (g.n == 0 || g.oh * g.ow == 0) return false;
   return run_backward_chunked(g, x, gy, wt, nullptr, gx, gw, gb, relu_y);
+}
+
+bool conv2d_relu_maxpool_x86(const ConvGeom& g, const float* x, const float* wt,
+                             const Tensor* owner, const float* bias, PoolOut out) {
+  if (g.n == 0 || g.oh < 2 || g.ow < 2 || g.c_out % 16 != 0) return false;
+  // ptrs[3], the convolution's own output, is never written: the pooled
+  // step reads the primitive's blocked buffer.
+  return run_kind(Kind::Forward, g, {in(x), in(wt), in(bias), nullptr}, owner, true, &out);
+}
+
+bool conv2d_relu_maxpool_backward_x86(const ConvGeom& g, const float* x, PoolGrad grad,
+                                      const float* wt, const Tensor* owner, float* gx, float* gw,
+                                      float* gb) {
+  if (g.n == 0 || g.oh < 2 || g.ow < 2) return false;
+  return run_backward_chunked(g, x, nullptr, wt, owner, gx, gw, gb, nullptr, &grad);
 }
 
 }  // namespace braid::kernels

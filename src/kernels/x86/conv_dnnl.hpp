@@ -23,8 +23,8 @@ bool conv2d_winograd_x86(const ConvGeom& g);
 /// declining to the portable kernels.
 bool x86_blocked_short_columns(const ConvGeom& g);
 
-/// `relu`: y = max(conv + bias, 0), applied as the primitive writes (oneDNN's
-/// post-op), so the convolution and a following ReLU are one pass.
+/// `relu`: y = relu(conv + bias) with relu's formula (NaN kept), applied as
+/// the output leaves the primitive, so a following ReLU costs no pass of its own.
 bool conv2d_forward_x86(const ConvGeom& g, const float* x, const float* wt, const float* bias,
                         float* y, bool relu = false);
 bool conv2d_input_grad_x86(const ConvGeom& g, const float* gy, const float* wt, float* gx);
@@ -49,5 +49,34 @@ bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, con
                          float* gx, float* gw, float* gb, const float* relu_y = nullptr);
 bool conv2d_backward_x86(const ConvGeom& g, const float* x, const float* gy, const float* wt,
                          float* gx, float* gw, float* gb, const float* relu_y = nullptr);
+
+/// The outputs of conv2d_relu_maxpool_x86, and the gradient its backward reads.
+struct PoolOut {
+  float* y;
+  uint8_t* codes;
+};
+struct PoolGrad {
+  const float* g;
+  const uint8_t* codes;
+};
+
+/// Conv2d -> ReLU -> MaxPool2d(2) (Note [conv + relu + pool]): y =
+/// max_pool2d(relu(conv), 2) (N, C_out, OH / 2, OW / 2) and its codes
+/// (kernels/portable/pool_codes.hpp), pooled from the primitive's nChw16c
+/// output chunk by chunk, so the convolution's output is never written
+/// whole. The bits of conv2d_forward_x86 with relu, then relu_maxpool2x2.
+/// Returns false without writing unless the primitive writes nChw16c (C_out
+/// a multiple of 16 on an AVX-512 core) and OH, OW >= 2. `owner`: the
+/// weight tensor whose data `wt` is, for the cached reorder, or null.
+bool conv2d_relu_maxpool_x86(const ConvGeom& g, const float* x, const float* wt,
+                             const Tensor* owner, const float* bias, PoolOut out);
+
+/// Its gradients from the pooled gradient and the codes, with the bits of
+/// conv2d_backward_x86 given the unpooled gradient and relu_y: each chunk's
+/// blocked grad_y is written from the pooled one. Returns false without
+/// writing where conv2d_backward_x86 would.
+bool conv2d_relu_maxpool_backward_x86(const ConvGeom& g, const float* x, PoolGrad grad,
+                                      const float* wt, const Tensor* owner, float* gx, float* gw,
+                                      float* gb);
 
 }  // namespace braid::kernels
