@@ -94,6 +94,10 @@ struct Form {
   int64_t m, n, k;
 };
 constexpr Form kForward{false, true, 64, 128, 784}, kWeightGrad{true, false, 128, 784, 64};
+// The MNIST CNN's fc1 (9216 -> 128, batch 128): forward, weight gradient and
+// input gradient (g @ W), the same way (--benchmark_filter=w2_).
+constexpr Form kW2Forward{false, true, 128, 128, 9216}, kW2WeightGrad{true, false, 128, 9216, 128},
+    kW2InputGrad{false, false, 128, 9216, 128};
 
 template <class Kernel>
 void run_form(benchmark::State& state, const Form& f, Kernel kernel) {
@@ -139,6 +143,18 @@ BENCHMARK(BM_w1_nt_own)->Apply(forms);
 BENCHMARK(BM_w1_nt_sgemm)->Apply(forms);
 BENCHMARK(BM_w1_tn_own)->Apply(forms);
 BENCHMARK(BM_w1_tn_sgemm)->Apply(forms);
+void BM_w2_nt_own(benchmark::State& s) { run_form(s, kW2Forward, own); }
+void BM_w2_nt_sgemm(benchmark::State& s) { run_form(s, kW2Forward, sgemm); }
+void BM_w2_tn_own(benchmark::State& s) { run_form(s, kW2WeightGrad, own); }
+void BM_w2_tn_sgemm(benchmark::State& s) { run_form(s, kW2WeightGrad, sgemm); }
+void BM_w2_nn_own(benchmark::State& s) { run_form(s, kW2InputGrad, own); }
+void BM_w2_nn_sgemm(benchmark::State& s) { run_form(s, kW2InputGrad, sgemm); }
+BENCHMARK(BM_w2_nt_own)->Apply(forms);
+BENCHMARK(BM_w2_nt_sgemm)->Apply(forms);
+BENCHMARK(BM_w2_tn_own)->Apply(forms);
+BENCHMARK(BM_w2_tn_sgemm)->Apply(forms);
+BENCHMARK(BM_w2_nn_own)->Apply(forms);
+BENCHMARK(BM_w2_nn_sgemm)->Apply(forms);
 #endif
 
 }  // namespace

@@ -325,7 +325,8 @@ TEST(GemmX86, HandlesEveryUnitStrideLayout) {
 
 // braid's own kernels (Note [own small gemm]) on their own, with shapes
 // that leave every tail: rows past a multiple of 6 and 4, columns past 16,
-// 64 and 6, k past 16 and past the 128-deep block.
+// 64 and 6, k past 16 and past the 128-deep block, and k long enough for the
+// dot form's 1024-deep blocks (the last one short and not a multiple of 16).
 bool run_avx512(const GemmArgs& g, const float* a, const float* b, float* c) {
   return gemm_avx512(g, a, b, c);
 }
@@ -338,7 +339,8 @@ TEST(GemmAvx512, MatchesReferenceOnEveryLayoutItTakes) {
                                     {1, 7, 10, 300},
                                     {1, 64, 10, 128},
                                     {1, 1, 1, 17},
-                                    {1, 3, 65, 16}})
+                                    {1, 3, 65, 16},
+                                    {1, 9, 13, 5000}})
     shapes.push_back(s);
   for (const Shape& s : shapes) {
     for (const Layout& l : all_layouts()) {
@@ -363,16 +365,16 @@ TEST(GemmAvx512, TakesTheThreeTrainingForms) {
 TEST(GemmAvx512, TeamGivesTheSameBitsAsOneThread) {
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this CPU";
   // Threads split C's tiles, never a sum (Note [own gemm]).
-  for (const Layout& l : {Layout{false, true}, Layout{true, false}, Layout{}}) {
-    size_t a_len, b_len, c_len;
-    const GemmArgs g = make_args({1, 70, 150, 300}, l, a_len, b_len, c_len);
-    const auto a = random_values<float>(a_len, 1, true), b = random_values<float>(b_len, 2, true);
-    std::vector<float> one(c_len, 0), two(c_len, 0);
-    ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), one.data(), 1));
-    ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), two.data(), 2));
-    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), c_len * sizeof(float)))
-        << describe({1, 70, 150, 300}, l);
-  }
+  for (const Shape& s : std::vector<Shape>{{1, 70, 150, 300}, {1, 30, 20, 5000}})
+    for (const Layout& l : {Layout{false, true}, Layout{true, false}, Layout{}}) {
+      size_t a_len, b_len, c_len;
+      const GemmArgs g = make_args(s, l, a_len, b_len, c_len);
+      const auto a = random_values<float>(a_len, 1, true), b = random_values<float>(b_len, 2, true);
+      std::vector<float> one(c_len, 0), two(c_len, 0);
+      ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), one.data(), 1));
+      ASSERT_TRUE(gemm_avx512(g, a.data(), b.data(), two.data(), 2));
+      EXPECT_EQ(0, std::memcmp(one.data(), two.data(), c_len * sizeof(float))) << describe(s, l);
+    }
 }
 
 TEST(GemmX86, DeclinesLayoutsWithoutUnitStrideAndLeavesCUntouched) {
