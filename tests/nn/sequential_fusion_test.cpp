@@ -182,6 +182,26 @@ TEST(SequentialFusion, NaNSurvivesThePool) {
   }
 }
 
+// An unbatched (C, H, W) input, and float64 (the portable kernels), give
+// the layers' bits too.
+TEST(SequentialFusion, UnbatchedAndDoubleThroughThePool) {
+  manual_seed(13);
+  nn::Sequential net(nn::Conv2d(2, 20, 3, {.padding = 1}), nn::ReLU(), nn::MaxPool2d(2));
+  const Tensor x = randn({2, 7, 9});
+  Tensor apart = x;
+  for (nn::Module* m : net.children()) apart = (*m)(apart);
+  EXPECT_EQ(bits(net(x)), bits(apart));
+  EXPECT_EQ(net(x).shape(), (Shape{20, 3, 4}));
+  net.to(DType::Float64);
+  const Tensor xd = randn({2, 2, 7, 9}, DType::Float64).requires_grad_();
+  Tensor yd = xd;
+  for (nn::Module* m : net.children()) yd = (*m)(yd);
+  const std::vector<double> got = net(xd).to_vector<double>(), want = yd.to_vector<double>();
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0);
+  EXPECT_EQ(net(xd).grad_fn_name(), "conv2d_relu_maxpool_forward");
+}
+
 // Second derivatives (create_graph) through the fused op rerun the layers'
 // ops: a gradient penalty gives the layers' parameter gradients, bit for bit.
 TEST(SequentialFusion, CreateGraphThroughThePoolMatchesTheLayers) {
