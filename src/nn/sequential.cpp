@@ -52,8 +52,8 @@ Tensor Sequential::forward(const Tensor& x) {
     if (conv && plain<ReLU>(layers, i + 1)) {
       const MaxPool2d* pool = plain<MaxPool2d>(layers, i + 2);
       if (pool && is_maxpool2x2(*pool)) {
-        // Undefined when the output is smaller than the window: then the
-        // layers one by one, so the pool's error names it.
+        // Undefined when the output is smaller than the window (then the
+        // pool layer runs, so its error names it) or x is a 16-bit float.
         if (Tensor z = conv->forward_relu_maxpool2x2(y); z.defined()) {
           y = z;
           i += 2;

@@ -138,12 +138,15 @@ Tensor conv_nd(std::string_view op, int nd, std::span<const Tensor> in, const At
   if (nd == 1) x4 = unsqueeze(x4, 2), w4 = unsqueeze(w, 2);
   // "relu" (conv2d only, set by nn::Sequential, Note [conv + relu]): the
   // primitive that applies ReLU as it writes; "relu_maxpool2x2" (Note [conv +
-  // relu + pool]) pools that 2x2 too, or gives nothing when the output is
-  // smaller than the window (Sequential then runs the layers one by one, so
-  // the pool's own error names it).
+  // relu + pool]) pools that 2x2 too. That gives nothing when the output is
+  // smaller than the window (Sequential then runs the layers, so the pool's
+  // own error names it) or x is float16/bfloat16: the layers round the
+  // convolution's output to that type before pooling, so values that round
+  // alike tie there, and the pool must choose among the rounded values.
   const bool relu = nd == 2 && a.has("relu") && a.b(op, "relu");
   const bool pool = nd == 2 && a.has("relu_maxpool2x2") && a.b(op, "relu_maxpool2x2");
-  if (pool && (r.out[0] < 2 || r.out[1] < 2)) return Tensor();
+  const bool half = x.dtype() == DType::Float16 || x.dtype() == DType::BFloat16;
+  if (pool && (r.out[0] < 2 || r.out[1] < 2 || half)) return Tensor();
   Tensor y = pool   ? conv2d_relu_maxpool_forward_call(x4, w4, b, p, r.out)[0]
              : relu ? conv2d_relu_forward_call(x4, w4, b, p, r.out)
                     : conv2d_forward_call(x4, w4, b, p, r.out);

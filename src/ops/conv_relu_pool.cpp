@@ -60,12 +60,15 @@ TensorMetas infer_backward(std::span<const Tensor> in, const Attrs& a) {
               in.size());
   const Tensor &x = in[0], &g = in[1], &w = in[2], &codes = in[3];
   check_floating(op, in.first(3));
-  conv_params(op, a);
+  const ConvParams p = conv_params(op, a);
   const std::array<bool, 3> mask = conv_output_mask(op, a);
   const Pair o = conv_output(op, a);
-  BRAID_CHECK(x.dim() == 4 && w.dim() == 4, ShapeError, op,
-              "expects 4-D x and weight; got x={}, weight={}", shape_str(x.shape()),
-              shape_str(w.shape()));
+  BRAID_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(0) % p.groups == 0 &&
+                  x.size(1) == w.size(1) * p.groups,
+              ShapeError, op,
+              "needs x (N, C_in, H, W) and weight (C_out, C_in/groups, kH, kW); got x={}, "
+              "weight={}, groups={}",
+              shape_str(x.shape()), shape_str(w.shape()), p.groups);
   const Shape pooled{x.size(0), w.size(0), o[0] / 2, o[1] / 2};
   BRAID_CHECK(g.shape() == pooled, ShapeError, op,
               "grad_y must be the pooled output (N, C_out, OH / 2, OW / 2) = {}; got {}",
@@ -158,7 +161,7 @@ bool backward_x86(const KernelArgs& k) {
 // max_pool2d_backward, relu_backward and the convolution's gradient ops.
 V forward_vjp(const VjpCtx& c) {
   const Tensor &x = c.inputs[0], &w = c.inputs[1], &g = c.grads[0];
-  if (!is_grad_enabled() && (c.needs_grad[0] || c.needs_grad[1])) {
+  if (!is_grad_enabled()) {
     Attrs a = c.attrs;
     std::vector<int64_t> mask;
     for (int i = 0; i < 3; ++i) mask.push_back(c.needs_grad[i] ? 1 : 0);

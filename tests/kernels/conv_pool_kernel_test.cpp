@@ -72,6 +72,32 @@ TEST(PoolCodes, PortableKernelsFollowTheirDefinition) {
   EXPECT_EQ(bytes(dz), bytes(want));
 }
 
+// Bits 3-7 of a code are ignored as read: a byte can name only a place in
+// its own window (8 | 1 is place 1; 12 is masked).
+TEST(PoolCodes, HighBitsAreIgnored) {
+  std::vector<uint8_t> codes(16, kPoolMasked);
+  codes[0] = 8 | 1;
+  const std::vector<float> g = {5};
+  std::vector<float> dz(4, 7.f);
+  relu_maxpool2x2_grad(g.data(), codes.data(), dz.data(), 1, 1, 2, 2);
+  EXPECT_EQ(dz, (std::vector<float>{0, 5, 0, 0}));
+  codes[0] = 12;
+  relu_maxpool2x2_grad(g.data(), codes.data(), dz.data(), 1, 1, 2, 2);
+  EXPECT_EQ(dz, (std::vector<float>{0, 0, 0, 0}));
+#ifdef BRAID_HAVE_DNNL
+  for (uint8_t code : {uint8_t{8 | 1}, uint8_t{12}, uint8_t{255}}) {
+    std::vector<uint8_t> c16(16, code);
+    const std::vector<float> g16(16, 5.f);
+    std::vector<float> want(64), got(64, 7.f);
+    std::vector<float> dz16(64);
+    relu_maxpool2x2_grad(g16.data(), c16.data(), dz16.data(), 1, 16, 2, 2);
+    nchw_to_blocked16(dz16.data(), want.data(), 1, 16, 4, nullptr);
+    maxpool2x2_grad_to_blocked16(g16.data(), c16.data(), got.data(), 1, 16, 2, 2, nullptr);
+    EXPECT_EQ(got, want) << "code " << int{code};
+  }
+#endif
+}
+
 #ifdef BRAID_HAVE_DNNL
 // Sizes with every kind of edge: the MNIST one (144 pooled = 9 x 16), odd
 // rows and columns, pooled planes shorter than 16 and with tails.
@@ -139,44 +165,47 @@ TEST(Blocked16Pool, GradientIsTheUnpooledOneBlocked) {
 // conv2 chunked (70 images) and across the team (3), on 1 and 2 threads.
 TEST(ConvKernels, X86ReluMaxPoolMatchesConvThenPool) {
   const int saved = get_num_threads();
-  for (int64_t n : {70, 3})
-    for (int threads : {1, 2}) {
-      set_num_threads(threads);
-      const ConvGeom g{n, 32, 64, 1, 26, 26, 24, 24, 3, 3, 1, 1, 0, 0, 1, 1};
-      const std::string what =
-          "batch " + std::to_string(n) + ", threads " + std::to_string(threads);
-      const int64_t ph = 12, pw = 12, pooled = n * 64 * ph * pw;
-      const std::vector<float> x = random(static_cast<size_t>(n * 32 * 26 * 26), 1),
-                               w = random(64 * 32 * 9, 2), b = random(64, 3);
-      std::vector<float> y(static_cast<size_t>(pooled)), want_y = y;
-      std::vector<uint8_t> codes(static_cast<size_t>(pool_codes_size(n, 64, ph, pw))),
-          want_codes = codes;
-      ASSERT_TRUE(conv2d_relu_maxpool_x86(g, x.data(), w.data(), nullptr, b.data(),
-                                          {y.data(), codes.data()}))
-          << what;
-      std::vector<float> z(static_cast<size_t>(n * 64 * 24 * 24));
-      ASSERT_TRUE(conv2d_forward_x86(g, x.data(), w.data(), b.data(), z.data(), true)) << what;
-      relu_maxpool2x2(z.data(), want_y.data(), want_codes.data(), n, 64, 24, 24);
-      EXPECT_EQ(bytes(y), bytes(want_y)) << what;
-      EXPECT_EQ(codes, want_codes) << what;
+  // The MNIST shape, and an odd 25 x 25 output the pool leaves a row and a
+  // column of.
+  for (int64_t side : {26, 27})
+    for (int64_t n : {70, 3})
+      for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        const int64_t o = side - 2, ph = o / 2, pw = o / 2, pooled = n * 64 * ph * pw;
+        const ConvGeom g{n, 32, 64, 1, side, side, o, o, 3, 3, 1, 1, 0, 0, 1, 1};
+        const std::string what = "side " + std::to_string(side) + ", batch " + std::to_string(n) +
+                                 ", threads " + std::to_string(threads);
+        const std::vector<float> x = random(static_cast<size_t>(n * 32 * side * side), 1),
+                                 w = random(64 * 32 * 9, 2), b = random(64, 3);
+        std::vector<float> y(static_cast<size_t>(pooled)), want_y = y;
+        std::vector<uint8_t> codes(static_cast<size_t>(pool_codes_size(n, 64, ph, pw))),
+            want_codes = codes;
+        ASSERT_TRUE(conv2d_relu_maxpool_x86(g, x.data(), w.data(), nullptr, b.data(),
+                                            {y.data(), codes.data()}))
+            << what;
+        std::vector<float> z(static_cast<size_t>(n * 64 * o * o));
+        ASSERT_TRUE(conv2d_forward_x86(g, x.data(), w.data(), b.data(), z.data(), true)) << what;
+        relu_maxpool2x2(z.data(), want_y.data(), want_codes.data(), n, 64, o, o);
+        EXPECT_EQ(bytes(y), bytes(want_y)) << what;
+        EXPECT_EQ(codes, want_codes) << what;
 
-      const std::vector<float> gp = random(y.size(), 4);
-      std::vector<float> gx(x.size(), -1.f), gw(w.size(), -1.f), gb(64, -1.f);
-      const bool fused =
-          conv2d_relu_maxpool_backward_x86(g, x.data(), {gp.data(), codes.data()}, w.data(),
-                                           nullptr, gx.data(), gw.data(), gb.data());
-      std::vector<float> dz(z.size()), want_gx(x.size()), want_gw(w.size()), want_gb(64);
-      relu_maxpool2x2_grad(gp.data(), codes.data(), dz.data(), n, 64, 24, 24);
-      const bool separate = conv2d_backward_x86(g, x.data(), dz.data(), w.data(), want_gx.data(),
-                                                want_gw.data(), want_gb.data());
-      // Both decline where the batch is not chunked (3 images, 2 threads).
-      ASSERT_EQ(fused, separate) << what;
-      ASSERT_EQ(fused, !(n == 3 && threads == 2)) << what;
-      if (!fused) continue;
-      EXPECT_EQ(bytes(gx), bytes(want_gx)) << what;
-      EXPECT_EQ(bytes(gw), bytes(want_gw)) << what;
-      EXPECT_EQ(bytes(gb), bytes(want_gb)) << what;
-    }
+        const std::vector<float> gp = random(y.size(), 4);
+        std::vector<float> gx(x.size(), -1.f), gw(w.size(), -1.f), gb(64, -1.f);
+        const bool fused =
+            conv2d_relu_maxpool_backward_x86(g, x.data(), {gp.data(), codes.data()}, w.data(),
+                                             nullptr, gx.data(), gw.data(), gb.data());
+        std::vector<float> dz(z.size()), want_gx(x.size()), want_gw(w.size()), want_gb(64);
+        relu_maxpool2x2_grad(gp.data(), codes.data(), dz.data(), n, 64, o, o);
+        const bool separate = conv2d_backward_x86(g, x.data(), dz.data(), w.data(), want_gx.data(),
+                                                  want_gw.data(), want_gb.data());
+        // Both decline where the batch is not chunked (3 images, 2 threads).
+        ASSERT_EQ(fused, separate) << what;
+        ASSERT_EQ(fused, !(n == 3 && threads == 2)) << what;
+        if (!fused) continue;
+        EXPECT_EQ(bytes(gx), bytes(want_gx)) << what;
+        EXPECT_EQ(bytes(gw), bytes(want_gw)) << what;
+        EXPECT_EQ(bytes(gb), bytes(want_gb)) << what;
+      }
   set_num_threads(saved);
 }
 

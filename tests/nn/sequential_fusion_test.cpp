@@ -15,7 +15,10 @@
 namespace braid {
 namespace {
 
-std::vector<float> floats(const Tensor& t) { return t.detach().contiguous().to_vector<float>(); }
+// float32 (or 16-bit floats, exactly widened) values.
+std::vector<float> floats(const Tensor& t) {
+  return t.detach().to(DType::Float32).contiguous().to_vector<float>();
+}
 // Bit patterns: -0 is not 0, and NaN equals itself.
 std::vector<uint32_t> bits(const Tensor& t) {
   const std::vector<float> f = floats(t);
@@ -200,6 +203,23 @@ TEST(SequentialFusion, UnbatchedAndDoubleThroughThePool) {
   ASSERT_EQ(got.size(), want.size());
   EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0);
   EXPECT_EQ(net(xd).grad_fn_name(), "conv2d_relu_maxpool_forward");
+}
+
+// float16 and bfloat16: the layers round the convolution's output before
+// pooling, so values that round alike tie; the pool is not fused (the pair
+// still is) and the gradients are the layers'.
+TEST(SequentialFusion, HalfTypesPoolTheRoundedValues) {
+  for (DType dt : {DType::Float16, DType::BFloat16}) {
+    manual_seed(0);
+    nn::Sequential net(nn::Conv2d(1, 16, 3), nn::ReLU(), nn::MaxPool2d(2));
+    net.to(dt);
+    // Pooled in float32, 26 (float16) and 239 (bfloat16) of x's gradients
+    // went elsewhere than the layers'.
+    const Tensor x = randn({8, 1, 28, 28}).to(dt);
+    const Result fused = run(net, x, false), apart = run(net, x, true);
+    EXPECT_EQ(fused.out, apart.out) << dtype_name(dt);
+    EXPECT_EQ(fused.grads, apart.grads) << dtype_name(dt);
+  }
 }
 
 // Second derivatives (create_graph) through the fused op rerun the layers'

@@ -365,4 +365,11 @@ TEST(ConvErrors, FusedReluMaxPool) {
       },
       "[conv2d_relu_maxpool_backward] codes must be uint8 (1, 1, 1, 1, 16) (N, ceil(C_out / 16), "
       "OH / 2, OW / 2, 16); got float32 (1, 1, 1, 1, 16)");
+  expect_error<ShapeError>(
+      [&] {
+        detail::call(OpId::conv2d_relu_maxpool_backward,
+                     {ones({1, 64, 5, 5}), ones({1, 2, 1, 1}), ones({2, 1, 3, 3}), codes}, a);
+      },
+      "[conv2d_relu_maxpool_backward] needs x (N, C_in, H, W) and weight (C_out, C_in/groups, kH, "
+      "kW); got x=(1, 64, 5, 5), weight=(2, 1, 3, 3), groups=1");
 }

@@ -71,7 +71,7 @@ class Conv2d : public ConvNd {
   Tensor forward_relu(const Tensor& x);
   /// max_pool2d(relu(forward(x)), 2) as one op (nn::Sequential's Conv2d ->
   /// ReLU -> MaxPool2d(2), Note [conv + relu + pool]); undefined when this
-  /// layer's output is smaller than the 2x2 window.
+  /// layer's output is smaller than the 2x2 window, or x is float16/bfloat16.
   Tensor forward_relu_maxpool2x2(const Tensor& x);
 };
 

@@ -67,7 +67,7 @@ Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
 /// max_pool2d(relu(conv2d(...)), 2) as one op, for nn::Sequential's Conv2d ->
 /// ReLU -> MaxPool2d(2) (Note [conv + relu + pool]): the same values and
 /// gradients, bit for bit. Undefined (nothing run) when the convolution's
-/// output is smaller than 2x2.
+/// output is smaller than 2x2, or x is float16/bfloat16.
 Tensor conv2d_relu_maxpool2x2(const Tensor& x, const Tensor& weight, const Tensor& bias,
                               const ConvOptions& options);
 }  // namespace detail

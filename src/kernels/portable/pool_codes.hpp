@@ -9,7 +9,9 @@
 // codes with one 16-byte access. Bits 0-1: the window place of the maximum
 // (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right); bit 2
 // (kPoolMasked): the maximum is not > 0 (and not NaN), so relu passes no
-// gradient. The padding channels hold kPoolMasked.
+// gradient. The padding channels hold kPoolMasked. Bits 3-7 are 0 as
+// written and ignored as read, so no byte can send a gradient out of its
+// window.
 #pragma once
 
 #include <cstdint>
@@ -79,7 +81,7 @@ void relu_maxpool2x2_grad(const T* g, const uint8_t* codes, T* dz, int64_t n, in
         for (int64_t s = 0; s < pw; ++s) {
           const uint8_t k = code[(r * pw + s) * 16];
           if (k & kPoolMasked) continue;
-          plane[(2 * r + k / 2) * w + 2 * s + k % 2] = T(0) + gp[r * pw + s];
+          plane[(2 * r + (k >> 1 & 1)) * w + 2 * s + (k & 1)] = T(0) + gp[r * pw + s];
         }
     }
 }

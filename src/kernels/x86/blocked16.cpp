@@ -208,7 +208,7 @@ void unpool_block_portable(const float* g, const uint8_t* codes, float* dst, int
   zero_uncovered(dst, h, w);
   for (int64_t q = 0; q < phw; ++q)
     for (int ch = 0; ch < 16; ++ch) {
-      const uint8_t k = codes[q * 16 + ch];
+      const uint8_t k = codes[q * 16 + ch] & 7;  // bits 3-7 ignored (pool_codes.hpp)
       float* a = dst + window_at(q, pw, w) * 16 + ch;
       const float v = 0.f + g[ch * phw + q];
       a[0] = k == 0 ? v : 0.f;
@@ -233,8 +233,11 @@ BRAID_AVX512 void unpool_block_avx512(const float* g, const uint8_t* codes, floa
     for (int ch = 0; ch < 16; ++ch) r[ch] = _mm512_maskz_loadu_ps(keep, g + ch * phw + q0);
     transpose16(r);
     for (int64_t j = 0; j < count; ++j) {
-      const __m512i k = _mm512_cvtepu8_epi32(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + (q0 + j) * 16)));
+      // Bits 3-7 ignored (pool_codes.hpp); a masked code matches no place.
+      const __m512i k = _mm512_and_si512(
+          _mm512_cvtepu8_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + (q0 + j) * 16))),
+          _mm512_set1_epi32(7));
       float* a = dst + window_at(q0 + j, pw, w) * 16;
       float* place[4] = {a, a + 16, a + w * 16, a + w * 16 + 16};
       for (int p = 0; p < 4; ++p)
@@ -245,18 +248,20 @@ BRAID_AVX512 void unpool_block_avx512(const float* g, const uint8_t* codes, floa
   }
 }
 
-// sums[ch] += the block's channel sums, as block_avx512 adds them: groups
-// of 16 positions in float, in order, the groups in double, then that into
-// the sums.
-void add_group_sums(const float* dst, int64_t hw, double* sums) {
+// sums[ch] += the block's channel sums as nchw_to_blocked16 adds them:
+// groups of 16 positions in float, in order; then, as block_avx512, the
+// groups in double and that into the sums, or, as block_portable, each
+// group straight into the sums.
+void add_group_sums(const float* dst, int64_t hw, double* sums, bool as_avx512) {
   double block[16] = {};
   for (int64_t p0 = 0; p0 < hw; p0 += 16) {
     float group[16] = {};
     for (int64_t p = p0; p < std::min<int64_t>(hw, p0 + 16); ++p)
       for (int ch = 0; ch < 16; ++ch) group[ch] += dst[p * 16 + ch];
-    for (int ch = 0; ch < 16; ++ch) block[ch] += group[ch];
+    for (int ch = 0; ch < 16; ++ch) (as_avx512 ? block[ch] : sums[ch]) += group[ch];
   }
-  for (int ch = 0; ch < 16; ++ch) sums[ch] += block[ch];
+  if (as_avx512)
+    for (int ch = 0; ch < 16; ++ch) sums[ch] += block[ch];
 }
 
 }  // namespace
@@ -322,7 +327,7 @@ void maxpool2x2_grad_to_blocked16(const float* g, const uint8_t* codes, float* d
       else
         unpool_block_portable(g + b * 16 * phw, codes + b * 16 * phw, d, h, w);
       // The block (h w 16 floats, 36 KiB for the MNIST CNN) is still in L1.
-      if (sums) add_group_sums(d, h * w, sums + cb);
+      if (sums) add_group_sums(d, h * w, sums + cb, avx512);
     }
 }
 

@@ -290,11 +290,13 @@ std::shared_ptr<const Entry> cached_entry(Kind kind, const ConvGeom& g, Plan pla
 }
 
 // The entry for a plan; Winograd needs AVX-512, elsewhere the direct kernels
-// stand in.
+// stand in. Not for a pooling plan: its entry can be refused for its output
+// layout alone, and the direct kernel's bits would differ from those of the
+// convolution it stands for (the caller then runs that, unfused).
 std::shared_ptr<const Entry> entry_for(Kind kind, const ConvGeom& g, Plan plan, int threads) {
   std::shared_ptr<const Entry> e = cached_entry(kind, g, plan, threads);
-  if (!e && plan.winograd)
-    e = cached_entry(kind, g, Plan{Layout::Blocked, false, plan.relu, plan.pool}, threads);
+  if (!e && plan.winograd && !plan.pool)
+    e = cached_entry(kind, g, Plan{Layout::Blocked, false, plan.relu}, threads);
   return e;
 }
 
@@ -493,7 +495,7 @@ bool run_chunked(Kind kind, const ConvGeom& g, Plan plan, const std::vector<floa
     float* my_part = kind == Kind::WeightGrad ? parts + c * wsize : nullptr;
     std::vector<float*> at = chunk_ptrs(kind, g, ptrs, c * nb, my_part);
     PoolOut my_pool{};
-    if (pool) my_pool = pool_chunk(g, *pool, c * nb), at[3] = my_pool.y;
+    if (pool) my_pool = pool_chunk(g, *pool, c * nb);
     run(last ? *et : *ef, at, last ? ws_tail : ws[omp_get_thread_num()], last ? wt : wf, nullptr,
         pool ? &my_pool : nullptr);
   }
