@@ -419,10 +419,12 @@ OpDef make_def_conv2d_forward() {
 }
 
 // Note [conv + relu]: nn::Sequential runs a Conv2d followed by a ReLU (no
-// hooks on either, not while tracing) as this op. The forward applies ReLU as
-// the primitive writes (a oneDNN post-op), so the conv's output is not
-// written and read again; the vjp is relu's then the convolution's. Values
-// and gradients are those of the two ops, bit for bit.
+// hooks on either, not while tracing) as this op. The forward applies relu's
+// formula as the primitive's output is reordered to NCHW (not oneDNN's
+// post-op, which turns NaN into 0), so the conv's output is not written and
+// read again; the vjp is relu's then the convolution's, relu's mask applied
+// as conv2d_backward reads grad_y. Values and gradients are those of the two
+// ops, bit for bit. With a MaxPool2d(2) after them: Note [conv + relu + pool].
 OpDef make_def_conv2d_relu_forward() {
   OpDef d =
       primitive(3, infer_relu_forward, relu_forward_portable, relu_forward_x86, relu_forward_vjp);
