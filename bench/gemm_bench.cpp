@@ -95,24 +95,26 @@ struct Form {
 };
 constexpr Form kForward{false, true, 64, 128, 784}, kWeightGrad{true, false, 128, 784, 64};
 // The MNIST CNN's fc1 (9216 -> 128, batch 128): forward, weight gradient and
-// input gradient (g @ W), the same way (--benchmark_filter=w2_).
+// input gradient (g @ W), the same way, and the forward on two threads
+// (--benchmark_filter=w2_).
 constexpr Form kW2Forward{false, true, 128, 128, 9216}, kW2WeightGrad{true, false, 128, 9216, 128},
     kW2InputGrad{false, false, 128, 9216, 128};
 
 template <class Kernel>
-void run_form(benchmark::State& state, const Form& f, Kernel kernel) {
+void run_form(benchmark::State& state, const Form& f, Kernel kernel, int threads = 1) {
 #ifdef _OPENMP
-  omp_set_num_threads(1);
+  omp_set_num_threads(threads);
 #endif
+  const auto run = [&](const float* a, const float* b, float* c) { kernel(f, a, b, c, threads); };
   // braid tensors: 64-byte aligned, as the layers' operands are.
   braid::manual_seed(0);
   const braid::Tensor a = braid::randn({f.m * f.k}), b = braid::randn({f.k * f.n});
   braid::Tensor c = braid::empty({f.m * f.n});
   const float *pa = a.data_ptr<float>(), *pb = b.data_ptr<float>();
   float* pc = c.data_ptr<float>();
-  kernel(f, pa, pb, pc);
+  run(pa, pb, pc);
   for (auto _ : state) {
-    kernel(f, pa, pb, pc);
+    run(pa, pb, pc);
     benchmark::DoNotOptimize(pc);
     benchmark::ClobberMemory();
   }
@@ -120,14 +122,15 @@ void run_form(benchmark::State& state, const Form& f, Kernel kernel) {
       2e-9 * double(f.m * f.n * f.k) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void own(const Form& f, const float* a, const float* b, float* c) {
+void own(const Form& f, const float* a, const float* b, float* c, int threads) {
   GemmArgs g = braid::kernels::gemm_args_row_major(f.m, f.n, f.k);
   if (f.a_t) g.a_rs = 1, g.a_cs = f.m;
   if (f.b_t) g.b_rs = 1, g.b_cs = f.k;
-  braid::kernels::gemm_avx512(g, a, b, c, 1);
+  braid::kernels::gemm_avx512(g, a, b, c, threads);
 }
 
-void sgemm(const Form& f, const float* a, const float* b, float* c) {
+// Its threads are OpenMP's (set by run_form).
+void sgemm(const Form& f, const float* a, const float* b, float* c, int) {
   dnnl_sgemm(f.a_t ? 'T' : 'N', f.b_t ? 'T' : 'N', f.m, f.n, f.k, 1.0f, a, f.a_t ? f.m : f.k, b,
              f.b_t ? f.k : f.n, 0.0f, c, f.n);
 }
@@ -155,6 +158,11 @@ BENCHMARK(BM_w2_tn_own)->Apply(forms);
 BENCHMARK(BM_w2_tn_sgemm)->Apply(forms);
 BENCHMARK(BM_w2_nn_own)->Apply(forms);
 BENCHMARK(BM_w2_nn_sgemm)->Apply(forms);
+// fc1's forward on two threads, as W2 runs it.
+void BM_w2_nt_own_2t(benchmark::State& s) { run_form(s, kW2Forward, own, 2); }
+void BM_w2_nt_sgemm_2t(benchmark::State& s) { run_form(s, kW2Forward, sgemm, 2); }
+BENCHMARK(BM_w2_nt_own_2t)->Apply(forms);
+BENCHMARK(BM_w2_nt_sgemm_2t)->Apply(forms);
 #endif
 
 }  // namespace

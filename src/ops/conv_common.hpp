@@ -58,11 +58,13 @@ Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const Conv
                                Pair kernel_size);
 
 // What the fused Conv2d -> ReLU -> MaxPool2d ops (src/ops/conv_relu_pool.cpp)
-// share with the primitives: their attribute readers (errors name `op`),
+// share with the primitives: their attribute readers (errors name `op`) and
+// writer (the params plus one size pair),
 // conv2d_forward's checks and output meta, the geometry of a call, the
 // kernels of conv2d_forward and conv2d_backward (`fast`: x86 first), and
 // conv2d_relu_forward's vjp for the gradient g of its output relu_y.
 ConvParams conv_params(std::string_view op, const Attrs& a);
+Attrs conv_prim_attrs(const ConvParams& p, const char* size_name, Pair size);
 Pair conv_size_attr(std::string_view op, const Attrs& a, std::string_view name);
 std::array<bool, 3> conv_output_mask(std::string_view op, const Attrs& a);
 TensorMetas infer_conv2d_forward(std::string_view op, std::span<const Tensor> in, const Attrs& a);

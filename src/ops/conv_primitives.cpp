@@ -384,6 +384,9 @@ Tensor conv2d_weight_grad_call(const Tensor& x, const Tensor& grad_y, const Conv
 
 // -- for the fused Conv2d -> ReLU -> MaxPool2d ops (src/ops/conv_relu_pool.cpp) --
 ConvParams conv_params(std::string_view op, const Attrs& a) { return read_params(op, a); }
+Attrs conv_prim_attrs(const ConvParams& p, const char* size_name, Pair size) {
+  return make_attrs(p, size_name, size);
+}
 Pair conv_size_attr(std::string_view op, const Attrs& a, std::string_view name) {
   return size_attr(op, a, name);
 }

@@ -56,8 +56,6 @@ TensorMetas infer_forward(std::span<const Tensor> in, const Attrs& a) {
 
 TensorMetas infer_backward(std::span<const Tensor> in, const Attrs& a) {
   constexpr std::string_view op = kBackward;
-  BRAID_CHECK(in.size() == 4, ValueError, op, "takes x, grad_y, weight and codes; got {} inputs",
-              in.size());
   const Tensor &x = in[0], &g = in[1], &w = in[2], &codes = in[3];
   check_floating(op, in.first(3));
   const ConvParams p = conv_params(op, a);
@@ -183,11 +181,7 @@ std::vector<Tensor> conv2d_relu_maxpool_forward_call(const Tensor& x, const Tens
                                                      Pair output_size) {
   const Tensor b = bias.defined() ? bias : zeros({weight.size(0)}, x.dtype());
   return call(OpId::conv2d_relu_maxpool_forward, {x, weight, b},
-              Attrs{{"stride", std::vector<int64_t>{p.stride[0], p.stride[1]}},
-                    {"padding", std::vector<int64_t>{p.padding[0], p.padding[1]}},
-                    {"dilation", std::vector<int64_t>{p.dilation[0], p.dilation[1]}},
-                    {"groups", p.groups},
-                    {"output_size", std::vector<int64_t>{output_size[0], output_size[1]}}});
+              conv_prim_attrs(p, "output_size", output_size));
 }
 
 OpDef make_def_conv2d_relu_maxpool_forward() {

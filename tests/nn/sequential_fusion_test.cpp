@@ -33,14 +33,18 @@ struct Result {
   std::vector<std::vector<uint32_t>> grads;  // the parameters', then x's
 };
 
+// net(x), or its layers called one by one (no fusion).
+Tensor forward(nn::Sequential& net, const Tensor& x, bool layer_by_layer) {
+  if (!layer_by_layer) return net(x);
+  Tensor y = x;
+  for (nn::Module* m : net.children()) y = (*m)(y);
+  return y;
+}
+
 Result run(nn::Sequential& net, const Tensor& x0, bool layer_by_layer) {
   net.zero_grad();
   Tensor x = x0.detach().requires_grad_();
-  Tensor y = x;
-  if (layer_by_layer)
-    for (nn::Module* m : net.children()) y = (*m)(y);
-  else
-    y = net(x);
+  const Tensor y = forward(net, x, layer_by_layer);
   // A weighting that makes every output's gradient different.
   Tensor w = arange(0, y.numel(), 1, DType::Float32).reshape(y.shape()) / double(y.numel());
   (y * w).sum().backward();
@@ -175,9 +179,7 @@ TEST(SequentialFusion, NaNSurvivesThePool) {
     std::vector<float> v = randn({batch, 1, 10, 10}).to_vector<float>();
     v[0] = std::nanf("");
     const Tensor x = tensor(v, {batch, 1, 10, 10});
-    Tensor apart = x;
-    for (nn::Module* m : net.children()) apart = (*m)(apart);
-    const Tensor fused = net(x);
+    const Tensor apart = forward(net, x, true), fused = net(x);
     EXPECT_EQ(bits(fused), bits(apart)) << "batch " << batch;
     int nans = 0;
     for (float f : floats(fused)) nans += std::isnan(f);
@@ -191,15 +193,12 @@ TEST(SequentialFusion, UnbatchedAndDoubleThroughThePool) {
   manual_seed(13);
   nn::Sequential net(nn::Conv2d(2, 20, 3, {.padding = 1}), nn::ReLU(), nn::MaxPool2d(2));
   const Tensor x = randn({2, 7, 9});
-  Tensor apart = x;
-  for (nn::Module* m : net.children()) apart = (*m)(apart);
-  EXPECT_EQ(bits(net(x)), bits(apart));
+  EXPECT_EQ(bits(net(x)), bits(forward(net, x, true)));
   EXPECT_EQ(net(x).shape(), (Shape{20, 3, 4}));
   net.to(DType::Float64);
   const Tensor xd = randn({2, 2, 7, 9}, DType::Float64).requires_grad_();
-  Tensor yd = xd;
-  for (nn::Module* m : net.children()) yd = (*m)(yd);
-  const std::vector<double> got = net(xd).to_vector<double>(), want = yd.to_vector<double>();
+  const std::vector<double> got = net(xd).to_vector<double>(),
+                            want = forward(net, xd, true).to_vector<double>();
   ASSERT_EQ(got.size(), want.size());
   EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0);
   EXPECT_EQ(net(xd).grad_fn_name(), "conv2d_relu_maxpool_forward");
@@ -231,11 +230,7 @@ TEST(SequentialFusion, CreateGraphThroughThePoolMatchesTheLayers) {
   auto penalty = [&](bool layer_by_layer) {
     net.zero_grad();
     Tensor x = x0.detach().requires_grad_();
-    Tensor y = x;
-    if (layer_by_layer)
-      for (nn::Module* m : net.children()) y = (*m)(y);
-    else
-      y = net(x);
+    const Tensor y = forward(net, x, layer_by_layer);
     const Tensor gx = autograd::grad({(y * y).sum()}, {x}, {}, std::nullopt, true)[0];
     (gx * gx).sum().backward();
     std::vector<std::vector<uint32_t>> r;

@@ -19,10 +19,10 @@
 //     added to C in order: whole, A's rows (4.7 MB there) no longer fit L2
 //     and were re-read from memory for every column block. fc1's forward
 //     (128 x 128 x 9216), braid_bench --benchmark_filter=w2_nt, one thread:
-//     3.54 ms before, against dnnl_sgemm's 2.57; 1.98 after, against 2.07.
-//     At two threads each thread runs its tiles through all the k blocks
-//     with no barrier between blocks (a scratch loop: 1.1 ms, against 1.35
-//     with one parallel loop per block and sgemm's 2.4).
+//     3.54 ms before, against dnnl_sgemm's 2.57; after, 1.99-2.55 against
+//     2.04-2.37 (three runs). At two threads (w2_nt_*_2t) each thread runs
+//     its tiles through all the k blocks with no barrier between blocks:
+//     1.02-1.29 ms, against sgemm's 2.52-3.03.
 // On W1's two products they run within a few percent of dnnl_sgemm, either
 // side of it from run to run (build/release/bench/braid_bench
 // --benchmark_filter=w1_, one thread). In scratch loops at two threads,
